@@ -1,0 +1,111 @@
+// Glance (image) v2 calls: lookups by id and by AND-ed tags with pagination, tags, deletion.
+import type { Session } from './session.ts';
+
+export interface Image {
+  id: string;
+  name: string | null;
+  status: string;
+  tags: string[];
+  created_at: string;
+  updated_at?: string;
+  size?: number | null;
+  visibility?: string;
+  [key: string]: unknown;
+}
+
+export interface ImageFilters {
+  /** Images having all of these tags. */
+  tags?: string[];
+  name?: string;
+  status?: string;
+  /** Exactly these images (`id=in:…`), one request for a whole set. */
+  ids?: string[];
+  /** Page size (Glance caps it at its api_limit_max, 1000 by default). */
+  pageSize?: number;
+}
+
+/** Glance statuses from which an image never becomes active (Glance has no `error` status). */
+export const DEAD_IMAGE_STATUSES = new Set(['killed', 'deleted', 'pending_delete', 'deactivated']);
+
+export class Glance {
+  readonly session: Session;
+  constructor(session: Session) {
+    this.session = session;
+  }
+
+  /** The catalog's image endpoint is unversioned on most clouds; some list it with /v2. */
+  async #base(): Promise<string> {
+    const endpoint = await this.session.endpoint('image');
+    return /\/v2(\.\d+)?$/.test(endpoint) ? endpoint : `${endpoint}/v2`;
+  }
+
+  async getImage(id: string): Promise<Image | undefined> {
+    const response = await this.session.request('image', { method: 'GET', path: `${await this.#base()}/images/${encodeURIComponent(id)}`, okStatuses: [404] });
+    return response.status === 404 ? undefined : (response.body as Image);
+  }
+
+  /** Every image matching the filters, all pages. */
+  async listImages(filters: ImageFilters = {}): Promise<Image[]> {
+    const base = await this.#base();
+    const query = new URLSearchParams();
+    for (const tag of filters.tags ?? []) query.append('tag', tag);
+    if (filters.name !== undefined) query.set('name', filters.name);
+    if (filters.status !== undefined) query.set('status', filters.status);
+    if (filters.ids !== undefined) {
+      if (filters.ids.length === 0) return [];
+      query.set('id', `in:${filters.ids.join(',')}`);
+    }
+    query.set('limit', String(filters.pageSize ?? 1000));
+    const images: Image[] = [];
+    let url: string | undefined = `${base}/images?${query}`;
+    while (url) {
+      const response = await this.session.request('image', { method: 'GET', path: url });
+      const body = response.body as { images: Image[]; next?: string };
+      images.push(...body.images);
+      // `next` is relative to the server root and starts with /v2 (facts §3.3).
+      url = body.next ? `${base}${body.next.replace(/^\/v2(\.\d+)?/, '')}` : undefined;
+    }
+    return images;
+  }
+
+  /** Replaces all tags of an image in one request (JSON patch). */
+  async replaceTags(id: string, tags: string[]): Promise<Image> {
+    const response = await this.session.request('image', {
+      method: 'PATCH',
+      path: `${await this.#base()}/images/${encodeURIComponent(id)}`,
+      headers: { 'Content-Type': 'application/openstack-images-v2.1-json-patch' },
+      body: JSON.stringify([{ op: 'replace', path: '/tags', value: tags }]),
+      // Replacing with the same list twice gives the same image: safe to repeat.
+      idempotent: true,
+    });
+    return response.body as Image;
+  }
+
+  /** Adds one tag (idempotent: a tag already there is fine). */
+  async addTag(id: string, tag: string): Promise<void> {
+    await this.session.request('image', { method: 'PUT', path: `${await this.#base()}/images/${encodeURIComponent(id)}/tags/${encodeURIComponent(tag)}` });
+  }
+
+  async removeTag(id: string, tag: string): Promise<void> {
+    await this.session.request('image', {
+      method: 'DELETE', path: `${await this.#base()}/images/${encodeURIComponent(id)}/tags/${encodeURIComponent(tag)}`, okStatuses: [404],
+    });
+  }
+
+  /** Deletes an image; false when it was already gone. */
+  async deleteImage(id: string): Promise<boolean> {
+    const response = await this.session.request('image', { method: 'DELETE', path: `${await this.#base()}/images/${encodeURIComponent(id)}`, okStatuses: [404] });
+    return response.status !== 404;
+  }
+
+  /** Creates an image record and uploads its data (for test fixtures and the demo). */
+  async uploadImage(fields: Record<string, unknown>, data: Buffer): Promise<Image> {
+    const base = await this.#base();
+    const created = await this.session.request('image', { method: 'POST', path: `${base}/images`, json: fields });
+    const image = created.body as Image;
+    await this.session.request('image', {
+      method: 'PUT', path: `${base}/images/${image.id}/file`, body: data, headers: { 'Content-Type': 'application/octet-stream' },
+    });
+    return image;
+  }
+}

@@ -1,0 +1,68 @@
+// Heat (orchestration) v1: stacks and their outputs.
+import type { Session } from './session.ts';
+
+export interface Stack {
+  id: string;
+  stack_name: string;
+  stack_status: string;
+  stack_status_reason?: string;
+  outputs?: { output_key: string; output_value: unknown; output_error?: string }[];
+  [key: string]: unknown;
+}
+
+export interface StackOptions {
+  template: Record<string, unknown> | string;
+  parameters?: Record<string, unknown>;
+  timeoutMinutes?: number;
+  environment?: Record<string, unknown>;
+}
+
+export class Heat {
+  readonly session: Session;
+  constructor(session: Session) {
+    this.session = session;
+  }
+
+  async createStack(name: string, options: StackOptions): Promise<{ id: string }> {
+    const response = await this.session.request('orchestration', {
+      method: 'POST',
+      path: '/stacks',
+      json: { stack_name: name, ...this.#fields(options) },
+    });
+    return (response.body as { stack: { id: string } }).stack;
+  }
+
+  async updateStack(name: string, id: string, options: StackOptions): Promise<void> {
+    await this.session.request('orchestration', {
+      method: 'PUT', path: `/stacks/${encodeURIComponent(name)}/${encodeURIComponent(id)}`, json: this.#fields(options),
+    });
+  }
+
+  /** The stack by name or id (Heat redirects to /stacks/{name}/{id}), or undefined. */
+  async getStack(nameOrId: string): Promise<Stack | undefined> {
+    const response = await this.session.request('orchestration', { method: 'GET', path: `/stacks/${encodeURIComponent(nameOrId)}`, okStatuses: [404] });
+    return response.status === 404 ? undefined : (response.body as { stack: Stack }).stack;
+  }
+
+  /** The stack's outputs as a key → value map (values come with the stack itself). */
+  async stackOutputs(nameOrId: string): Promise<Record<string, unknown>> {
+    const stack = await this.getStack(nameOrId);
+    if (!stack) throw new Error(`stack ${nameOrId} not found`);
+    return Object.fromEntries((stack.outputs ?? []).map((output) => [output.output_key, output.output_value]));
+  }
+
+  async deleteStack(name: string, id: string): Promise<void> {
+    await this.session.request('orchestration', {
+      method: 'DELETE', path: `/stacks/${encodeURIComponent(name)}/${encodeURIComponent(id)}`, okStatuses: [404],
+    });
+  }
+
+  #fields(options: StackOptions): Record<string, unknown> {
+    return {
+      template: options.template,
+      parameters: options.parameters ?? {},
+      ...(options.environment ? { environment: options.environment } : {}),
+      ...(options.timeoutMinutes ? { timeout_mins: options.timeoutMinutes } : {}),
+    };
+  }
+}

@@ -1,0 +1,216 @@
+// HTTP for the OpenStack client, over got: timeouts on every request, retries with backoff only
+// where repeating a request cannot do harm, and errors that say method, path, status and what the
+// cloud said — never a header, so never a token.
+import { readFileSync } from 'node:fs';
+import { got, type Method, RequestError } from 'got';
+
+export interface TlsOptions {
+  verify: boolean;
+  /** Path of a CA bundle file (clouds.yaml `cacert`). */
+  cacert?: string;
+  /** Client certificate and key files (clouds.yaml `cert`/`key`). */
+  cert?: string;
+  key?: string;
+}
+
+export interface RetryPolicy {
+  /** Attempts after the first one. */
+  retries: number;
+  /** First delay; doubled on each retry, capped at maxDelayMs. */
+  baseDelayMs: number;
+  maxDelayMs: number;
+}
+
+export interface HttpClientOptions {
+  timeoutMs?: number;
+  retry?: Partial<RetryPolicy>;
+  tls?: TlsOptions;
+}
+
+export interface HttpRequest {
+  method: Method;
+  url: string;
+  /** The service the URL belongs to, for error messages (e.g. "compute"). */
+  service?: string;
+  headers?: Record<string, string>;
+  json?: unknown;
+  body?: string | Buffer;
+  /** Retry this non-idempotent request too (only for requests known to be safe to repeat). */
+  idempotent?: boolean;
+  /** Statuses that are answers, not errors (e.g. 404 for a lookup). Others ≥ 400 throw. */
+  okStatuses?: number[];
+}
+
+export interface HttpResponse {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  text: string;
+  /** Parsed JSON body, when the body is JSON. */
+  body: unknown;
+}
+
+const IDEMPOTENT_METHODS = new Set(['GET', 'HEAD', 'PUT', 'DELETE', 'OPTIONS']);
+const RETRY_STATUSES = new Set([500, 502, 503, 504]);
+const RETRY_ERROR_CODES = new Set([
+  'ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'ENOTFOUND', 'EAI_AGAIN', 'ENETUNREACH', 'EHOSTUNREACH',
+]);
+
+/** An HTTP failure against the cloud: says what was asked, where, and what the cloud answered. */
+export class OpenStackHttpError extends Error {
+  readonly method: string;
+  readonly path: string;
+  readonly service: string | undefined;
+  /** HTTP status, or undefined when no answer came (connection error, timeout). */
+  readonly status: number | undefined;
+  readonly cloudMessage: string;
+  readonly code: string | undefined;
+
+  constructor(init: { method: string; url: string; service?: string; status?: number; cloudMessage: string; code?: string }) {
+    const path = pathOf(init.url);
+    const where = `${init.method} ${init.service ? init.service + ' ' : ''}${path}`;
+    const what = init.status !== undefined ? `HTTP ${init.status}` : (init.code ?? 'no answer');
+    super(`${where} failed: ${what}${init.cloudMessage ? `: ${init.cloudMessage}` : ''}`);
+    this.name = 'OpenStackHttpError';
+    this.method = init.method;
+    this.path = path;
+    this.service = init.service;
+    this.status = init.status;
+    this.cloudMessage = init.cloudMessage;
+    this.code = init.code;
+  }
+}
+
+function pathOf(url: string): string {
+  try {
+    const parsed = new URL(url);
+    return parsed.pathname + parsed.search;
+  } catch {
+    return url;
+  }
+}
+
+/** What the cloud said, from any of the error body shapes Nova, Glance, Keystone and Heat use. */
+export function cloudMessageOf(text: string): string {
+  const trimmed = text.trim();
+  if (!trimmed) return '';
+  try {
+    const found = findMessage(JSON.parse(trimmed));
+    if (found) return squeeze(found);
+  } catch {
+    // not JSON: Glance and the WSGI layers answer with HTML or plain text
+  }
+  return squeeze(trimmed.replace(/<head>[\s\S]*?<\/head>/i, '').replace(/<[^>]+>/g, ' '));
+}
+
+function findMessage(value: unknown): string | undefined {
+  if (!value || typeof value !== 'object') return undefined;
+  const record = value as Record<string, unknown>;
+  for (const key of ['message', 'explanation', 'title', 'detail']) {
+    if (typeof record[key] === 'string' && record[key]) {
+      // Heat: {"explanation": "...", "error": {"message": "..."}} — the inner message is the useful one
+      if (key === 'explanation') return findMessage(record.error) ?? record[key];
+      return record[key];
+    }
+  }
+  for (const inner of Object.values(record)) {
+    const found = findMessage(inner);
+    if (found) return found;
+  }
+  return undefined;
+}
+
+function squeeze(text: string): string {
+  const oneLine = text.replace(/\s+/g, ' ').trim();
+  return oneLine.length > 400 ? oneLine.slice(0, 397) + '...' : oneLine;
+}
+
+export function retryDelayMs(policy: RetryPolicy, attempt: number): number {
+  return Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** attempt);
+}
+
+/** Whether a failed attempt may be repeated: idempotent requests on 5xx or a connection error. */
+export function shouldRetry(request: Pick<HttpRequest, 'method' | 'idempotent'>, failure: { status?: number; code?: string }): boolean {
+  const idempotent = request.idempotent ?? IDEMPOTENT_METHODS.has(request.method.toUpperCase());
+  if (!idempotent) return false;
+  if (failure.status !== undefined) return RETRY_STATUSES.has(failure.status);
+  return failure.code !== undefined && RETRY_ERROR_CODES.has(failure.code);
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+export class HttpClient {
+  readonly timeoutMs: number;
+  readonly retry: RetryPolicy;
+  #https: Record<string, unknown>;
+  /** Requests sent, retries included (the benchmark reports it). */
+  requestCount = 0;
+
+  constructor(options: HttpClientOptions = {}) {
+    this.timeoutMs = options.timeoutMs ?? 60_000;
+    this.retry = { retries: 3, baseDelayMs: 500, maxDelayMs: 8_000, ...options.retry };
+    this.#https = httpsOptions(options.tls ?? { verify: true });
+  }
+
+  async request(request: HttpRequest): Promise<HttpResponse> {
+    for (let attempt = 0; ; attempt++) {
+      let failure: { status?: number; code?: string; message: string };
+      try {
+        const response = await this.#send(request);
+        if (response.status < 400 || request.okStatuses?.includes(response.status)) return response;
+        failure = { status: response.status, message: cloudMessageOf(response.text) };
+      } catch (error) {
+        const code = error instanceof RequestError ? error.code : undefined;
+        failure = { code, message: error instanceof Error ? error.message : String(error) };
+      }
+      if (attempt >= this.retry.retries || !shouldRetry(request, failure)) {
+        throw new OpenStackHttpError({
+          method: request.method, url: request.url, service: request.service,
+          status: failure.status, code: failure.code, cloudMessage: failure.message,
+        });
+      }
+      await sleep(retryDelayMs(this.retry, attempt));
+    }
+  }
+
+  async #send(request: HttpRequest): Promise<HttpResponse> {
+    this.requestCount++;
+    const response = await got(request.url, {
+      method: request.method,
+      headers: { Accept: 'application/json', 'User-Agent': 'hotstack-snapset', ...request.headers },
+      ...(request.json !== undefined ? { json: request.json } : {}),
+      ...(request.body !== undefined ? { body: request.body } : {}),
+      throwHttpErrors: false,
+      followRedirect: true,
+      methodRewriting: false,
+      retry: { limit: 0 },
+      timeout: { request: this.timeoutMs },
+      https: this.#https,
+      responseType: 'text',
+    });
+    const text = response.body;
+    let body: unknown;
+    if (text && /json/i.test(String(response.headers['content-type'] ?? ''))) {
+      try {
+        body = JSON.parse(text);
+      } catch {
+        body = undefined;
+      }
+    }
+    return { status: response.statusCode, headers: response.headers, text, body };
+  }
+}
+
+function httpsOptions(tls: TlsOptions): Record<string, unknown> {
+  const read = (path: string, what: string) => {
+    try {
+      return readFileSync(path);
+    } catch (error) {
+      throw new Error(`cannot read the ${what} file ${path}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
+    }
+  };
+  const https: Record<string, unknown> = { rejectUnauthorized: tls.verify };
+  if (tls.verify && tls.cacert) https.certificateAuthority = read(tls.cacert, 'cacert');
+  if (tls.cert) https.certificate = read(tls.cert, 'cert');
+  if (tls.key) https.key = read(tls.key, 'key');
+  return https;
+}

@@ -1,0 +1,321 @@
+// createSnapset: one Glance image per SHUTOFF instance, made in parallel, tagged, and marked as a
+// complete set only when every image is active and tagged. On failure the images of this run are
+// removed, so that no set ever looks complete without being so.
+import fastq from 'fastq';
+import { DEAD_IMAGE_STATUSES, type Image } from '../openstack/glance.ts';
+import { OpenStackHttpError } from '../openstack/http.ts';
+import { taskState, type Server } from '../openstack/nova.ts';
+import type { Connection } from '../openstack/connect.ts';
+import { SNAPSET_TAG, imageName, imageTags, newSnapId, type SnapsetInstance } from './data.ts';
+
+export interface CreateSnapsetOptions {
+  /** Seconds each image may take from createImage to active. */
+  timeoutSeconds: number;
+  /** Images created at once; default all. */
+  concurrency?: number;
+  /** Leave the images of a failed run in place (never marked as a set). */
+  keepPartial?: boolean;
+  /** Check only: validate and inspect the servers, create nothing. */
+  checkMode?: boolean;
+  /** First poll interval; it stays this short for the first seconds, then grows. */
+  pollIntervalMs?: number;
+  maxPollIntervalMs?: number;
+  /** How long Glance may stay unreachable while we wait before the run gives up. */
+  unreachableGraceMs?: number;
+  log?: (message: string) => void;
+  snapId?: string;
+}
+
+export interface SnapsetImage {
+  name: string;
+  image_id: string;
+  image_name: string;
+  role: string;
+  mac_address: string;
+  /** createImage sent → active, as seen by our polls. */
+  seconds_to_active: number;
+}
+
+export interface SnapsetOutcome {
+  snapId: string;
+  /** `snapset` as Hotstack returns it: {snap_id, <name>: {image_id, role, mac_address}}. */
+  snapset: Record<string, unknown>;
+  images: SnapsetImage[];
+}
+
+export interface SnapsetPlan {
+  snapId: string;
+  images: { name: string; image_name: string; server_id: string; role: string; mac_address: string; tags: string[] }[];
+}
+
+/** A failed run: the message names the instance; `removed`/`kept` say what became of the images. */
+export class SnapsetError extends Error {
+  readonly snapId: string | undefined;
+  readonly removed: string[];
+  readonly kept: string[];
+  constructor(message: string, details: { snapId?: string; removed?: string[]; kept?: string[] } = {}) {
+    super(message);
+    this.name = 'SnapsetError';
+    this.snapId = details.snapId;
+    this.removed = details.removed ?? [];
+    this.kept = details.kept ?? [];
+  }
+}
+
+/**
+ * Servers of the set, by uuid. From a few instances on, one paginated listing of the project's
+ * servers answers for all of them; ids it does not hold (another project's, unknown) are then
+ * asked one by one, which is also how an unknown uuid is told apart.
+ */
+export async function fetchServers(conn: Connection, uuids: string[]): Promise<Map<string, Server | undefined>> {
+  const found = new Map<string, Server | undefined>();
+  if (uuids.length >= 3) {
+    const wanted = new Set(uuids);
+    for (const server of await conn.nova.listServers({ limit: '1000' })) if (wanted.has(server.id)) found.set(server.id, server);
+  }
+  const missing = uuids.filter((uuid) => !found.has(uuid));
+  const fetched = await Promise.all(missing.map((uuid) => conn.nova.getServer(uuid)));
+  missing.forEach((uuid, index) => found.set(uuid, fetched[index]));
+  return found;
+}
+
+/** Refuses unless every server exists and is SHUTOFF with no task running; names each offender. */
+export async function checkServersStopped(conn: Connection, instances: SnapsetInstance[]): Promise<void> {
+  const servers = await fetchServers(conn, instances.map((instance) => instance.uuid));
+  const problems: string[] = [];
+  for (const instance of instances) {
+    const server = servers.get(instance.uuid);
+    if (!server) problems.push(`instance ${instance.name} (uuid ${instance.uuid}) does not exist`);
+    else if (server.status !== 'SHUTOFF') problems.push(`instance ${instance.name} (uuid ${instance.uuid}) is ${server.status}, not SHUTOFF`);
+    else if (taskState(server)) problems.push(`instance ${instance.name} (uuid ${instance.uuid}) is SHUTOFF but busy with task ${taskState(server)}`);
+  }
+  if (problems.length) {
+    throw new SnapsetError(`refusing to create a SnapSet, nothing was created: ${problems.join('; ')}`);
+  }
+}
+
+export function planSnapset(instances: SnapsetInstance[], snapId: string): SnapsetPlan {
+  return {
+    snapId,
+    images: instances.map((instance) => ({
+      name: instance.name,
+      image_name: imageName(instance, snapId),
+      server_id: instance.uuid,
+      role: instance.role,
+      mac_address: instance.macAddress,
+      tags: [...imageTags(instance, snapId), SNAPSET_TAG],
+    })),
+  };
+}
+
+interface Pending {
+  instance: SnapsetInstance;
+  imageId: string;
+  startedAt: number;
+  lastStatus: string;
+  settle: { resolve: (image: Image) => void; reject: (error: Error) => void };
+  /** When Nova was last asked whether this snapshot is still running. */
+  serverCheckedAt: number;
+}
+
+/**
+ * Watches all pending images with one Glance listing per poll (`id=in:…`), however many there are.
+ * An image is failed as soon as Glance says it cannot become active (killed, deleted, gone: Nova
+ * purges the image of a failed snapshot), or when Nova has finished the snapshot without it.
+ */
+type WatchOptions = Required<Pick<CreateSnapsetOptions, 'timeoutSeconds' | 'pollIntervalMs' | 'maxPollIntervalMs' | 'unreachableGraceMs'>>;
+
+class ImageWatcher {
+  readonly #conn: Connection;
+  readonly #options: WatchOptions;
+  readonly #pending = new Map<string, Pending>();
+  #running = false;
+  #stopped = false;
+  #wake: (() => void) | undefined;
+
+  constructor(conn: Connection, options: WatchOptions) {
+    this.#conn = conn;
+    this.#options = options;
+  }
+
+  waitForActive(instance: SnapsetInstance, imageId: string, startedAt: number): Promise<Image> {
+    return new Promise((resolve, reject) => {
+      if (this.#stopped) return reject(new Error('the run is being abandoned'));
+      this.#pending.set(imageId, { instance, imageId, startedAt, lastStatus: 'queued', settle: { resolve, reject }, serverCheckedAt: startedAt });
+      if (!this.#running) void this.#loop();
+      this.#wake?.();
+    });
+  }
+
+  stop(reason: Error): void {
+    this.#stopped = true;
+    for (const pending of this.#pending.values()) pending.settle.reject(reason);
+    this.#pending.clear();
+    this.#wake?.();
+  }
+
+  async #loop(): Promise<void> {
+    this.#running = true;
+    const loopStart = Date.now();
+    let unreachableSince: number | undefined;
+    let interval = this.#options.pollIntervalMs;
+    try {
+      while (this.#pending.size > 0 && !this.#stopped) {
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, interval);
+          this.#wake = () => {
+            clearTimeout(timer);
+            resolve();
+          };
+        });
+        this.#wake = undefined;
+        if (this.#stopped || this.#pending.size === 0) break;
+        // Short polls while snapshots of small disks finish; longer ones for long uploads.
+        if (Date.now() - loopStart > 4_000) interval = Math.min(this.#options.maxPollIntervalMs, Math.round(interval * 1.25));
+        let images: Image[];
+        // Only the images asked about are judged: one added while the request ran is not missing.
+        const asked = [...this.#pending.values()];
+        try {
+          images = await this.#conn.glance.listImages({ ids: asked.map((pending) => pending.imageId) });
+          unreachableSince = undefined;
+        } catch (error) {
+          if (!(error instanceof OpenStackHttpError) || (error.status !== undefined && error.status < 500)) throw error;
+          unreachableSince ??= Date.now();
+          if (Date.now() - unreachableSince > this.#options.unreachableGraceMs) throw error;
+          continue;
+        }
+        const byId = new Map(images.map((image) => [image.id, image]));
+        for (const pending of asked) if (this.#pending.has(pending.imageId)) await this.#judge(pending, byId.get(pending.imageId));
+      }
+    } catch (error) {
+      this.stop(error instanceof Error ? error : new Error(String(error)));
+    } finally {
+      this.#running = false;
+    }
+  }
+
+  async #judge(pending: Pending, image: Image | undefined): Promise<void> {
+    const { instance, imageId } = pending;
+    const fail = (why: string) => {
+      this.#pending.delete(imageId);
+      pending.settle.reject(new SnapsetError(`snapshot of instance ${instance.name} (uuid ${instance.uuid}) failed: ${why}`));
+    };
+    if (!image) return fail(`its image ${imageId} disappeared from Glance (Nova removes the image of a failed snapshot; see the server's fault and the nova-compute log)`);
+    pending.lastStatus = image.status;
+    if (image.status === 'active') {
+      this.#pending.delete(imageId);
+      pending.settle.resolve(image);
+      return;
+    }
+    if (DEAD_IMAGE_STATUSES.has(image.status)) return fail(`its image ${imageId} went ${image.status}`);
+    const now = Date.now();
+    if (now - pending.startedAt > this.#options.timeoutSeconds * 1000) {
+      return fail(`its image ${imageId} was not active after ${this.#options.timeoutSeconds}s (last status ${image.status})`);
+    }
+    // A snapshot that Nova gave up on can leave its image queued or saving forever (when Glance
+    // was unreachable, Nova could not delete it). Nova's task state tells: ask now and then.
+    if (now - pending.startedAt > 15_000 && now - pending.serverCheckedAt > 10_000) {
+      pending.serverCheckedAt = now;
+      const server = await this.#conn.nova.getServer(instance.uuid);
+      if (server && !taskState(server)) {
+        const again = await this.#conn.glance.getImage(imageId);
+        if (again?.status === 'active') return this.#judge(pending, again);
+        fail(`Nova finished the snapshot but its image ${imageId} is ${again?.status ?? 'gone'}${server.fault?.message ? ` (server fault: ${server.fault.message})` : ''}`);
+      }
+    }
+  }
+}
+
+/** Validated instances in, a complete tagged SnapSet out — or an error and no partial set. */
+export async function createSnapset(conn: Connection, instances: SnapsetInstance[], options: CreateSnapsetOptions): Promise<SnapsetOutcome> {
+  const log = options.log ?? (() => {});
+  await checkServersStopped(conn, instances);
+  const snapId = options.snapId ?? newSnapId();
+
+  const watcher = new ImageWatcher(conn, {
+    timeoutSeconds: options.timeoutSeconds,
+    pollIntervalMs: options.pollIntervalMs ?? 250,
+    maxPollIntervalMs: options.maxPollIntervalMs ?? 3_000,
+    unreachableGraceMs: options.unreachableGraceMs ?? 120_000,
+  });
+  const created: { instance: SnapsetInstance; imageId: string }[] = [];
+  const done: SnapsetImage[] = [];
+  let firstError: Error | undefined;
+
+  const snapshotOne = async (instance: SnapsetInstance): Promise<void> => {
+    if (firstError) return; // fail fast: no new snapshot once one has failed
+    const name = imageName(instance, snapId);
+    const startedAt = Date.now();
+    let imageId: string;
+    try {
+      imageId = await conn.nova.createImage(instance.uuid, name, { hotstack_snap_id: snapId, hotstack_name: instance.name });
+    } catch (error) {
+      throw new SnapsetError(`cannot snapshot instance ${instance.name} (uuid ${instance.uuid}): ${error instanceof Error ? error.message : String(error)}`);
+    }
+    created.push({ instance, imageId });
+    if (firstError) return; // another snapshot failed meanwhile: this image goes with the rollback
+    log(`instance ${instance.name}: image ${name} (${imageId}) requested`);
+    await watcher.waitForActive(instance, imageId, startedAt);
+    const secondsToActive = (Date.now() - startedAt) / 1000;
+    await conn.glance.replaceTags(imageId, imageTags(instance, snapId));
+    log(`instance ${instance.name}: image ${imageId} active after ${secondsToActive.toFixed(1)}s and tagged`);
+    done.push({ name: instance.name, image_id: imageId, image_name: name, role: instance.role, mac_address: instance.macAddress, seconds_to_active: secondsToActive });
+  };
+
+  const queue = fastq.promise(snapshotOne, Math.max(1, options.concurrency ?? instances.length));
+  await Promise.all(
+    instances.map((instance) =>
+      queue.push(instance).catch((error: unknown) => {
+        if (!firstError) {
+          firstError = error instanceof Error ? error : new Error(String(error));
+          queue.kill();
+          watcher.stop(firstError);
+        }
+      }),
+    ),
+  );
+
+  if (!firstError) {
+    try {
+      // The set is complete: only now does it become visible as one (`--tag hotstack-snapset`).
+      await Promise.all(done.map((image) => conn.glance.addTag(image.image_id, SNAPSET_TAG)));
+    } catch (error) {
+      firstError = new SnapsetError(`marking the set ${snapId} complete failed: ${error instanceof Error ? error.message : String(error)}`);
+    }
+  }
+  if (firstError) throw await rollback(conn, created.map((entry) => entry.imageId), snapId, firstError, options.keepPartial ?? false, log);
+
+  const byName = new Map(done.map((image) => [image.name, image]));
+  const ordered = instances.map((instance) => byName.get(instance.name) as SnapsetImage);
+  const snapset: Record<string, unknown> = { snap_id: snapId };
+  for (const image of ordered) snapset[image.name] = { image_id: image.image_id, role: image.role, mac_address: image.mac_address };
+  return { snapId, snapset, images: ordered };
+}
+
+/** Removes the images of a failed run (or, with keepPartial, says they stay) and builds the error. */
+async function rollback(conn: Connection, imageIds: string[], snapId: string, cause: Error, keepPartial: boolean, log: (m: string) => void): Promise<SnapsetError> {
+  if (keepPartial) {
+    return new SnapsetError(
+      `${cause.message}; keep_partial is set: the ${imageIds.length} image(s) of set ${snapId} stay, never marked ${SNAPSET_TAG}`,
+      { snapId, kept: imageIds },
+    );
+  }
+  const removed: string[] = [];
+  const leftBehind: string[] = [];
+  await Promise.all(
+    imageIds.map(async (imageId) => {
+      try {
+        await conn.glance.deleteImage(imageId);
+        removed.push(imageId);
+      } catch (error) {
+        leftBehind.push(`${imageId} (${error instanceof Error ? error.message : String(error)})`);
+      }
+    }),
+  );
+  log(`rollback of set ${snapId}: removed ${removed.length} image(s)`);
+  const what = imageIds.length === 0
+    ? 'no image had been created'
+    : `removed the ${removed.length} image(s) this run had created${removed.length ? `: ${removed.join(', ')}` : ''}`;
+  const left = leftBehind.length ? `; could NOT remove ${leftBehind.join(', ')}: delete them by hand (they are not marked ${SNAPSET_TAG})` : '';
+  return new SnapsetError(`${cause.message}; ${what}${left}`, { snapId, removed, kept: leftBehind });
+}

@@ -1,0 +1,7 @@
+// Every module this project ships, by the name Ansible calls it.
+import type { ModuleDefinition } from '../lib/ansible/module.ts';
+import { hotstackSnapset } from './hotstack_snapset.ts';
+
+export const MODULES: Record<string, ModuleDefinition<never>> = {
+  hotstack_snapset: hotstackSnapset as ModuleDefinition<never>,
+};

@@ -1,0 +1,86 @@
+// Runs the built module executables the way users do: through real ansible-playbook.
+import { mkdtempSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { execa } from 'execa';
+import { cleanEnv } from './devcloud.ts';
+
+export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+export const LIBRARY = join(ROOT, 'library');
+
+export function requireBuilt(module: string): string {
+  const path = join(LIBRARY, module);
+  if (!existsSync(path)) throw new Error(`${path} is missing: run npm run build first`);
+  return path;
+}
+
+export interface PlaybookRun {
+  exitCode: number;
+  /** stdout and stderr of ansible-playbook together: what a user sees. */
+  output: string;
+  /** The registered result of the task under test, when the playbook wrote it. */
+  result: Record<string, unknown> | undefined;
+}
+
+/**
+ * Runs one module task through ansible-playbook and returns the registered result. `args` become
+ * the task's arguments verbatim (as YAML/JSON), so tests control exactly what Ansible passes.
+ */
+export async function runModuleTask(
+  module: string,
+  args: Record<string, unknown>,
+  options: { env?: Record<string, string>; check?: boolean; verbosity?: number; noLog?: boolean } = {},
+): Promise<PlaybookRun> {
+  requireBuilt(module);
+  const dir = mkdtempSync(join(tmpdir(), 'hotstack-play-'));
+  const resultFile = join(dir, 'result.json');
+  const playbook = [
+    {
+      name: 'module under test',
+      hosts: 'localhost',
+      gather_facts: false,
+      tasks: [
+        { name: `run ${module}`, [module]: args, register: 'module_result', ignore_errors: true, ...(options.noLog ? { no_log: true } : {}) },
+        { name: 'save the result', 'ansible.builtin.copy': { content: '{{ module_result | to_json }}', dest: resultFile } },
+      ],
+    },
+  ];
+  writeFileSync(join(dir, 'play.yml'), JSON.stringify(playbook));
+  return runPlaybook(join(dir, 'play.yml'), { ...options, resultFile });
+}
+
+export async function runPlaybook(
+  playbook: string,
+  options: { env?: Record<string, string>; check?: boolean; verbosity?: number; extraVars?: Record<string, unknown>; resultFile?: string } = {},
+): Promise<PlaybookRun> {
+  const argv = ['-i', join(ROOT, 'inventory.yml'), playbook];
+  if (options.check) argv.push('--check');
+  if (options.verbosity) argv.push('-' + 'v'.repeat(options.verbosity));
+  if (options.extraVars) {
+    const varsFile = join(mkdtempSync(join(tmpdir(), 'hotstack-vars-')), 'vars.json');
+    writeFileSync(varsFile, JSON.stringify(options.extraVars));
+    argv.push('-e', `@${varsFile}`);
+  }
+  const run = await execa('ansible-playbook', argv, {
+    cwd: ROOT,
+    env: { ...cleanEnv(), ANSIBLE_CONFIG: join(ROOT, 'ansible.cfg'), ANSIBLE_NOCOLOR: '1', ANSIBLE_FORCE_COLOR: '0', ...options.env },
+    extendEnv: false,
+    reject: false,
+    all: true,
+    timeout: 600_000,
+  });
+  const result = options.resultFile && existsSync(options.resultFile)
+    ? (JSON.parse(readFileSync(options.resultFile, 'utf8')) as Record<string, unknown>)
+    : undefined;
+  return { exitCode: run.exitCode ?? -1, output: run.all ?? '', result };
+}
+
+/** Runs a built module executable directly with an args file, as Ansible does (argv[1] = args path). */
+export async function runExecutable(module: string, args: Record<string, unknown>, env: Record<string, string> = {}) {
+  const path = requireBuilt(module);
+  const argsFile = join(mkdtempSync(join(tmpdir(), 'hotstack-args-')), 'args');
+  writeFileSync(argsFile, JSON.stringify(args));
+  const run = await execa(path, [argsFile], { env: { ...cleanEnv(), ...env }, extendEnv: false, reject: false, timeout: 300_000 });
+  return { exitCode: run.exitCode ?? -1, stdout: run.stdout, stderr: run.stderr };
+}

@@ -1,0 +1,102 @@
+// Test fixtures on the local cloud (devcloud): real servers booted, stopped and cleaned up through
+// the project's own OpenStack client.
+import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { connect, type Connection } from '../../lib/openstack/connect.ts';
+import type { Server } from '../../lib/openstack/nova.ts';
+
+export const DEVCLOUD_STATE = process.env.DEVCLOUD_STATE ?? '/tmp/devcloud';
+export const CLOUDS_YAML = `${DEVCLOUD_STATE}/clouds.yaml`;
+export const CLOUD_NAME = 'devcloud';
+export const FLAVOR = 'devcloud-tiny';
+export const IMAGE_NAME = 'devcloud-tiny';
+
+/** Environment for anything that should use devcloud: our client, ansible-playbook, the modules. */
+export function devcloudEnv(): Record<string, string> {
+  if (!existsSync(CLOUDS_YAML)) throw new Error(`${CLOUDS_YAML} is missing: run npm run devcloud:up first`);
+  return { OS_CLIENT_CONFIG_FILE: CLOUDS_YAML, OS_CLOUD: CLOUD_NAME };
+}
+
+export function devcloudConnection(): Connection {
+  return connect({ cloud: CLOUD_NAME, env: { ...cleanEnv(), ...devcloudEnv() } });
+}
+
+/** process.env without OS_* variables, so a developer's own cloud settings cannot leak into tests. */
+export function cleanEnv(): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const [key, value] of Object.entries(process.env)) if (!key.startsWith('OS_') && value !== undefined) env[key] = value;
+  return env;
+}
+
+export function uniqueSuffix(): string {
+  return randomBytes(3).toString('hex');
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+export async function waitForServer(conn: Connection, id: string, status: string, timeoutMs = 120_000): Promise<Server> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const server = await conn.nova.getServer(id);
+    if (!server) throw new Error(`server ${id} vanished while waiting for ${status}`);
+    if (server.status === status && !server['OS-EXT-STS:task_state']) return server;
+    if (server.status === 'ERROR') throw new Error(`server ${id} went ERROR: ${server.fault?.message ?? ''}`);
+    if (Date.now() > deadline) throw new Error(`server ${id} not ${status} after ${timeoutMs} ms (is ${server.status})`);
+    await sleep(300);
+  }
+}
+
+export async function imageIdByName(conn: Connection, name: string): Promise<string> {
+  const images = await conn.glance.listImages({ name, status: 'active' });
+  if (!images[0]) throw new Error(`no active image named ${name} on devcloud`);
+  return images[0].id;
+}
+
+export interface Deployment {
+  /** snapset_data as Hotstack's stacks output it. */
+  snapsetData: { instances: Record<string, { uuid: string; role: string; mac_address: string }> };
+  servers: Server[];
+  suffix: string;
+}
+
+/** Boots servers (name → role), waits for ACTIVE, and (by default) stops them all. */
+export async function bootDeployment(
+  conn: Connection,
+  roles: Record<string, string>,
+  options: { stop?: boolean; image?: string; suffix?: string } = {},
+): Promise<Deployment> {
+  const suffix = options.suffix ?? uniqueSuffix();
+  const imageRef = await imageIdByName(conn, options.image ?? IMAGE_NAME);
+  const names = Object.keys(roles);
+  const created = await Promise.all(
+    names.map((name) => conn.nova.createServer({ name: `${name}-${suffix}`, imageRef, flavorRef: FLAVOR, networks: 'none' })),
+  );
+  const servers = await Promise.all(created.map((server) => waitForServer(conn, server.id, 'ACTIVE')));
+  if (options.stop ?? true) {
+    await Promise.all(servers.map((server) => conn.nova.stopServer(server.id)));
+    await Promise.all(servers.map((server) => waitForServer(conn, server.id, 'SHUTOFF')));
+  }
+  const instances: Deployment['snapsetData']['instances'] = {};
+  names.forEach((name, index) => {
+    // Fixed, recognisable MACs: the servers have no NICs on devcloud, the value is data here.
+    instances[`${name}-${suffix}`] = { uuid: servers[index]!.id, role: roles[name]!, mac_address: `fa:16:3e:00:${suffix.slice(0, 2)}:${index.toString(16).padStart(2, '0')}` };
+  });
+  return { snapsetData: { instances }, servers, suffix };
+}
+
+/** Images of one snap_id (any status, with or without the set marker). */
+export async function imagesOfSet(conn: Connection, snapId: string) {
+  return conn.glance.listImages({ tags: [`snap_id=${snapId}`] });
+}
+
+/** Images whose name says they belong to this test run (tagged or not), any status. */
+export async function imagesNamedFor(conn: Connection, suffix: string) {
+  const all = await conn.glance.listImages({});
+  return all.filter((image) => (image.name ?? '').includes(`-${suffix}-snapshot-`));
+}
+
+export async function cleanup(conn: Connection, deployment: Deployment | undefined): Promise<void> {
+  if (!deployment) return;
+  for (const image of await imagesNamedFor(conn, deployment.suffix)) await conn.glance.deleteImage(image.id).catch(() => {});
+  await Promise.all(deployment.servers.map((server) => conn.nova.deleteServer(server.id).catch(() => {})));
+}
