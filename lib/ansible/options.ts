@@ -20,6 +20,8 @@ export interface OptionSpec {
   /** Extra JSON Schema merged into the generated one (for rules the option types cannot say). */
   schema?: Record<string, unknown>;
   aliases?: string[];
+  /** For options that are not secret as a whole but may hold secrets (a cloud entry's password). */
+  secretValues?: (value: unknown) => unknown[];
 }
 
 export type Options = Record<string, OptionSpec>;
@@ -121,6 +123,7 @@ export function noLogValues(options: Options, args: Record<string, unknown>): un
     const value = args[name];
     if (value === undefined || value === null) continue;
     if (spec.no_log) values.push(value);
+    else if (spec.secretValues) values.push(...spec.secretValues(value));
     else if (spec.suboptions && value && typeof value === 'object' && !Array.isArray(value)) {
       values.push(...noLogValues(spec.suboptions, value as Record<string, unknown>));
     }

@@ -54,8 +54,8 @@ export const OPENSTACK_OPTIONS: Options = {
       'Or a dictionary holding one cloud entry (auth, auth_type, region_name, cacert, verify...), as openstack.cloud modules accept.',
       'Defaults to the OS_CLOUD environment variable, then to a cloud made of the OS_* variables.',
     ],
-    no_log: false,
     schema: { type: ['string', 'object', 'null'] },
+    secretValues: (value) => (value && typeof value === 'object' ? secretsOfInlineCloud(value as Record<string, unknown>) : []),
   },
   api_timeout: {
     type: 'int',
@@ -65,9 +65,11 @@ export const OPENSTACK_OPTIONS: Options = {
   },
 };
 
-/** Connects for a module: credentials go to the module's masker before anything can print them. */
+/**
+ * Connects for a module: credentials read from clouds.yaml go to the module's masker before anything
+ * can print them (those given inline in `cloud` are registered by the protocol, from the option spec).
+ */
 export function connectForModule(ctx: ModuleContext, args: { cloud?: unknown; api_timeout?: number }): Connection {
-  if (args.cloud && typeof args.cloud === 'object') ctx.masker.addDeep(secretsOfInlineCloud(args.cloud as Record<string, unknown>));
   try {
     return connect({
       cloud: (args.cloud as string | Record<string, unknown> | null | undefined) ?? null,

@@ -20,6 +20,8 @@ export interface ImageFilters {
   status?: string;
   /** Exactly these images (`id=in:…`), one request for a whole set. */
   ids?: string[];
+  /** Images whose (custom) properties have these values. */
+  properties?: Record<string, string>;
   /** Page size (Glance caps it at its api_limit_max, 1000 by default). */
   pageSize?: number;
 }
@@ -51,6 +53,7 @@ export class Glance {
     for (const tag of filters.tags ?? []) query.append('tag', tag);
     if (filters.name !== undefined) query.set('name', filters.name);
     if (filters.status !== undefined) query.set('status', filters.status);
+    for (const [key, value] of Object.entries(filters.properties ?? {})) query.set(key, value);
     if (filters.ids !== undefined) {
       if (filters.ids.length === 0) return [];
       query.set('id', `in:${filters.ids.join(',')}`);

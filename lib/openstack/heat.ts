@@ -38,9 +38,10 @@ export class Heat {
     });
   }
 
-  /** The stack by name or id (Heat redirects to /stacks/{name}/{id}), or undefined. */
+  /** The stack by name, id or "name/id" (Heat redirects the first two to /stacks/{name}/{id}), or undefined. */
   async getStack(nameOrId: string): Promise<Stack | undefined> {
-    const response = await this.session.request('orchestration', { method: 'GET', path: `/stacks/${encodeURIComponent(nameOrId)}`, okStatuses: [404] });
+    const path = `/stacks/${nameOrId.split('/').map(encodeURIComponent).join('/')}`;
+    const response = await this.session.request('orchestration', { method: 'GET', path, okStatuses: [404] });
     return response.status === 404 ? undefined : (response.body as { stack: Stack }).stack;
   }
 

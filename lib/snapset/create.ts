@@ -6,7 +6,7 @@ import { DEAD_IMAGE_STATUSES, type Image } from '../openstack/glance.ts';
 import { OpenStackHttpError } from '../openstack/http.ts';
 import { taskState, type Server } from '../openstack/nova.ts';
 import type { Connection } from '../openstack/connect.ts';
-import { SNAPSET_TAG, imageName, imageTags, newSnapId, type SnapsetInstance } from './data.ts';
+import { SNAP_ID_PROPERTY, SNAPSET_TAG, imageName, imageTags, newSnapId, type SnapsetInstance } from './data.ts';
 
 export interface CreateSnapsetOptions {
   /** Seconds each image may take from createImage to active. */
@@ -248,9 +248,9 @@ export async function createSnapset(conn: Connection, instances: SnapsetInstance
     const startedAt = Date.now();
     let imageId: string;
     try {
-      imageId = await conn.nova.createImage(instance.uuid, name, { hotstack_snap_id: snapId, hotstack_name: instance.name });
+      imageId = await conn.nova.createImage(instance.uuid, name, { [SNAP_ID_PROPERTY]: snapId, hotstack_name: instance.name });
     } catch (error) {
-      throw new SnapsetError(`cannot snapshot instance ${instance.name} (uuid ${instance.uuid}): ${error instanceof Error ? error.message : String(error)}`);
+      throw new SnapsetError(`cannot snapshot instance ${instance.name} (uuid ${instance.uuid}): ${describeCreateImageError(error)}`);
     }
     created.push({ instance, imageId });
     if (firstError) return; // another snapshot failed meanwhile: this image goes with the rollback
@@ -292,8 +292,32 @@ export async function createSnapset(conn: Connection, instances: SnapsetInstance
   return { snapId, snapset, images: ordered };
 }
 
+function describeCreateImageError(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  // Two snapshot requests racing inside nova-api: the loser gets a 500 rather than a 409.
+  if (error instanceof OpenStackHttpError && error.status === 500 && /UnexpectedTaskStateError/.test(error.cloudMessage)) {
+    return `another task (a second snapshot?) started on the server at the same moment; Nova said: ${message}`;
+  }
+  return message;
+}
+
+/**
+ * The images of a run: those whose ids we know, plus any Nova created without telling us (a
+ * createImage that failed after Glance had the record, e.g. the 500 above), found by property.
+ */
+async function imagesOfRun(conn: Connection, known: string[], snapId: string): Promise<string[]> {
+  const ids = new Set(known);
+  try {
+    for (const image of await conn.glance.listImages({ properties: { [SNAP_ID_PROPERTY]: snapId } })) ids.add(image.id);
+  } catch {
+    // Best effort: the known ids are still removed.
+  }
+  return [...ids];
+}
+
 /** Removes the images of a failed run (or, with keepPartial, says they stay) and builds the error. */
-async function rollback(conn: Connection, imageIds: string[], snapId: string, cause: Error, keepPartial: boolean, log: (m: string) => void): Promise<SnapsetError> {
+async function rollback(conn: Connection, knownIds: string[], snapId: string, cause: Error, keepPartial: boolean, log: (m: string) => void): Promise<SnapsetError> {
+  const imageIds = await imagesOfRun(conn, knownIds, snapId);
   if (keepPartial) {
     return new SnapsetError(
       `${cause.message}; keep_partial is set: the ${imageIds.length} image(s) of set ${snapId} stay, never marked ${SNAPSET_TAG}`,

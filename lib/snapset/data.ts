@@ -12,6 +12,8 @@ export interface SnapsetInstance {
 /** Marks a complete set; set only after every image of the set is active and tagged. */
 export const SNAPSET_TAG = 'hotstack-snapset';
 export const HOTSTACK_TAG = 'hotstack';
+/** Image property set through createImage's metadata: finds a run's images even when Nova failed to say their ids. */
+export const SNAP_ID_PROPERTY = 'hotstack_snap_id';
 const INSTANCE_KEYS = ['mac_address', 'role', 'uuid'] as const;
 /** Glance's limit on a tag's length. */
 const MAX_TAG_LENGTH = 255;

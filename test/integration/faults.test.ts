@@ -1,0 +1,120 @@
+// Faults only a real cloud gives: the image service dying mid-snapshot, two snapshot runs on one
+// server, a token revoked while a run waits.
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { connect, type Connection } from '../../lib/openstack/connect.ts';
+import { createSnapset, SnapsetError } from '../../lib/snapset/create.ts';
+import { parseSnapsetData } from '../../lib/snapset/data.ts';
+import { ROOT, runModuleTask } from '../helpers/ansible.ts';
+import {
+  bootDeployment, cleanEnv, cleanup, CLOUD_NAME, devcloudConnection, devcloudEnv, imagesNamedFor, type Deployment,
+} from '../helpers/devcloud.ts';
+
+const BIG_IMAGE = 'hotstack-test-big';
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const service = (action: 'stop' | 'start', name: string) =>
+  execFileSync('bash', [join(ROOT, 'devcloud/service.sh'), action, name], { stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, KILL_AFTER: '0' } });
+
+/**
+ * An image with 192 MiB of incompressible data, so that a snapshot of a server booted from it
+ * takes seconds (copy and upload), long enough to break something in the middle of it.
+ */
+async function bigImage(conn: Connection): Promise<string> {
+  const existing = await conn.glance.listImages({ name: BIG_IMAGE, status: 'active' });
+  if (existing[0]) return BIG_IMAGE;
+  const image = await conn.glance.uploadImage(
+    { name: BIG_IMAGE, disk_format: 'raw', container_format: 'bare', visibility: 'private' },
+    randomBytes(192 * 1024 * 1024),
+  );
+  for (let i = 0; i < 120 && (await conn.glance.getImage(image.id))?.status !== 'active'; i++) await sleep(500);
+  return BIG_IMAGE;
+}
+
+describe('faults on devcloud', { timeout: 900_000 }, () => {
+  let conn: Connection;
+  const deployments: Deployment[] = [];
+  before(() => {
+    conn = devcloudConnection();
+  });
+  after(async () => {
+    for (const deployment of deployments) await cleanup(conn, deployment);
+  });
+
+  test('the image service stopped mid-snapshot: the run fails, names the instance, and no image of the set is left', async () => {
+    const image = await bigImage(conn);
+    const deployment = await bootDeployment(conn, { controller: 'controller', master0: 'ocp_master' }, { image });
+    deployments.push(deployment);
+
+    const run = runModuleTask('hotstack_snapset', { snapset_data: deployment.snapsetData }, { env: devcloudEnv() });
+    // Wait for the snapshot to start (its image exists, not active yet), then take Glance away.
+    let seen = false;
+    for (let i = 0; i < 600 && !seen; i++) {
+      const images = await imagesNamedFor(conn, deployment.suffix);
+      seen = images.length > 0 && images.every((candidate) => candidate.status !== 'active');
+      if (!seen) await sleep(50);
+    }
+    assert.ok(seen, 'the snapshot started');
+    try {
+      service('stop', 'glance-api');
+      // Longer than Nova's own retries of the upload, so the snapshot really fails.
+      await sleep(12_000);
+    } finally {
+      service('start', 'glance-api');
+    }
+    const { result } = await run;
+    assert.equal(result?.failed, true, JSON.stringify(result));
+    const names = Object.keys(deployment.snapsetData.instances);
+    assert.match(String(result?.msg), new RegExp(`instance (${names.join('|')}) \\(uuid `));
+    assert.equal((await imagesNamedFor(conn, deployment.suffix)).length, 0, 'no image of the set is left, in any status');
+    const removed = result?.removed_images as string[];
+    assert.ok(removed.length >= 1);
+    for (const id of removed) assert.equal(await conn.glance.getImage(id), undefined);
+  });
+
+  test('two runs on the same server at once: the loser says plainly why (Nova 409, or its 500 race), and leaves nothing', async () => {
+    const deployment = await bootDeployment(conn, { controller: 'controller' });
+    deployments.push(deployment);
+    const instances = parseSnapsetData(deployment.snapsetData);
+    const [name] = Object.keys(deployment.snapsetData.instances);
+    const outcomes = await Promise.allSettled([
+      createSnapset(conn, instances, { timeoutSeconds: 120 }),
+      createSnapset(conn, instances, { timeoutSeconds: 120 }),
+    ]);
+    const failures = outcomes.filter((outcome) => outcome.status === 'rejected');
+    assert.equal(failures.length, 1, 'exactly one of the two runs loses');
+    const error = (failures[0] as PromiseRejectedResult).reason as SnapsetError;
+    assert.ok(error instanceof SnapsetError);
+    assert.match(error.message, new RegExp(`cannot snapshot instance ${name} \\(uuid ${instances[0]!.uuid}\\)`));
+    // Which way the loser learns depends on timing, all three are real: our own check saw the
+    // winner's task, Nova refused with 409, or the two requests raced inside nova-api (500).
+    assert.match(
+      error.message,
+      /busy with task image_|HTTP 409: Cannot 'createImage' instance .* while it is in task_state image_|another task \(a second snapshot\?\) started on the server at the same moment/,
+    );
+    const winner = (outcomes.find((outcome) => outcome.status === 'fulfilled') as PromiseFulfilledResult<{ snapId: string }>).value;
+    const images = await imagesNamedFor(conn, deployment.suffix);
+    assert.deepEqual(images.map((image) => image.name), [`hotstack-${name}-snapshot-${winner.snapId}`], 'only the winner\'s image exists');
+  });
+
+  test('a token revoked during the wait: the client authenticates again once and the run completes', async () => {
+    const deployment = await bootDeployment(conn, { controller: 'controller', master0: 'ocp_master' });
+    deployments.push(deployment);
+    const own = connect({ cloud: CLOUD_NAME, env: { ...cleanEnv(), ...devcloudEnv() } });
+    const first = (await own.session.token()).value;
+    const run = createSnapset(own, parseSnapsetData(deployment.snapsetData), { timeoutSeconds: 120 });
+    // Revoke the run's token as soon as its snapshots are under way (as an admin would).
+    for (let i = 0; i < 200 && (await imagesNamedFor(conn, deployment.suffix)).length === 0; i++) await sleep(25);
+    const admin = await conn.session.token();
+    await conn.http.request({
+      method: 'DELETE', url: `${await conn.session.endpoint('identity')}/auth/tokens`,
+      headers: { 'X-Auth-Token': admin.value, 'X-Subject-Token': first },
+    });
+    const outcome = await run;
+    assert.equal(outcome.images.length, 2);
+    assert.equal(own.session.authentications, 2, 'one new authentication after the revocation');
+    assert.notEqual((await own.session.token()).value, first);
+  });
+});
