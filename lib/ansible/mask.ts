@@ -43,6 +43,8 @@ export class Masker {
 
   #maskValue(value: unknown): unknown {
     if (typeof value === 'string') return this.maskString(value);
+    // A numeric secret returned as a number (a PIN, a port used as a key) is masked as Ansible does.
+    if (typeof value === 'number' && this.#secrets.has(String(value))) return MASK;
     if (Array.isArray(value)) return value.map((v) => this.#maskValue(v));
     if (value && typeof value === 'object') {
       const out: Record<string, unknown> = {};

@@ -142,7 +142,9 @@ export async function executeModule<Args>(
   stderr: (line: string) => void = (line) => process.stderr.write(line + '\n'),
 ): Promise<Record<string, unknown>> {
   const masker = new Masker();
-  const { args: given, internals } = splitInternals(raw);
+  const { args: rawArgs, internals } = splitInternals(raw);
+  // Aliases first: a secret given under an alias must be known as secret before anything prints.
+  const given = resolveAliases(definition.options, rawArgs);
   const warnings: string[] = [];
   let invocation: Record<string, unknown> = { module_args: invocationArgs(definition.options, given) };
   masker.addDeep(noLogValues(definition.options, given));

@@ -1,5 +1,6 @@
 // A module's options, written once: the same spec validates the arguments (as JSON Schema for ajv)
 // and documents the module (the DOCUMENTATION block of its ansible-doc sidecar).
+import { NO_LOG_PLACEHOLDER } from './mask.ts';
 
 export type OptionType = 'str' | 'int' | 'float' | 'bool' | 'dict' | 'list' | 'raw' | 'path';
 
@@ -124,8 +125,12 @@ export function noLogValues(options: Options, args: Record<string, unknown>): un
     if (value === undefined || value === null) continue;
     if (spec.no_log) values.push(value);
     else if (spec.secretValues) values.push(...spec.secretValues(value));
-    else if (spec.suboptions && value && typeof value === 'object' && !Array.isArray(value)) {
-      values.push(...noLogValues(spec.suboptions, value as Record<string, unknown>));
+    else if (spec.suboptions) {
+      for (const element of Array.isArray(value) ? value : [value]) {
+        if (element && typeof element === 'object' && !Array.isArray(element)) {
+          values.push(...noLogValues(spec.suboptions, element as Record<string, unknown>));
+        }
+      }
     }
   }
   return values;
@@ -136,9 +141,11 @@ export function invocationArgs(options: Options, args: Record<string, unknown>):
   const out: Record<string, unknown> = {};
   for (const [name, value] of Object.entries(args)) {
     const spec = options[name];
-    if (spec?.no_log && value !== undefined && value !== null) out[name] = 'VALUE_SPECIFIED_IN_NO_LOG_PARAMETER';
-    else if (spec?.suboptions && value && typeof value === 'object' && !Array.isArray(value)) {
-      out[name] = invocationArgs(spec.suboptions, value as Record<string, unknown>);
+    const isDict = (v: unknown): v is Record<string, unknown> => !!v && typeof v === 'object' && !Array.isArray(v);
+    if (spec?.no_log && value !== undefined && value !== null) out[name] = NO_LOG_PLACEHOLDER;
+    else if (spec?.suboptions && isDict(value)) out[name] = invocationArgs(spec.suboptions, value);
+    else if (spec?.suboptions && Array.isArray(value)) {
+      out[name] = value.map((element) => (isDict(element) ? invocationArgs(spec.suboptions!, element) : element));
     } else out[name] = value;
   }
   return out;
