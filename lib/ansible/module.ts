@@ -141,6 +141,7 @@ export async function executeModule<Args>(
   raw: Record<string, unknown>,
   stderr: (line: string) => void = (line) => process.stderr.write(line + '\n'),
 ): Promise<Record<string, unknown>> {
+  const startedAt = performance.now();
   const masker = new Masker();
   const { args: rawArgs, internals } = splitInternals(raw);
   // Aliases first: a secret given under an alias must be known as secret before anything prints.
@@ -157,7 +158,7 @@ export async function executeModule<Args>(
     noLog: internals.noLog,
     masker,
     warn: (message) => warnings.push(message),
-    log: (message) => stderr(masker.maskString(`${definition.name}: ${message}`)),
+    log: (message) => stderr(masker.maskString(`${definition.name} +${((performance.now() - startedAt) / 1000).toFixed(2)}s: ${message}`)),
   };
 
   let result: Record<string, unknown>;

@@ -231,6 +231,7 @@ export async function createSnapset(conn: Connection, instances: SnapsetInstance
   const log = options.log ?? (() => {});
   await checkServersStopped(conn, instances);
   const snapId = options.snapId ?? newSnapId();
+  log(`all ${instances.length} server(s) SHUTOFF; creating set ${snapId}`);
 
   const watcher = new ImageWatcher(conn, {
     timeoutSeconds: options.timeoutSeconds,
@@ -276,6 +277,7 @@ export async function createSnapset(conn: Connection, instances: SnapsetInstance
   );
 
   if (!firstError) {
+    log(`every image active and tagged; marking the set ${SNAPSET_TAG}`);
     try {
       // The set is complete: only now does it become visible as one (`--tag hotstack-snapset`).
       await Promise.all(done.map((image) => conn.glance.addTag(image.image_id, SNAPSET_TAG)));

@@ -42,7 +42,7 @@ export async function runModuleTask(
       gather_facts: false,
       tasks: [
         { name: `run ${module}`, [module]: args, register: 'module_result', ignore_errors: true, ...(options.noLog ? { no_log: true } : {}) },
-        { name: 'save the result', 'ansible.builtin.copy': { content: '{{ module_result | to_json }}', dest: resultFile } },
+        { name: 'save the result', 'ansible.builtin.copy': { content: '{{ module_result | to_json }}', dest: resultFile }, check_mode: false },
       ],
     },
   ];
