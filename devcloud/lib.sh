@@ -1,0 +1,186 @@
+# lib.sh - sourced by up.sh, down.sh, service.sh and status.sh (not run on its own).
+# Settings, helpers, and the ONE place where each service's start command line is defined (svc_def).
+#
+#   env: DEVCLOUD_STATE (default /tmp/devcloud), DEVCLOUD_PASSWORD (default devcloud)
+export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin   # Debian's python3, not a pyenv shim
+export LC_ALL=C.UTF-8 LANG=C.UTF-8
+# services and their tools must not pick up a caller's OpenStack client settings
+unset OS_CLOUD OS_CLIENT_CONFIG_FILE OS_AUTH_URL OS_USERNAME OS_PASSWORD OS_PROJECT_NAME OS_TOKEN 2>/dev/null || true
+
+STATE=${DEVCLOUD_STATE:-/tmp/devcloud}
+PASS=${DEVCLOUD_PASSWORD:-devcloud}
+HOST=127.0.0.1
+T0=$SECONDS
+
+KCONF="$STATE/etc/keystone/keystone.conf"; GCONF="$STATE/etc/glance/glance-api.conf"
+NCONF="$STATE/etc/nova/nova.conf"; NCCONF="$STATE/etc/nova/nova-compute.conf"
+NECONF="$STATE/etc/neutron/neutron.conf"; HCONF="$STATE/etc/heat/heat.conf"
+MYSQL=(mariadb --no-defaults -uroot --socket="$STATE/run/mysqld.sock")
+UWSGI=(uwsgi --plugin python3 --master --processes 1 --threads 4 --enable-threads --lazy-apps --die-on-term
+       --buffer-size 65535 --need-app --add-header 'Connection: close')
+
+# Every service, in start order (down.sh stops them in the reverse order).
+SERVICES=(mariadb epmd rabbitmq keystone glance-api placement nova-api nova-conductor nova-scheduler
+          virtlogd libvirtd nova-compute neutron-server heat-api heat-engine)
+
+log() { printf '[devcloud +%4ss] %s\n' "$((SECONDS - T0))" "$*"; }
+die() { log "ERROR: $*" >&2; exit 1; }
+
+# svc_def NAME   sets, for one service:
+#   SVC_CMD   its start command line (array)       SVC_PAT  what its /proc/PID/cmdline contains
+#   SVC_PORT  its TCP port on $HOST, or empty      SVC_URL  a URL that answers HTTP when it is ready, or empty
+#   SVC_WAIT  seconds to wait for port/URL         SVC_LOGS where its logs are (for error messages)
+svc_def() {
+  SVC_PORT=; SVC_URL=; SVC_WAIT=120; SVC_LOGS="$STATE/log/$1.*"
+  case $1 in
+    mariadb) SVC_PAT=mariadbd; SVC_PORT=3306; SVC_WAIT=60
+      SVC_CMD=(mariadbd --no-defaults --datadir="$STATE/mysql" --socket="$STATE/run/mysqld.sock"
+        --pid-file="$STATE/run/mariadbd.pidfile" --bind-address=$HOST --port=3306 --user=root
+        --skip-name-resolve --max-connections=500 --character-set-server=utf8 --collation-server=utf8_general_ci
+        --innodb-buffer-pool-size=128M --innodb-flush-log-at-trx-commit=0 --innodb-doublewrite=0
+        --log-error="$STATE/log/mariadb.err") ;;
+    epmd) SVC_PAT=epmd; SVC_PORT=4369; SVC_WAIT=10
+      SVC_CMD=(epmd -address $HOST -port 4369) ;;
+    rabbitmq) SVC_PAT=rabbit; SVC_PORT=5672; SVC_LOGS="$STATE/log/rabbitmq.out and $STATE/log/rabbitmq/"
+      SVC_CMD=(env HOME="$STATE/rabbitmq" ERL_EPMD_ADDRESS=$HOST
+        RABBITMQ_NODENAME=rabbit@localhost RABBITMQ_NODE_IP_ADDRESS=$HOST RABBITMQ_NODE_PORT=5672
+        RABBITMQ_DIST_PORT=25672 RABBITMQ_CONFIG_FILE="$STATE/etc/rabbitmq/rabbitmq"
+        RABBITMQ_ENABLED_PLUGINS_FILE="$STATE/etc/rabbitmq/enabled_plugins"
+        RABBITMQ_MNESIA_BASE="$STATE/rabbitmq/mnesia" RABBITMQ_LOG_BASE="$STATE/log/rabbitmq"
+        RABBITMQ_PID_FILE="$STATE/rabbitmq/beam.pid"
+        RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS="-kernel inet_dist_use_interface {127,0,0,1}"
+        /usr/lib/rabbitmq/bin/rabbitmq-server) ;;
+    keystone) SVC_PAT=keystone-wsgi-public; SVC_PORT=5000; SVC_URL=http://$HOST:5000/v3; SVC_WAIT=60
+      SVC_CMD=("${UWSGI[@]}" --http-socket $HOST:5000 --wsgi-file /usr/bin/keystone-wsgi-public
+        --env OS_KEYSTONE_CONFIG_FILES="$KCONF") ;;
+    glance-api) SVC_PAT=glance-api; SVC_PORT=9292; SVC_URL=http://$HOST:9292/versions; SVC_WAIT=90
+      SVC_CMD=(glance-api --config-file "$GCONF") ;;
+    placement) SVC_PAT=placement-api; SVC_PORT=8778; SVC_URL=http://$HOST:8778/; SVC_WAIT=90
+      SVC_CMD=("${UWSGI[@]}" --http-socket $HOST:8778 --wsgi-file /usr/bin/placement-api
+        --env OS_PLACEMENT_CONFIG_DIR="$STATE/etc/placement") ;;
+    nova-api) SVC_PAT=nova-api; SVC_PORT=8774; SVC_URL=http://$HOST:8774/
+      SVC_CMD=(nova-api --config-file "$NCONF") ;;
+    nova-conductor) SVC_PAT=nova-conductor; SVC_CMD=(nova-conductor --config-file "$NCONF") ;;
+    nova-scheduler) SVC_PAT=nova-scheduler; SVC_CMD=(nova-scheduler --config-file "$NCONF") ;;
+    virtlogd) SVC_PAT=/usr/sbin/virtlogd; SVC_CMD=(/usr/sbin/virtlogd) ;;
+    libvirtd) SVC_PAT=/usr/sbin/libvirtd; SVC_CMD=(/usr/sbin/libvirtd) ;;
+    # nova-compute gets a config without DB URLs (NOTES.md finding 6)
+    nova-compute) SVC_PAT=nova-compute; SVC_CMD=(nova-compute --config-file "$NCCONF") ;;
+    neutron-server) SVC_PAT=neutron-server; SVC_PORT=9696; SVC_URL=http://$HOST:9696/
+      SVC_CMD=(neutron-server --config-file "$NECONF") ;;
+    heat-api) SVC_PAT=heat-api; SVC_PORT=8004; SVC_URL=http://$HOST:8004/
+      SVC_LOGS="$STATE/log/heat-api.out and $STATE/log/heat.log"
+      SVC_CMD=(heat-api --config-file "$HCONF") ;;
+    heat-engine) SVC_PAT=heat-engine; SVC_LOGS="$STATE/log/heat-engine.out and $STATE/log/heat.log"
+      SVC_CMD=(heat-engine --config-file "$HCONF") ;;
+    *) return 1 ;;
+  esac
+}
+
+pid_of() { [ -f "$STATE/run/$1.pid" ] && cat "$STATE/run/$1.pid"; }
+is_running() { # NAME PATTERN: pid file names a live process whose command line matches PATTERN
+  local pid; pid=$(pid_of "$1") || return 1
+  kill -0 "$pid" 2>/dev/null && tr '\0' ' ' < "/proc/$pid/cmdline" 2>/dev/null | grep -q -- "$2"
+}
+port_open() { (exec 3<>"/dev/tcp/$HOST/$1") 2>/dev/null; }
+
+start_svc() { # NAME   start the service in its own session (setsid: pid = session id) unless already running
+  local name=$1
+  svc_def "$name" || die "unknown service $name (one of: ${SERVICES[*]})"
+  if is_running "$name" "$SVC_PAT"; then log "$name: already running (pid $(pid_of "$name"))"; return; fi
+  if [ -n "$SVC_PORT" ] && port_open "$SVC_PORT"; then
+    die "$name: port $HOST:$SVC_PORT is taken by a process devcloud did not start (ss -ltnp | grep :$SVC_PORT)"
+  fi
+  mkdir -p "$STATE/log" "$STATE/run"
+  setsid "${SVC_CMD[@]}" >>"$STATE/log/$name.out" 2>&1 </dev/null &
+  echo $! > "$STATE/run/$name.pid"
+  log "$name: started (pid $!, output $STATE/log/$name.out)"
+}
+
+wait_port() { # NAME PORT TIMEOUT
+  local i
+  for ((i = 0; i < $3; i++)); do
+    port_open "$2" && return 0
+    is_running "$1" . || die "$1 died, see $(svc_def "$1"; echo "$SVC_LOGS")"; sleep 1
+  done
+  die "$1 did not open port $2 within $3s, see $(svc_def "$1"; echo "$SVC_LOGS")"
+}
+wait_http() { # NAME URL TIMEOUT   any HTTP answer < 500 counts
+  local i code
+  for ((i = 0; i < $3; i++)); do
+    code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 5 "$2" || true)
+    [ -n "$code" ] && [ "$code" != 000 ] && [ "$code" -lt 500 ] && return 0
+    is_running "$1" . || die "$1 died, see $(svc_def "$1"; echo "$SVC_LOGS")"; sleep 1
+  done
+  die "$1 did not answer on $2 within $3s, see $(svc_def "$1"; echo "$SVC_LOGS")"
+}
+wait_mariadb() {
+  local i
+  for ((i = 0; i < 60; i++)); do
+    "${MYSQL[@]}" -e 'select 1' >/dev/null 2>&1 && return 0
+    is_running mariadb . || die "mariadb died, see $STATE/log/mariadb.err"; sleep 1
+  done
+  die "mariadb not answering on $STATE/run/mysqld.sock within 60s, see $STATE/log/mariadb.err"
+}
+wait_libvirtd() {
+  local i
+  for ((i = 0; i < 30; i++)); do virsh -c qemu:///system version >/dev/null 2>&1 && return 0; sleep 1; done
+  die "libvirtd not answering, see $STATE/log/libvirtd.out"
+}
+wait_svc() { # NAME   wait until the service is ready: its URL answers, its port opens, or its socket answers
+  svc_def "$1"
+  case $1 in
+    mariadb) wait_mariadb ;;
+    libvirtd) wait_libvirtd ;;
+    *) if [ -n "$SVC_URL" ]; then wait_http "$1" "$SVC_URL" "$SVC_WAIT"
+       elif [ -n "$SVC_PORT" ]; then wait_port "$1" "$SVC_PORT" "$SVC_WAIT"
+       else sleep 2; is_running "$1" . || die "$1 died, see $SVC_LOGS"; fi ;;
+  esac
+}
+
+admin_token() { # print an admin token (project admin) from keystone, or nothing
+  curl -s -i -H 'Content-Type: application/json' "http://$HOST:5000/v3/auth/tokens" \
+    -d '{"auth":{"identity":{"methods":["password"],"password":{"user":{"name":"admin","domain":{"id":"default"},"password":"'"$PASS"'"}}},"scope":{"project":{"name":"admin","domain":{"id":"default"}}}}}' |
+    awk -F': ' 'tolower($1)=="x-subject-token"{print $2}' | tr -d '\r'
+}
+# neutron bug (Zed, NOTES.md finding 4): GET /v2.0/ports raises AttributeError 'Port' has no attribute
+# 'port_forwardings' (HTTP 500, and nova's server show/list with it) when it is the first DB request of a
+# fresh API worker, because the SQLAlchemy mappers are not configured yet. Any other query first (networks)
+# configures them. Run this after every start of neutron-server.
+neutron_warmup() {
+  local token u code
+  token=$(admin_token)
+  [ -n "$token" ] || die "could not get an admin token from keystone, see $STATE/log/keystone.log"
+  for u in networks ports; do
+    code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 30 -H "X-Auth-Token: $token" "http://$HOST:9696/v2.0/$u" || true)
+    [ "$code" = 200 ] || die "neutron GET /v2.0/$u answered $code, see $STATE/log/neutron-server.log"
+  done
+}
+
+# stop_svc NAME   SIGTERM to every process of the service's session, SIGKILL to what is left after
+# KILL_AFTER seconds (default 30; KILL_AFTER=0: SIGKILL at once); returns when all of them are gone.
+session_pids() { ps -e -o pid=,sid=,stat= | awk -v s="$1" '$2 == s && $3 !~ /^Z/ {print $1}'; }
+alive() { local st; st=$(ps -o stat= -p "$1" 2>/dev/null) && [ "${st#Z}" = "$st" ]; }   # zombies count as gone
+alive_of() { local p left=""; for p in $1; do alive "$p" && left="$left $p"; done; echo "$left"; }
+stop_svc() {
+  local name=$1 pf=$STATE/run/$1.pid pid pids i left n how=stopped
+  [ -f "$pf" ] || return 0
+  pid=$(cat "$pf")
+  pids=$(session_pids "$pid")
+  alive "$pid" && pids="$pid $pids"
+  if [ -z "${pids// /}" ]; then rm -f "$pf"; log "$name: not running"; return 0; fi
+  pids=$(echo $pids | tr ' ' '\n' | sort -u)
+  n=$(( ${KILL_AFTER:-30} * 2 ))
+  if [ "$n" -gt 0 ]; then
+    kill -TERM $pids 2>/dev/null || true
+    for ((i = 0; i < n; i++)); do left=$(alive_of "$pids"); [ -z "$left" ] && break; sleep 0.5; done
+  fi
+  left=$(alive_of "$pids")
+  if [ -n "$left" ]; then
+    kill -KILL $left 2>/dev/null || true; how="killed (SIGKILL)$left"
+    for ((i = 0; i < 100; i++)); do left=$(alive_of "$left"); [ -z "$left" ] && break; sleep 0.1; done
+    [ -z "$left" ] || log "$name: still alive after SIGKILL:$left"
+  fi
+  log "$name: $how"
+  rm -f "$pf"
+}
