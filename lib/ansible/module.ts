@@ -158,7 +158,10 @@ export async function executeModule<Args>(
     noLog: internals.noLog,
     masker,
     warn: (message) => warnings.push(message),
-    log: (message) => stderr(masker.maskString(`${definition.name} +${((performance.now() - startedAt) / 1000).toFixed(2)}s: ${message}`)),
+    // With no_log on the task, the module keeps quiet on stderr too (Python modules skip syslog then).
+    log: (message) => {
+      if (!internals.noLog) stderr(masker.maskString(`${definition.name} +${((performance.now() - startedAt) / 1000).toFixed(2)}s: ${message}`));
+    },
   };
 
   let result: Record<string, unknown>;

@@ -287,7 +287,7 @@ test('secrets of no_log options and secrets learned during run() appear nowhere 
   assert.match(String(result.msg), /^connected with \*+ \/ \*+$/);
   // ctx.log goes to stderr, masked and prefixed with the module name.
   assert.equal(logged.length, 1);
-  assert.ok(logged[0]?.startsWith('fake: '));
+  assert.ok(logged[0]?.startsWith('fake +'));
   assert.ok(!logged[0]?.includes(OPTION_SECRET) && !logged[0]?.includes(LEARNED_SECRET), logged[0]);
 });
 
@@ -542,4 +542,18 @@ test('main(): no matching module name fails and lists the modules the executable
   assert.equal(run.result.failed, true);
   assert.match(String(run.result.msg), /unknown module/);
   assert.match(String(run.result.msg), /fake, other/);
+});
+
+test('log lines go to stderr masked and timed, and not at all when the task has no_log', async () => {
+  const lines: string[] = [];
+  const module = fakeModule(async (args, ctx) => {
+    ctx.log(`logging in with ${args.password}`);
+    return { changed: false };
+  });
+  await executeModule(module, { name: 'x', password: 'hunter2-secret' }, (line) => lines.push(line));
+  assert.equal(lines.length, 1);
+  assert.match(lines[0]!, /^fake \+\d+\.\d\ds: logging in with \*{8}$/);
+  lines.length = 0;
+  await executeModule(module, { name: 'x', password: 'hunter2-secret', _ansible_no_log: true }, (line) => lines.push(line));
+  assert.deepEqual(lines, []);
 });
