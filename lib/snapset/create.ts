@@ -170,8 +170,9 @@ class ImageWatcher {
         });
         this.#wake = undefined;
         if (this.#stopped || this.#pending.size === 0) break;
-        // Short polls while snapshots of small disks finish; longer ones for long uploads.
-        if (Date.now() - loopStart > 4_000) interval = Math.min(this.#options.maxPollIntervalMs, Math.round(interval * 1.25));
+        // Polls every 0.4 s for the first seconds, so that a quick snapshot is noticed within 0.5 s
+        // of going active; then further apart, for uploads of large disks that take minutes.
+        if (Date.now() - loopStart > 6_000) interval = Math.min(this.#options.maxPollIntervalMs, Math.round(interval * 1.2));
         let images: Image[];
         // Only the images asked about are judged: one added while the request ran is not missing.
         const asked = [...this.#pending.values()];
@@ -235,7 +236,7 @@ export async function createSnapset(conn: Connection, instances: SnapsetInstance
 
   const watcher = new ImageWatcher(conn, {
     timeoutSeconds: options.timeoutSeconds,
-    pollIntervalMs: options.pollIntervalMs ?? 250,
+    pollIntervalMs: options.pollIntervalMs ?? 400,
     maxPollIntervalMs: options.maxPollIntervalMs ?? 3_000,
     unreachableGraceMs: options.unreachableGraceMs ?? 120_000,
   });

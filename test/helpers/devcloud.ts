@@ -71,11 +71,16 @@ export async function bootDeployment(
   const created = await Promise.all(
     names.map((name) => conn.nova.createServer({ name: `${name}-${suffix}`, imageRef, flavorRef: FLAVOR, networks: 'none' })),
   );
-  const servers = await Promise.all(created.map((server) => waitForServer(conn, server.id, 'ACTIVE')));
-  if (options.stop ?? true) {
-    await Promise.all(servers.map((server) => conn.nova.stopServer(server.id)));
-    await Promise.all(servers.map((server) => waitForServer(conn, server.id, 'SHUTOFF')));
-  }
+  // Each server is stopped as soon as it is up: running TCG guests spin the 2 cores that the
+  // remaining boots need. Many boots at once queue in nova-compute, hence the long wait.
+  const servers = await Promise.all(
+    created.map(async (server) => {
+      const active = await waitForServer(conn, server.id, 'ACTIVE', 600_000);
+      if (!(options.stop ?? true)) return active;
+      await conn.nova.stopServer(server.id);
+      return waitForServer(conn, server.id, 'SHUTOFF');
+    }),
+  );
   const instances: Deployment['snapsetData']['instances'] = {};
   names.forEach((name, index) => {
     // Fixed, recognisable MACs: the servers have no NICs on devcloud, the value is data here.
