@@ -107,7 +107,8 @@ say('ansible-playbook -i inventory.yml playbooks/create-snapset.yml -e @snapset_
 const varsFile = join(mkdtempSync(join(tmpdir(), 'hotstack-demo-')), 'snapset_data.json');
 writeFileSync(varsFile, JSON.stringify({ snapset_data: snapsetData }));
 const started = new Date(Date.now() - 1000).toISOString().replace(/\.\d+Z$/, 'Z');
-run('ansible-playbook', ['-i', 'inventory.yml', 'playbooks/create-snapset.yml', '-e', `@${varsFile}`], CLOUD_ENV);
+// ansible-playbook refuses to run without a UTF-8 locale.
+run('ansible-playbook', ['-i', 'inventory.yml', 'playbooks/create-snapset.yml', '-e', `@${varsFile}`], { ...CLOUD_ENV, LANG: 'C.UTF-8', LC_ALL: 'C.UTF-8' });
 
 // Find the new set the way a user would: by its marker tag and an instance name.
 const sets = await conn.glance.listImages({ tags: ['hotstack-snapset', 'name=controller'] });

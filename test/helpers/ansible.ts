@@ -64,7 +64,8 @@ export async function runPlaybook(
   }
   const run = await execa('ansible-playbook', argv, {
     cwd: ROOT,
-    env: { ...cleanEnv(), ANSIBLE_CONFIG: join(ROOT, 'ansible.cfg'), ANSIBLE_NOCOLOR: '1', ANSIBLE_FORCE_COLOR: '0', ...options.env },
+    // ansible-playbook refuses to run without a UTF-8 locale.
+    env: { ...cleanEnv(), LANG: 'C.UTF-8', LC_ALL: 'C.UTF-8', ANSIBLE_CONFIG: join(ROOT, 'ansible.cfg'), ANSIBLE_NOCOLOR: '1', ANSIBLE_FORCE_COLOR: '0', ...options.env },
     extendEnv: false,
     reject: false,
     all: true,
