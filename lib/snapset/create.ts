@@ -112,19 +112,18 @@ interface Pending {
   instance: SnapsetInstance;
   imageId: string;
   startedAt: number;
-  lastStatus: string;
   settle: { resolve: (image: Image) => void; reject: (error: Error) => void };
   /** When Nova was last asked whether this snapshot is still running. */
   serverCheckedAt: number;
 }
+
+type WatchOptions = Required<Pick<CreateSnapsetOptions, 'timeoutSeconds' | 'pollIntervalMs' | 'maxPollIntervalMs' | 'unreachableGraceMs'>>;
 
 /**
  * Watches all pending images with one Glance listing per poll (`id=in:…`), however many there are.
  * An image is failed as soon as Glance says it cannot become active (killed, deleted, gone: Nova
  * purges the image of a failed snapshot), or when Nova has finished the snapshot without it.
  */
-type WatchOptions = Required<Pick<CreateSnapsetOptions, 'timeoutSeconds' | 'pollIntervalMs' | 'maxPollIntervalMs' | 'unreachableGraceMs'>>;
-
 class ImageWatcher {
   readonly #conn: Connection;
   readonly #options: WatchOptions;
@@ -141,7 +140,7 @@ class ImageWatcher {
   waitForActive(instance: SnapsetInstance, imageId: string, startedAt: number): Promise<Image> {
     return new Promise((resolve, reject) => {
       if (this.#stopped) return reject(new Error('the run is being abandoned'));
-      this.#pending.set(imageId, { instance, imageId, startedAt, lastStatus: 'queued', settle: { resolve, reject }, serverCheckedAt: startedAt });
+      this.#pending.set(imageId, { instance, imageId, startedAt, settle: { resolve, reject }, serverCheckedAt: startedAt });
       if (!this.#running) void this.#loop();
       this.#wake?.();
     });
@@ -202,7 +201,6 @@ class ImageWatcher {
       pending.settle.reject(new SnapsetError(`snapshot of instance ${instance.name} (uuid ${instance.uuid}) failed: ${why}`));
     };
     if (!image) return fail(`its image ${imageId} disappeared from Glance (Nova removes the image of a failed snapshot; see the server's fault and the nova-compute log)`);
-    pending.lastStatus = image.status;
     if (image.status === 'active') {
       this.#pending.delete(imageId);
       pending.settle.resolve(image);
@@ -240,7 +238,7 @@ export async function createSnapset(conn: Connection, instances: SnapsetInstance
     maxPollIntervalMs: options.maxPollIntervalMs ?? 3_000,
     unreachableGraceMs: options.unreachableGraceMs ?? 120_000,
   });
-  const created: { instance: SnapsetInstance; imageId: string }[] = [];
+  const created: string[] = [];
   const done: SnapsetImage[] = [];
   let firstError: Error | undefined;
 
@@ -254,7 +252,7 @@ export async function createSnapset(conn: Connection, instances: SnapsetInstance
     } catch (error) {
       throw new SnapsetError(`cannot snapshot instance ${instance.name} (uuid ${instance.uuid}): ${describeCreateImageError(error)}`);
     }
-    created.push({ instance, imageId });
+    created.push(imageId);
     if (firstError) return; // another snapshot failed meanwhile: this image goes with the rollback
     log(`instance ${instance.name}: image ${name} (${imageId}) requested`);
     await watcher.waitForActive(instance, imageId, startedAt);
@@ -264,18 +262,22 @@ export async function createSnapset(conn: Connection, instances: SnapsetInstance
     done.push({ name: instance.name, image_id: imageId, image_name: name, role: instance.role, mac_address: instance.macAddress, seconds_to_active: secondsToActive });
   };
 
-  const queue = fastq.promise(snapshotOne, Math.max(1, options.concurrency ?? instances.length));
-  await Promise.all(
-    instances.map((instance) =>
-      queue.push(instance).catch((error: unknown) => {
-        if (!firstError) {
-          firstError = error instanceof Error ? error : new Error(String(error));
-          queue.kill();
-          watcher.stop(firstError);
-        }
-      }),
-    ),
-  );
+  // The first failure is recorded inside the worker, before the queue hands out the next task, so
+  // that no snapshot starts after it.
+  const worker = async (instance: SnapsetInstance): Promise<void> => {
+    try {
+      await snapshotOne(instance);
+    } catch (error) {
+      if (!firstError) {
+        firstError = error instanceof Error ? error : new Error(String(error));
+        watcher.stop(firstError);
+      }
+      throw error;
+    }
+  };
+  const queue = fastq.promise(worker, Math.max(1, options.concurrency ?? instances.length));
+  // Failures are in firstError; a rejection here is only the task's own.
+  await Promise.all(instances.map((instance) => queue.push(instance).catch(() => {})));
 
   if (!firstError) {
     log(`every image active and tagged; marking the set ${SNAPSET_TAG}`);
@@ -286,7 +288,7 @@ export async function createSnapset(conn: Connection, instances: SnapsetInstance
       firstError = new SnapsetError(`marking the set ${snapId} complete failed: ${error instanceof Error ? error.message : String(error)}`);
     }
   }
-  if (firstError) throw await rollback(conn, created.map((entry) => entry.imageId), snapId, firstError, options.keepPartial ?? false, log);
+  if (firstError) throw await rollback(conn, created, snapId, firstError, options.keepPartial ?? false, log);
 
   const byName = new Map(done.map((image) => [image.name, image]));
   const ordered = instances.map((instance) => byName.get(instance.name) as SnapsetImage);
