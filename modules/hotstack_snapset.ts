@@ -95,6 +95,17 @@ export const hotstackSnapset: ModuleDefinition<Args> = {
       type: 'list',
       elements: 'str',
     },
+    kept_images: {
+      description: 'On failure: images of the run left in place, with I(keep_partial) or because deleting them failed (the message says which). None is tagged C(hotstack-snapset).',
+      returned: 'failure, when images were left',
+      type: 'list',
+      elements: 'str',
+    },
+    snap_id: {
+      description: 'On failure after the set id was drawn: the C(snap_id) the images of the failed run carried.',
+      returned: 'failure',
+      type: 'str',
+    },
     stats: {
       description: 'C(wall_seconds) of the run and C(http_requests) it sent to the cloud.',
       returned: 'always',
