@@ -157,8 +157,11 @@ export class Session {
 
   /** The endpoint URL of a service type, without a trailing slash. */
   async endpoint(serviceType: string): Promise<string> {
+    return this.#endpointFrom(await this.token(), serviceType);
+  }
+
+  #endpointFrom(token: Token, serviceType: string): string {
     const override = this.cloud.endpointOverrides[serviceType];
-    const token = await this.token();
     if (override) return override.replace(/\/+$/, '').replace(/%\((tenant_id|project_id)\)s/g, token.projectId ?? '');
     const wanted = (this.cloud.serviceInterfaces[serviceType] ?? this.cloud.interface ?? 'public').replace(/URL$/, '');
     const entries = token.catalog.filter((entry) => entry.type === serviceType);
@@ -177,9 +180,10 @@ export class Session {
 
   /** A request to a service, authenticated; a 401 renews the token once and repeats the request. */
   async request(serviceType: string, request: SessionRequest): Promise<HttpResponse> {
-    const base = /^https?:\/\//.test(request.path) ? '' : await this.endpoint(serviceType);
-    const url = base ? `${base}${request.path.startsWith('/') ? '' : '/'}${request.path}` : request.path;
+    // One token for the endpoint and the request: asking twice could renew twice near expiry.
     let token = await this.token();
+    const base = /^https?:\/\//.test(request.path) ? '' : this.#endpointFrom(token, serviceType);
+    const url = base ? `${base}${request.path.startsWith('/') ? '' : '/'}${request.path}` : request.path;
     for (let attempt = 0; ; attempt++) {
       try {
         return await this.http.request({
