@@ -125,9 +125,12 @@ export function describeSchemaErrors(moduleName: string, options: Options, error
 
 const ajv = new Ajv({ allErrors: true, strict: false });
 
-/** Validates raw arguments; returns the typed arguments with defaults applied, or throws ModuleFailure. */
-export function validateArguments<Args>(definition: ModuleDefinition<Args>, raw: Record<string, unknown>): Args {
-  const args = coerceScalars(definition.options, resolveAliases(definition.options, raw));
+/**
+ * Validates arguments whose aliases are already resolved (executeModule does that first, to know
+ * the secrets); returns them typed with defaults applied, or throws ModuleFailure.
+ */
+export function validateArguments<Args>(definition: ModuleDefinition<Args>, given: Record<string, unknown>): Args {
+  const args = coerceScalars(definition.options, given);
   const validate = ajv.compile(argumentSchema(definition.options));
   if (!validate(args)) {
     throw new ModuleFailure(describeSchemaErrors(definition.name, definition.options, validate.errors ?? []));
