@@ -81,6 +81,25 @@ const CONFIG_SUFFIXES = ['.yaml', '.yml', '.json'];
 const ENV_SELECTORS = new Set(['OS_CLOUD', 'OS_REGION_NAME', 'OS_CLIENT_CONFIG_FILE', 'OS_CLIENT_SECURE_FILE', 'OS_CLOUD_NAME']);
 const DEFAULTS: Dict = { auth_type: 'password', interface: 'public' };
 const SECRET_KEYS = ['password', 'application_credential_secret', 'token', 'passcode'];
+/** A credential key as it may be spelled in a raw cloud entry: the above, and legacy forms such as auth_token. */
+const CREDENTIAL_KEY = /(^|_)(password|secret|token|passcode)$/;
+
+/**
+ * Every credential value in a cloud entry as given (any nesting, before normalisation or
+ * validation), so that it can be masked even when the entry is rejected.
+ */
+export function credentialsIn(entry: unknown): string[] {
+  const found: string[] = [];
+  const walk = (value: unknown) => {
+    if (!value || typeof value !== 'object') return;
+    for (const [key, inner] of Object.entries(value)) {
+      if (typeof inner === 'string' && CREDENTIAL_KEY.test(key.toLowerCase().replace(/-/g, '_'))) found.push(inner);
+      else walk(inner);
+    }
+  };
+  walk(entry);
+  return found;
+}
 // openstacksdk leaves only password out; no credential should be read as a template.
 const FORMAT_EXCLUSIONS = new Set(SECRET_KEYS);
 

@@ -3,7 +3,7 @@
 // into plain failure messages.
 import { ModuleFailure, type ModuleContext } from '../ansible/module.ts';
 import type { Options } from '../ansible/options.ts';
-import { CloudConfigError, loadCloudConfig, type CloudConfig } from './clouds.ts';
+import { CloudConfigError, credentialsIn, loadCloudConfig, type CloudConfig } from './clouds.ts';
 import { Glance } from './glance.ts';
 import { Heat } from './heat.ts';
 import { HttpClient, OpenStackHttpError } from './http.ts';
@@ -55,7 +55,7 @@ export const OPENSTACK_OPTIONS: Options = {
       'Defaults to the OS_CLOUD environment variable, then to a cloud made of the OS_* variables.',
     ],
     schema: { type: ['string', 'object', 'null'] },
-    secretValues: (value) => (value && typeof value === 'object' ? secretsOfInlineCloud(value as Record<string, unknown>) : []),
+    secretValues: (value) => credentialsIn(value),
   },
   api_timeout: {
     type: 'int',
@@ -79,20 +79,6 @@ export function connectForModule(ctx: ModuleContext, args: { cloud?: unknown; ap
   } catch (error) {
     throw asModuleFailure(error);
   }
-}
-
-function secretsOfInlineCloud(cloud: Record<string, unknown>): unknown[] {
-  const secretKeys = /password|secret|token|key$/i;
-  const found: unknown[] = [];
-  const walk = (value: unknown) => {
-    if (!value || typeof value !== 'object') return;
-    for (const [key, inner] of Object.entries(value)) {
-      if (secretKeys.test(key) && typeof inner === 'string') found.push(inner);
-      else walk(inner);
-    }
-  };
-  walk(cloud);
-  return found;
 }
 
 /** Cloud and configuration errors as failures whose message is the plain cause. */

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { CloudConfigError, loadCloudConfig, parseConfigText, searchPaths, type CloudConfig, type LoadCloudOptions } from '../../lib/openstack/clouds.ts';
+import { CloudConfigError, credentialsIn, loadCloudConfig, parseConfigText, searchPaths, type CloudConfig, type LoadCloudOptions } from '../../lib/openstack/clouds.ts';
 
 interface Sandbox {
   cwd: string;
@@ -667,4 +667,16 @@ test('an inline dict with regions picks by regionName', (t) => {
   const b = box.load({ cloud: entry, regionName: 'B' });
   assert.equal(b.regionName, 'B');
   assert.equal(b.interface, 'internal');
+});
+
+test('credentialsIn finds every credential of a raw cloud entry, in any spelling and nesting, and nothing else', () => {
+  const entry = {
+    auth: { auth_url: 'https://keystone:5000/v3', username: 'u', password: 'pw-1', 'application-credential-secret': 'sec-2' },
+    auth_token: 'tok-3',
+    cert: '/etc/pki/client.pem',
+    key: '/etc/pki/client.key',
+    regions: [{ name: 'r', values: { passcode: 'pc-4' } }],
+  };
+  assert.deepEqual(credentialsIn(entry).sort(), ['pc-4', 'pw-1', 'sec-2', 'tok-3']);
+  assert.deepEqual(credentialsIn('devcloud'), []);
 });
