@@ -8,7 +8,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { connect, type Connection } from '../lib/openstack/connect.ts';
+import { connect } from '../lib/openstack/connect.ts';
 import type { Image } from '../lib/openstack/glance.ts';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -16,7 +16,6 @@ const STATE = process.env.DEVCLOUD_STATE ?? '/tmp/devcloud';
 const CLOUD_ENV = { OS_CLIENT_CONFIG_FILE: `${STATE}/clouds.yaml`, OS_CLOUD: 'devcloud' };
 const STACK = 'hotstack-demo';
 const say = (message: string) => process.stdout.write(`\n[demo] ${message}\n`);
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const run = (command: string, args: string[], env: Record<string, string> = {}) =>
   execFileSync(command, args, { cwd: root, stdio: 'inherit', env: { ...process.env, ...env } });
 
@@ -47,16 +46,6 @@ function template(): Record<string, unknown> {
   };
 }
 
-async function waitForStack(conn: Connection, name: string, done: RegExp): Promise<Record<string, unknown> | undefined> {
-  for (let i = 0; i < 300; i++) {
-    const stack = await conn.heat.getStack(name);
-    if (!stack || done.test(stack.stack_status)) return stack as Record<string, unknown> | undefined;
-    if (/_FAILED$/.test(stack.stack_status)) throw new Error(`stack ${name} ${stack.stack_status}: ${stack.stack_status_reason ?? ''}`);
-    await sleep(1000);
-  }
-  throw new Error(`stack ${name} not done after 300 s`);
-}
-
 function table(images: Image[]): string {
   const rows = images.map((image) => [image.id, image.name ?? '', image.status]);
   const header = ['ID', 'Name', 'Status'];
@@ -76,32 +65,22 @@ const old = await conn.heat.getStack(STACK);
 if (old && !/^DELETE_COMPLETE$/.test(old.stack_status)) {
   say(`deleting the previous ${STACK} stack (its servers only; SnapSets already made are kept)`);
   await conn.heat.deleteStack(old.stack_name, old.id);
-  await waitForStack(conn, `${old.stack_name}/${old.id}`, /^DELETE_COMPLETE$/);
+  await conn.heat.waitForStack(`${old.stack_name}/${old.id}`, /^DELETE_COMPLETE$/);
 }
 
 say(`creating Heat stack ${STACK}: controller, master0, master1`);
 const created = await conn.heat.createStack(STACK, { template: template(), timeoutMinutes: 10 });
-await waitForStack(conn, `${STACK}/${created.id}`, /^CREATE_COMPLETE$/);
+await conn.heat.waitForStack(`${STACK}/${created.id}`, /^CREATE_COMPLETE$/, { timeoutMs: 600_000 });
 const outputs = await conn.heat.stackOutputs(`${STACK}/${created.id}`);
 const snapsetData = outputs.snapset_data as { instances: Record<string, { uuid: string; role: string }> };
 for (const [name, instance] of Object.entries(snapsetData.instances)) process.stdout.write(`  ${name.padEnd(10)} ${instance.uuid}  role=${instance.role}\n`);
 
 say('stopping every server (a SnapSet is taken while all instances are SHUTOFF)');
 const uuids = Object.values(snapsetData.instances).map((instance) => instance.uuid);
-for (const uuid of uuids) {
-  for (let i = 0; i < 120; i++) {
-    const server = await conn.nova.getServer(uuid);
-    if (server?.status === 'ACTIVE' && !server['OS-EXT-STS:task_state']) break;
-    await sleep(500);
-  }
-}
+// Heat says CREATE_COMPLETE once Nova accepted the servers; they may still be booting.
+await Promise.all(uuids.map((uuid) => conn.nova.waitForServer(uuid, 'ACTIVE')));
 await Promise.all(uuids.map((uuid) => conn.nova.stopServer(uuid)));
-for (const uuid of uuids) {
-  for (let i = 0; (await conn.nova.getServer(uuid))?.status !== 'SHUTOFF'; i++) {
-    if (i > 240) throw new Error(`server ${uuid} did not stop`);
-    await sleep(500);
-  }
-}
+await Promise.all(uuids.map((uuid) => conn.nova.waitForServer(uuid, 'SHUTOFF')));
 
 say('ansible-playbook -i inventory.yml playbooks/create-snapset.yml -e @snapset_data.json');
 const varsFile = join(mkdtempSync(join(tmpdir(), 'hotstack-demo-')), 'snapset_data.json');

@@ -10,6 +10,8 @@ export interface Stack {
   [key: string]: unknown;
 }
 
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
 export interface StackOptions {
   template: Record<string, unknown> | string;
   parameters?: Record<string, unknown>;
@@ -50,6 +52,22 @@ export class Heat {
     const stack = await this.getStack(nameOrId);
     if (!stack) throw new Error(`stack ${nameOrId} not found`);
     return Object.fromEntries((stack.outputs ?? []).map((output) => [output.output_key, output.output_value]));
+  }
+
+  /**
+   * Waits until the stack's status matches `until`; undefined when the stack is gone (404). Fails
+   * on a *_FAILED status or after timeoutMs.
+   */
+  async waitForStack(nameOrId: string, until: RegExp, options: { timeoutMs?: number; intervalMs?: number } = {}): Promise<Stack | undefined> {
+    const timeoutMs = options.timeoutMs ?? 300_000;
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const stack = await this.getStack(nameOrId);
+      if (!stack || until.test(stack.stack_status)) return stack;
+      if (/_FAILED$/.test(stack.stack_status)) throw new Error(`stack ${nameOrId} ${stack.stack_status}: ${stack.stack_status_reason ?? ''}`);
+      if (Date.now() > deadline) throw new Error(`stack ${nameOrId} not ${until.source} after ${timeoutMs} ms (is ${stack.stack_status})`);
+      await sleep(options.intervalMs ?? 1000);
+    }
   }
 
   async deleteStack(name: string, id: string): Promise<void> {

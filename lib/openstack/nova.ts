@@ -27,6 +27,8 @@ const BOOT_MICROVERSION = '2.37';
 
 const microversion = (version: string) => ({ 'OpenStack-API-Version': `compute ${version}`, 'X-OpenStack-Nova-API-Version': version });
 
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
 export function taskState(server: Server): string | null {
   return server['OS-EXT-STS:task_state'] ?? null;
 }
@@ -55,6 +57,20 @@ export class Nova {
       path = body.servers_links?.find((link) => link.rel === 'next')?.href;
     }
     return servers;
+  }
+
+  /** Waits until the server has `status` and no task running; fails on ERROR, on its deletion, or after timeoutMs. */
+  async waitForServer(id: string, status: string, options: { timeoutMs?: number; intervalMs?: number } = {}): Promise<Server> {
+    const timeoutMs = options.timeoutMs ?? 120_000;
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const server = await this.getServer(id);
+      if (!server) throw new Error(`server ${id} vanished while waiting for ${status}`);
+      if (server.status === status && !taskState(server)) return server;
+      if (server.status === 'ERROR') throw new Error(`server ${id} went ERROR: ${server.fault?.message ?? ''}`);
+      if (Date.now() > deadline) throw new Error(`server ${id} not ${status} after ${timeoutMs} ms (is ${server.status})`);
+      await sleep(options.intervalMs ?? 300);
+    }
   }
 
   async stopServer(id: string): Promise<void> {

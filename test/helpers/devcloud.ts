@@ -32,20 +32,6 @@ export function uniqueSuffix(): string {
   return randomBytes(3).toString('hex');
 }
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-export async function waitForServer(conn: Connection, id: string, status: string, timeoutMs = 120_000): Promise<Server> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const server = await conn.nova.getServer(id);
-    if (!server) throw new Error(`server ${id} vanished while waiting for ${status}`);
-    if (server.status === status && !server['OS-EXT-STS:task_state']) return server;
-    if (server.status === 'ERROR') throw new Error(`server ${id} went ERROR: ${server.fault?.message ?? ''}`);
-    if (Date.now() > deadline) throw new Error(`server ${id} not ${status} after ${timeoutMs} ms (is ${server.status})`);
-    await sleep(300);
-  }
-}
-
 export async function imageIdByName(conn: Connection, name: string): Promise<string> {
   const images = await conn.glance.listImages({ name, status: 'active' });
   if (!images[0]) throw new Error(`no active image named ${name} on devcloud`);
@@ -75,10 +61,10 @@ export async function bootDeployment(
   // remaining boots need. Many boots at once queue in nova-compute, hence the long wait.
   const servers = await Promise.all(
     created.map(async (server) => {
-      const active = await waitForServer(conn, server.id, 'ACTIVE', 600_000);
+      const active = await conn.nova.waitForServer(server.id, 'ACTIVE', { timeoutMs: 600_000 });
       if (!(options.stop ?? true)) return active;
       await conn.nova.stopServer(server.id);
-      return waitForServer(conn, server.id, 'SHUTOFF');
+      return conn.nova.waitForServer(server.id, 'SHUTOFF');
     }),
   );
   const instances: Deployment['snapsetData']['instances'] = {};

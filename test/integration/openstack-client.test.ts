@@ -7,8 +7,6 @@ import type { Connection } from '../../lib/openstack/connect.ts';
 import { OpenStackHttpError } from '../../lib/openstack/http.ts';
 import { devcloudConnection, uniqueSuffix } from '../helpers/devcloud.ts';
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
 describe('OpenStack client on devcloud', { timeout: 600_000 }, () => {
   let conn: Connection;
   const images: string[] = [];
@@ -66,30 +64,17 @@ describe('OpenStack client on devcloud', { timeout: 600_000 }, () => {
         ...(extra ? { shape: { value: { instances: { controller: { role: 'controller' } } } } } : {}),
       },
     });
-    const waitFor = async (status: RegExp) => {
-      for (let i = 0; i < 120; i++) {
-        const stack = await conn.heat.getStack(name);
-        if (stack && status.test(stack.stack_status)) return stack;
-        if (stack && /FAILED/.test(stack.stack_status)) throw new Error(`${stack.stack_status}: ${stack.stack_status_reason}`);
-        await sleep(500);
-      }
-      throw new Error(`stack ${name} never reached ${status}`);
-    };
     const { id } = await conn.heat.createStack(name, { template: template(false), parameters: { greeting: 'hello' } });
-    const created = await waitFor(/^CREATE_COMPLETE$/);
+    const created = (await conn.heat.waitForStack(name, /^CREATE_COMPLETE$/, { intervalMs: 500 }))!;
     assert.equal(created.id, id, 'a stack looked up by name is the one created (Heat redirects name → name/id)');
     assert.deepEqual(await conn.heat.stackOutputs(name), { greeting: 'hello' });
 
     await conn.heat.updateStack(name, id, { template: template(true), parameters: { greeting: 'again' } });
-    await waitFor(/^UPDATE_COMPLETE$/);
+    await conn.heat.waitForStack(name, /^UPDATE_COMPLETE$/, { intervalMs: 500 });
     assert.deepEqual(await conn.heat.stackOutputs(`${name}/${id}`), { greeting: 'again', shape: { instances: { controller: { role: 'controller' } } } });
 
     await conn.heat.deleteStack(name, id);
-    for (let i = 0; i < 120; i++) {
-      const stack = await conn.heat.getStack(`${name}/${id}`);
-      if (!stack || stack.stack_status === 'DELETE_COMPLETE') return;
-      await sleep(500);
-    }
-    assert.fail('the stack was not deleted');
+    const deleted = await conn.heat.waitForStack(`${name}/${id}`, /^DELETE_COMPLETE$/, { intervalMs: 500 });
+    assert.ok(!deleted || deleted.stack_status === 'DELETE_COMPLETE', 'the stack was deleted');
   });
 });
