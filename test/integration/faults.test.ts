@@ -8,13 +8,13 @@ import { after, before, describe, test } from 'node:test';
 import { connect, type Connection } from '../../lib/openstack/connect.ts';
 import { createSnapset, SnapsetError } from '../../lib/snapset/create.ts';
 import { parseSnapsetData } from '../../lib/snapset/data.ts';
+import { sleep } from '../../lib/poll.ts';
 import { ROOT, runModuleTask } from '../helpers/ansible.ts';
 import {
   bootDeployment, cleanEnv, cleanup, CLOUD_NAME, devcloudConnection, devcloudEnv, imagesNamedFor, imagesOfSet, type Deployment,
 } from '../helpers/devcloud.ts';
 
 const BIG_IMAGE = 'hotstack-test-big';
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const service = (action: 'stop' | 'start', name: string) =>
   execFileSync('bash', [join(ROOT, 'devcloud/service.sh'), action, name], { stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, KILL_AFTER: '0' } });
 
