@@ -56,7 +56,8 @@ log(`executable ${executable} (Node ${process.versions.node} embedded, ${(statSy
 // library/ holds only what this build makes: stale modules of an earlier build must not linger.
 mkdirSync(libraryDir, { recursive: true });
 for (const entry of readdirSync(libraryDir)) rmSync(join(libraryDir, entry), { force: true });
-for (const [name, definition] of Object.entries(MODULES)) {
+for (const [name, load] of Object.entries(MODULES)) {
+  const definition = await load();
   linkSync(executable, join(libraryDir, name));
   writeFileSync(join(libraryDir, `${name}.yml`), sidecarYaml(definition));
   log(`library/${name} and library/${name}.yml`);
