@@ -6,6 +6,7 @@
 // Needs devcloud up (npm run devcloud:up) and a build (npm run build).
 // `npm run bench -- --cold-start` measures only 1. (no devcloud needed); BENCH_BASELINE=<executable>
 // measures another build beside this one, interleaved (before/after a change).
+// spawnSync, not execa: a synchronous spawn times the child alone, without the event loop's own delays.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';

@@ -91,7 +91,7 @@ interface AnsibleInternals {
 }
 
 /** Splits the `_ansible_*` keys (today's and future ones) from the module's own arguments. */
-export function splitInternals(raw: Record<string, unknown>): { args: Record<string, unknown>; internals: AnsibleInternals } {
+function splitInternals(raw: Record<string, unknown>): { args: Record<string, unknown>; internals: AnsibleInternals } {
   const args: Record<string, unknown> = {};
   const internal: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(raw)) {
@@ -118,7 +118,7 @@ function pathOf(error: ErrorObject): string {
 }
 
 /** Ansible-style messages for schema errors; each names the option (as a dotted path) at fault. */
-export function describeSchemaErrors(moduleName: string, options: Options, errors: ErrorObject[]): string {
+function describeSchemaErrors(moduleName: string, options: Options, errors: ErrorObject[]): string {
   const unknown: string[] = [];
   const messages: string[] = [];
   for (const error of errors) {
@@ -152,7 +152,7 @@ const ajv = new Ajv({ allErrors: true, strict: false });
  * Validates arguments whose aliases are already resolved (executeModule does that first, to know
  * the secrets); returns them typed with defaults applied, or throws ModuleFailure.
  */
-export function validateArguments<O extends Options>(definition: ModuleDefinition<O>, given: Record<string, unknown>): ArgsOf<O> {
+function validateArguments<O extends Options>(definition: ModuleDefinition<O>, given: Record<string, unknown>): ArgsOf<O> {
   const args = coerceScalars(definition.options, given);
   const validate = ajv.compile(argumentSchema(definition.options));
   if (!validate(args)) {
@@ -227,7 +227,7 @@ export async function executeModule<O extends Options>(
 }
 
 /** Any HotstackError is an expected failure: its message and details; anything else is a bug. */
-export function failureResult(error: unknown, verbosity: number): Record<string, unknown> {
+function failureResult(error: unknown, verbosity: number): Record<string, unknown> {
   let result: Record<string, unknown>;
   if (error instanceof HotstackError) {
     result = { ...error.details, failed: true, changed: error.details.changed ?? false, msg: error.message };
@@ -311,7 +311,7 @@ const SIGNAL_NUMBERS: Record<(typeof INTERRUPT_SIGNALS)[number], number> = { SIG
  * rolls back and its failure is printed as usual. A second signal, or the run outlasting
  * `graceMs`, calls `emergency` (which prints one failure and ends the process). Returns the uninstaller.
  */
-export function handleInterrupts(
+function handleInterrupts(
   controller: AbortController,
   emergency: (why: string, signal: string) => void,
   options: InterruptOptions,

@@ -4,7 +4,7 @@ import { dump } from 'js-yaml';
 import type { ModuleDefinition } from './module.ts';
 import { documentOptions } from './options.ts';
 
-export function sidecarDocument(definition: ModuleDefinition): Record<string, unknown> {
+function sidecarDocument(definition: ModuleDefinition): Record<string, unknown> {
   const checkModeSupport = { full: 'full', partial: 'partial', none: 'none' }[definition.checkMode];
   const documentation: Record<string, unknown> = {
     module: definition.name,

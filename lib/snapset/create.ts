@@ -112,7 +112,7 @@ export class SnapsetError extends HotstackError {
  * servers answers for all of them; ids it does not hold (another project's, unknown) are then
  * asked one by one, which is also how an unknown uuid is told apart.
  */
-export async function fetchServers(nova: Nova, uuids: string[]): Promise<Map<string, Server | undefined>> {
+async function fetchServers(nova: Nova, uuids: string[]): Promise<Map<string, Server | undefined>> {
   const found = new Map<string, Server | undefined>();
   if (uuids.length >= 3) {
     const wanted = new Set(uuids);

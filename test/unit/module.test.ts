@@ -2,10 +2,10 @@
 // then the process entry (one JSON line on stdout, the exit code, the choice of module) end to end.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { execaSync } from 'execa';
 import { AbortedError, HotstackError } from '../../lib/errors.ts';
 import { executeModule, ModuleFailure, readArgsFile, type ModuleContext, type ModuleDefinition, type ModuleResult } from '../../lib/ansible/module.ts';
 import type { ArgsOf, Options } from '../../lib/ansible/options.ts';
@@ -464,11 +464,11 @@ function runEntry(dir: string, script: string, args: Record<string, unknown> | u
     fs.writeFileSync(file, JSON.stringify(args));
     argv.push(file);
   }
-  const child = spawnSync(NODE, argv, { encoding: 'utf8', cwd: dir, timeout: 30_000 });
+  const child = execaSync(NODE, argv, { cwd: dir, timeout: 30_000, reject: false, stripFinalNewline: false });
   const lines = child.stdout.split('\n');
   assert.equal(lines.length, 2, `stdout must be exactly one line: ${JSON.stringify(child.stdout)} (stderr: ${child.stderr})`);
   assert.equal(lines[1], '');
-  return { status: child.status, stdout: child.stdout, stderr: child.stderr, result: JSON.parse(lines[0] ?? '') as Record<string, unknown> };
+  return { status: child.exitCode ?? null, stdout: child.stdout, stderr: child.stderr, result: JSON.parse(lines[0] ?? '') as Record<string, unknown> };
 }
 
 test('main(): one JSON line on stdout, console noise on stderr, exit 0 on success', (t) => {
@@ -504,8 +504,8 @@ test('main(): a missing or broken args file is a failure line with exit 1', (t) 
   fs.writeFileSync(path.join(dir, 'package.json'), '{"type":"module"}');
   fs.writeFileSync(path.join(dir, 'entry.ts'), ENTRY);
   fs.writeFileSync(path.join(dir, 'args.json'), 'not json');
-  const child = spawnSync(NODE, [path.join(dir, 'entry.ts'), path.join(dir, 'args.json')], { encoding: 'utf8', timeout: 30_000 });
-  assert.equal(child.status, 1);
+  const child = execaSync(NODE, [path.join(dir, 'entry.ts'), path.join(dir, 'args.json')], { timeout: 30_000, reject: false });
+  assert.equal(child.exitCode, 1);
   const lines = child.stdout.trimEnd().split('\n');
   assert.equal(lines.length, 1);
   assert.match(String((JSON.parse(lines[0] ?? '') as { msg: string }).msg), /is not JSON/);
