@@ -314,6 +314,9 @@ export async function createSnapset(clients: SnapsetClients, instances: SnapsetI
   // An interrupt does not wait for createImage calls in flight: the rollback starts at once.
   await Promise.race([allSettled, new Promise<void>((resolve) => (signal.aborted ? resolve() : signal.addEventListener('abort', () => resolve(), { once: true })))]);
 
+  // From here the set is made: an interrupt during its (short) marking lets the marking finish.
+  signal.removeEventListener('abort', onAbort);
+  if (!firstError && signal.aborted) fail(abortReason(signal));
   if (!firstError) {
     log(`every image active and tagged; marking the set ${SNAPSET_TAG}`);
     try {
@@ -323,7 +326,6 @@ export async function createSnapset(clients: SnapsetClients, instances: SnapsetI
       fail(new SnapsetError(`marking the set ${snapId} complete failed: ${messageOf(error)}`, { cause: error }));
     }
   }
-  signal.removeEventListener('abort', onAbort);
   if (firstError) {
     queue.kill();
     throw await rollback(clients, instances, run, allSettled, firstError, options, log);
