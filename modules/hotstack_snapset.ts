@@ -13,7 +13,7 @@ const hotstackSnapset = defineModule({
     'Every image carries the properties C(hotstack_snap_id), C(hotstack_name) and C(hotstack_snapset_size) (the number of images of a complete set) from the snapshot request on, plus any I(properties).',
     'Only when every image of the set is active and tagged does each get the C(hotstack-snapset) tag, so C(openstack image list --tag hotstack-snapset) never shows a partial set.',
     'On any failure the images this run created are deleted (unless I(keep_partial)), and the message names the instance at fault. After a request whose answer was lost, images of the run that appear late are deleted too; servers left busy with a snapshot task are named in C(stuck_servers).',
-    'On SIGTERM, SIGINT or SIGHUP (Ctrl-C, an async timeout, a cancelled CI job) no new snapshot starts, the images of the run are deleted and one failure result names the signal. A second signal ends the module at once.',
+    'On SIGTERM, SIGINT or SIGHUP (Ctrl-C, a cancelled CI job, a closed terminal) no new snapshot starts, the images of the run are deleted and one failure result names the signal. A second signal ends the module at once.',
     'A binary module: it needs no Python and no openstacksdk on the host.',
   ],
   options: {

@@ -458,9 +458,10 @@ async function rollback(
     );
   }
   log(`rollback of set ${snapId}: removed ${removed.length} image(s)`);
+  const lookedLate = run.doubtSince !== undefined ? `, late ones included (looked for ${Math.round((Date.now() - started) / 1000)}s)` : '';
   const what = removed.length === 0 && failedToRemove.size === 0
-    ? 'no image had been created'
-    : `removed the ${removed.length} image(s) this run had created${removed.length ? `: ${removed.join(', ')}` : ''}`;
+    ? `no image of this run was found${lookedLate}`
+    : `removed the ${removed.length} image(s) this run had created${removed.length ? `: ${removed.join(', ')}` : ''}${lookedLate}`;
   const leftBehind = [...failedToRemove].map(([id, why]) => `${id} (${why})`);
   const left = leftBehind.length
     ? `; could NOT remove ${leftBehind.join(', ')}: delete them by hand (they carry ${SNAP_ID_PROPERTY}=${snapId} and are not marked ${SNAPSET_TAG})`

@@ -11,7 +11,7 @@ import { execa, type ResultPromise } from 'execa';
 import type { Connection } from '../../lib/openstack/connect.ts';
 import { taskState } from '../../lib/openstack/nova.ts';
 import { sleep } from '../../lib/poll.ts';
-import { ROOT, requireBuilt } from '../helpers/ansible.ts';
+import { LIBRARY, ROOT, requireBuilt } from '../helpers/ansible.ts';
 import { bigImage, bootDeployment, cleanEnv, cleanup, devcloudConnection, devcloudEnv, imagesNamedFor, service, type Deployment } from '../helpers/devcloud.ts';
 
 const tmp = mkdtempSync(join(tmpdir(), 'hotstack-interrupts-'));
@@ -65,14 +65,16 @@ describe('interrupts and lost requests on devcloud', { timeout: 1_500_000 }, () 
   });
 
   for (const signal of ['SIGTERM', 'SIGINT'] as const) {
-    test(`${signal} mid-run: one failure naming the signal, no image of the run left, servers SHUTOFF without a task`, async () => {
+    test(`${signal} mid-run: one failure naming the signal, no image of the run left, servers SHUTOFF without a task`, async (t) => {
       const deployment = await bootDeployment(conn, { controller: 'controller', master0: 'ocp_master', master1: 'ocp_master' }, { image: await bigImage(conn) });
       deployments.push(deployment);
       const run = start({ snapset_data: deployment.snapsetData });
       await firstImageOf(conn, deployment);
+      const sentAt = Date.now();
       run.kill(signal);
       const done = await run;
       const result = oneResult(done.stdout);
+      t.diagnostic(`ended ${((Date.now() - sentAt) / 1000).toFixed(1)} s after ${signal}: ${String(result.msg)}`);
       assert.equal(done.exitCode, 1, done.stderr);
       assert.equal(result.failed, true);
       assert.equal(result.signal, signal);
@@ -92,6 +94,39 @@ describe('interrupts and lost requests on devcloud', { timeout: 1_500_000 }, () 
       await assertServersIdle(conn, deployment);
     });
   }
+
+  test('Ctrl-C on ansible-playbook (SIGINT to its process group): the module still removes what the run made', async (t) => {
+    const deployment = await bootDeployment(conn, { controller: 'controller', master0: 'ocp_master' }, { image: await bigImage(conn) });
+    deployments.push(deployment);
+    const playbook = join(tmp, `ctrl-c-${deployment.suffix}.yml`);
+    writeFileSync(playbook, JSON.stringify([{
+      name: 'ctrl-c', hosts: 'localhost', gather_facts: false,
+      tasks: [{ name: 'snapshot', hotstack_snapset: { snapset_data: deployment.snapsetData } }],
+    }]));
+    // As a terminal does: ansible-playbook and everything it starts share one process group.
+    const play = execa('ansible-playbook', ['-i', join(ROOT, 'inventory.yml'), playbook], {
+      cwd: ROOT, detached: true, reject: false, all: true, timeout: 600_000, forceKillAfterDelay: false, extendEnv: false,
+      env: { ...cleanEnv(), ...devcloudEnv(), LANG: 'C.UTF-8', LC_ALL: 'C.UTF-8', ANSIBLE_CONFIG: join(ROOT, 'ansible.cfg'), ANSIBLE_LIBRARY: LIBRARY, ANSIBLE_NOCOLOR: '1' },
+    });
+    await firstImageOf(conn, deployment);
+    process.kill(-play.pid!, 'SIGINT');
+    const done = await play;
+    assert.notEqual(done.exitCode, 0, done.all);
+    // ansible-playbook does not wait for the module's rollback: give it the time the module takes.
+    let left = await imagesNamedFor(conn, deployment.suffix);
+    for (let i = 0; i < 90 && left.length > 0; i++) {
+      await sleep(1_000);
+      left = await imagesNamedFor(conn, deployment.suffix);
+    }
+    t.diagnostic(`ansible-playbook exit ${done.exitCode}: ${(done.all ?? '').split('\n').filter((line) => /ERROR|interrupted/i.test(line)).join(' | ')}`);
+    assert.deepEqual(left.map((image) => `${image.name} ${image.status}`), [], 'no image of the run is left');
+    for (let i = 0; i < 60; i++) {
+      const busy = await Promise.all(deployment.servers.map(async (server) => taskState((await conn.nova.getServer(server.id))!)));
+      if (busy.every((task) => task === null)) break;
+      await sleep(1_000);
+    }
+    await assertServersIdle(conn, deployment);
+  });
 
   test('a second signal ends the run at once, still with one JSON failure', async () => {
     const deployment = await bootDeployment(conn, { controller: 'controller', master0: 'ocp_master' }, { image: await bigImage(conn) });
