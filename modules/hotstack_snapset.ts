@@ -6,7 +6,7 @@ import { newSnapId, parseSnapsetData, SnapsetDataError } from '../lib/snapset/da
 
 interface Args {
   cloud?: string | Record<string, unknown> | null;
-  api_timeout: number;
+  api_timeout?: number;
   snapset_data: Record<string, unknown>;
   timeout: number;
   concurrency?: number;

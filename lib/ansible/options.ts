@@ -91,12 +91,55 @@ export function resolveAliases(options: Options, args: Record<string, unknown>):
   return out;
 }
 
+/**
+ * A dict option given as a string, as AnsibleModule's check_type_dict reads it: JSON when it starts
+ * with `{`, else `k=v` pairs separated by commas or spaces (quotes group, backslash escapes).
+ * undefined when the string is neither (the schema then reports the option's type).
+ */
+export function parseDictString(value: unknown): Record<string, unknown> | undefined {
+  if (typeof value !== 'string') return undefined;
+  const text = value.trim();
+  if (text.startsWith('{')) {
+    try {
+      const parsed: unknown = JSON.parse(text);
+      return parsed && typeof parsed === 'object' && !Array.isArray(parsed) ? (parsed as Record<string, unknown>) : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+  if (!text.includes('=')) return undefined;
+  const fields: string[] = [];
+  let field = '';
+  let quote = '';
+  let escaped = false;
+  for (const ch of text) {
+    if (escaped) {
+      field += ch;
+      escaped = false;
+    } else if (ch === '\\') escaped = true;
+    else if (!quote && (ch === "'" || ch === '"')) quote = ch;
+    else if (quote && ch === quote) quote = '';
+    else if (!quote && (ch === ',' || ch === ' ')) {
+      if (field) fields.push(field);
+      field = '';
+    } else field += ch;
+  }
+  if (field) fields.push(field);
+  if (fields.some((f) => !f.includes('='))) return undefined;
+  const out: Record<string, unknown> = {};
+  for (const f of fields) {
+    const at = f.indexOf('=');
+    Object.defineProperty(out, f.slice(0, at), { value: f.slice(at + 1), enumerable: true, writable: true, configurable: true });
+  }
+  return out;
+}
+
 const TRUE_STRINGS = new Set(['yes', 'on', '1', 'true', 'y', 't']);
 const FALSE_STRINGS = new Set(['no', 'off', '0', 'false', 'n', 'f']);
 
 /**
- * Ansible hands templated values over as strings ("1200", "yes"); AnsibleModule converts them. We do
- * the same for the top-level scalar options before validation, so the schema can stay strict.
+ * Ansible hands templated values over as strings ("1200", "yes", '{"a": 1}'); AnsibleModule converts
+ * them. We do the same for the top-level options before validation, so the schema can stay strict.
  */
 export function coerceScalars(options: Options, args: Record<string, unknown>): Record<string, unknown> {
   const out = { ...args };
@@ -108,6 +151,7 @@ export function coerceScalars(options: Options, args: Record<string, unknown>): 
       else if (spec.type === 'bool' && FALSE_STRINGS.has(lowered)) out[name] = false;
       else if (spec.type === 'int' && /^-?\d+$/.test(value.trim())) out[name] = Number(value.trim());
       else if (spec.type === 'float' && value.trim() !== '' && !Number.isNaN(Number(value))) out[name] = Number(value);
+      else if (spec.type === 'dict') out[name] = parseDictString(value) ?? value;
     } else if (typeof value === 'number' && spec.type === 'bool' && (value === 0 || value === 1)) {
       out[name] = value === 1;
     } else if (typeof value === 'number' && (spec.type === 'str' || spec.type === 'path')) {

@@ -5,12 +5,16 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { CloudConfigError, credentialsIn, loadCloudConfig, parseConfigText, searchPaths, type CloudConfig, type LoadCloudOptions } from '../../lib/openstack/clouds.ts';
+import { CloudConfigError, credentialsIn, loadCloudConfig, parseConfigText, searchPaths, siteConfigDir, type CloudConfig, type LoadCloudOptions } from '../../lib/openstack/clouds.ts';
+import { connect } from '../../lib/openstack/connect.ts';
+import { authRequestBody } from '../../lib/openstack/session.ts';
 
 interface Sandbox {
   cwd: string;
   home: string;
   systemDir: string;
+  /** Stands for /etc/xdg/openstack. */
+  siteDir: string;
   root: string;
   /** Writes a file (parents created) and returns its path. */
   write(file: string, content: string): string;
@@ -24,12 +28,14 @@ function sandbox(t: { after: (fn: () => void) => void }): Sandbox {
   const cwd = path.join(root, 'cwd');
   const home = path.join(root, 'home');
   const systemDir = path.join(root, 'etc', 'openstack');
-  for (const dir of [cwd, home, systemDir]) fs.mkdirSync(dir, { recursive: true });
-  const base = (options: LoadCloudOptions = {}): LoadCloudOptions => ({ cwd, home, systemDir, env: {}, ...options });
+  const siteDir = path.join(root, 'etc', 'xdg', 'openstack');
+  for (const dir of [cwd, home, systemDir, siteDir]) fs.mkdirSync(dir, { recursive: true });
+  const base = (options: LoadCloudOptions = {}): LoadCloudOptions => ({ cwd, home, systemDir, siteDir, env: {}, ...options });
   const box: Sandbox = {
     cwd,
     home,
     systemDir,
+    siteDir,
     root,
     write(file, content) {
       fs.mkdirSync(path.dirname(file), { recursive: true });
@@ -109,8 +115,26 @@ test('XDG_CONFIG_HOME/openstack is searched before ~/.config/openstack', (t) => 
   box.write(path.join(userConfigDir(box), 'clouds.yaml'), cloudsYaml('from_home'));
   assert.equal(box.load({ env: { XDG_CONFIG_HOME: xdg } }).name, 'from_xdg');
   assert.equal(box.load().name, 'from_home');
-  const paths = searchPaths({ cwd: box.cwd, home: box.home, systemDir: box.systemDir, env: { XDG_CONFIG_HOME: xdg } });
-  assert.deepEqual(paths.directories, [box.cwd, path.join(xdg, 'openstack'), userConfigDir(box), box.systemDir]);
+  const paths = searchPaths({ cwd: box.cwd, home: box.home, siteDir: box.siteDir, systemDir: box.systemDir, env: { XDG_CONFIG_HOME: xdg } });
+  assert.deepEqual(paths.directories, [box.cwd, path.join(xdg, 'openstack'), userConfigDir(box), box.siteDir, box.systemDir]);
+});
+
+// openstacksdk's CONFIG_SEARCH_PATH: cwd, user config dir, ~/.config/openstack, the platformdirs
+// site config dir (/etc/xdg/openstack), /etc/openstack.
+test('sdk: /etc/xdg/openstack (the site config dir) is searched after ~/.config/openstack and before /etc/openstack', (t) => {
+  const box = sandbox(t);
+  box.write(path.join(box.systemDir, 'clouds.yaml'), cloudsYaml('from_etc'));
+  box.write(path.join(box.siteDir, 'clouds.yaml'), cloudsYaml('from_xdg_site'));
+  assert.equal(box.load().name, 'from_xdg_site');
+  box.write(path.join(userConfigDir(box), 'clouds.yaml'), cloudsYaml('from_home'));
+  assert.equal(box.load().name, 'from_home');
+  // Without an explicit siteDir, the directory comes from XDG_CONFIG_DIRS, /etc/xdg by default.
+  const at = (env: Record<string, string>) => searchPaths({ cwd: box.cwd, home: box.home, env }).directories;
+  assert.deepEqual(at({}), [box.cwd, userConfigDir(box), '/etc/xdg/openstack', '/etc/openstack']);
+  assert.deepEqual(at({ XDG_CONFIG_DIRS: '/opt/conf' }), [box.cwd, userConfigDir(box), '/opt/conf/openstack', '/etc/openstack']);
+  assert.equal(siteConfigDir({ XDG_CONFIG_DIRS: '  ' }, box.home), '/etc/xdg/openstack');
+  // platformdirs with multipath joins every entry with ':' into one path, which is what is searched.
+  assert.equal(siteConfigDir({ XDG_CONFIG_DIRS: '/a:/b' }, box.home), '/a/openstack:/b/openstack');
 });
 
 test('OS_CLIENT_CONFIG_FILE is read before every searched file', (t) => {
@@ -131,27 +155,95 @@ test('a missing OS_CLIENT_CONFIG_FILE falls through to the search, with a warnin
   assert.ok(cloud.warnings.some((w) => w.includes(missing)), cloud.warnings.join('\n'));
 });
 
-test('an unparseable clouds file is skipped with a warning that does not quote its contents', (t) => {
+// openstacksdk 0.101 (Debian 12, the `openstack` CLI) up to 4.13: _load_yaml_json_file catches only
+// IOError, so yaml.safe_load's error (a YAMLError with the file, line and column) reaches the caller
+// and nothing else is tried.
+test('sdk: an unparseable clouds.yaml is an error naming the file and line; the next file is not used', (t) => {
   const box = sandbox(t);
   const broken = box.write(path.join(box.cwd, 'clouds.yaml'), `clouds:\n  bad:\n    auth: {password: ${PASSWORD}\n  - [\n`);
   box.write(path.join(userConfigDir(box), 'clouds.yaml'), cloudsYaml('good'));
-  const cloud = box.load();
-  assert.equal(cloud.name, 'good');
-  const warning = cloud.warnings.find((w) => w.includes(broken));
-  assert.ok(warning, cloud.warnings.join('\n'));
-  assert.match(warning, /Skipping config file/);
-  assert.ok(!cloud.warnings.join('\n').includes(PASSWORD));
-  assert.deepEqual(cloud.sourceFiles, [path.join(userConfigDir(box), 'clouds.yaml')]);
+  const error = box.fail();
+  assert.ok(error.message.startsWith(`Configuration file ${broken} is not valid YAML`), error.message);
+  assert.match(error.message, /at line 4, column \d+/);
+  assert.ok(!error.message.includes(PASSWORD), 'the message must not quote the file');
+  assert.ok(!error.message.includes('good'));
 });
 
-test('an unparseable JSON file is skipped without quoting it', (t) => {
+test('sdk: a clouds.yaml with two documents is an error naming the file and the second document\'s line', (t) => {
   const box = sandbox(t);
-  const broken = box.write(path.join(box.cwd, 'clouds.json'), `{"clouds": {"x": {"auth": {"password": "${PASSWORD}"`);
+  const broken = box.write(path.join(box.cwd, 'clouds.yaml'), `${cloudsYaml('one')}---\n${cloudsYaml('two')}`);
+  box.write(path.join(box.systemDir, 'clouds.yaml'), cloudsYaml('good'));
+  const error = box.fail();
+  assert.ok(error.message.includes(broken), error.message);
+  assert.match(error.message, /single document.* at line 8\b/);
+  assert.ok(!error.message.includes(PASSWORD));
+});
+
+test('sdk: an unparseable clouds.json is an error with its line and column, without quoting it', (t) => {
+  const box = sandbox(t);
+  const broken = box.write(path.join(box.cwd, 'clouds.json'), `{"clouds": {"x": {"auth":\n {"password": "${PASSWORD}" "user": 1}}}}`);
+  box.write(path.join(box.systemDir, 'clouds.yaml'), cloudsYaml('good'));
+  const error = box.fail();
+  assert.ok(error.message.includes(broken), error.message);
+  assert.match(error.message, /not valid JSON at line 2, column \d+/);
+  assert.ok(!error.message.includes(PASSWORD));
+  box.write(broken, `{"clouds": {"x": {"auth": {"password": "${PASSWORD}"`);
+  assert.ok(!box.fail().message.includes(PASSWORD));
+});
+
+test('sdk: a malformed secure.yaml is an error naming it, not a missing password', (t) => {
+  const box = sandbox(t);
+  box.write(path.join(box.cwd, 'clouds.yaml'), `clouds:\n  mine:\n    auth:\n      auth_url: ${AUTH_URL}\n      username: u\n      project_name: p\n`);
+  const secure = box.write(path.join(box.cwd, 'secure.yaml'), `clouds:\n  mine:\n    auth:\n      password: "${PASSWORD}\n`);
+  box.write(path.join(box.systemDir, 'secure.yaml'), `clouds:\n  mine:\n    auth:\n      password: other\n`);
+  const error = box.fail();
+  assert.ok(error.message.startsWith(`Configuration file ${secure} is not valid YAML`), error.message);
+  assert.match(error.message, /line \d+/);
+  assert.ok(!error.message.includes(PASSWORD));
+});
+
+test('an unreadable clouds file is skipped with a warning, as openstacksdk skips EACCES', { skip: process.getuid?.() === 0 ? 'root reads every file' : false }, (t) => {
+  const box = sandbox(t);
+  const locked = box.write(path.join(box.cwd, 'clouds.yaml'), cloudsYaml('locked'));
+  fs.chmodSync(locked, 0);
   box.write(path.join(box.systemDir, 'clouds.yaml'), cloudsYaml('good'));
   const cloud = box.load();
   assert.equal(cloud.name, 'good');
-  assert.ok(cloud.warnings.some((w) => w.includes(broken) && /not valid JSON/.test(w)), cloud.warnings.join('\n'));
+  assert.ok(cloud.warnings.some((w) => w.includes(locked)), cloud.warnings.join('\n'));
+});
+
+// PyYAML (so openstacksdk and the CLI) keeps the last value of a repeated key, silently.
+test('sdk: a duplicated key takes the last value, with a warning naming the file, key and line', (t) => {
+  const box = sandbox(t);
+  const file = box.write(
+    path.join(box.cwd, 'clouds.yaml'),
+    `clouds:\n  mine:\n    auth:\n      auth_url: ${AUTH_URL}\n      username: u\n      password: first-${PASSWORD}\n      password: ${PASSWORD}\n      project_name: p\n`,
+  );
+  box.write(path.join(box.systemDir, 'clouds.yaml'), cloudsYaml('other'));
+  const cloud = box.load();
+  assert.equal(cloud.name, 'mine');
+  assert.equal(cloud.auth.password, PASSWORD);
+  assert.deepEqual(cloud.sourceFiles, [file]);
+  const warning = cloud.warnings.find((w) => w.includes('duplicate'));
+  assert.ok(warning, cloud.warnings.join('\n'));
+  assert.ok(warning.includes(file) && warning.includes("'password'") && warning.includes('line 7'), warning);
   assert.ok(!cloud.warnings.join('\n').includes(PASSWORD));
+});
+
+test('sdk: a cloud defined twice in one file is the file\'s last definition, never a cloud of another file', (t) => {
+  const box = sandbox(t);
+  box.write(
+    path.join(box.cwd, 'clouds.yaml'),
+    `clouds:\n  mine:\n    auth: {auth_url: ${AUTH_URL}, username: first, password: x, project_name: p}\n` +
+      `  other:\n    auth: {auth_url: ${AUTH_URL}, username: o, password: x, project_name: p}\n` +
+      `  mine:\n    region_name: RegionTwo\n    auth: {auth_url: ${AUTH_URL}, username: last, password: x, project_name: p}\n`,
+  );
+  box.write(path.join(userConfigDir(box), 'clouds.yaml'), cloudsYaml('mine'));
+  const cloud = box.load({ cloud: 'mine' });
+  assert.equal(cloud.auth.username, 'last');
+  assert.equal(cloud.regionName, 'RegionTwo');
+  assert.deepEqual(cloud.sourceFiles, [path.join(box.cwd, 'clouds.yaml')]);
+  assert.ok(cloud.warnings.some((w) => /duplicate key 'mine' at line 6/.test(w)), cloud.warnings.join('\n'));
 });
 
 test('a clouds file that is not a mapping is an error naming the file', (t) => {
@@ -162,8 +254,9 @@ test('a clouds file that is not a mapping is an error naming the file', (t) => {
 });
 
 test('YAML is read as PyYAML reads it: yes/no booleans, numbers as exact text, y/n stay strings', () => {
-  const data = parseConfigText('a: yes\nb: off\nc: y\nd: 3\ne: 2.10\nf: 12345678901234567890123456789012\ng: 2024-01-01\nbase: &b {x: 1}\nm:\n  <<: *b\n  z: 2\n', 'clouds.yaml');
+  const { data, duplicates } = parseConfigText('a: yes\nb: off\nc: y\nd: 3\ne: 2.10\nf: 12345678901234567890123456789012\ng: 2024-01-01\nbase: &b {x: 1}\nm:\n  <<: *b\n  z: 2\n', 'clouds.yaml');
   assert.deepEqual(data, { a: true, b: false, c: 'y', d: '3', e: '2.10', f: '12345678901234567890123456789012', g: '2024-01-01', base: { x: '1' }, m: { x: '1', z: '2' } });
+  assert.deepEqual(duplicates, [], 'a merge key is not a duplicate');
 });
 
 // ------------------------------------------------------------------------------------------------
@@ -303,10 +396,16 @@ test('a file cloud with the environment cloud\'s name is an error', (t) => {
   assert.match(box.fail({ env: { ...ENV_CREDENTIALS, OS_CLOUD_NAME: 'mine' } }).message, /"mine"/);
 });
 
-test('environment strings: OS_INSECURE=1/true/yes turns verification off, "false" does not', (t) => {
+// openstacksdk: insecure goes through get_boolean (a bool as is; a string is true only when it is
+// "true" in any case), so OS_INSECURE=1 or yes leaves verification on.
+test('sdk: OS_INSECURE=1/yes/on keeps verification on; only "true" (any case) turns it off', (t) => {
   const box = sandbox(t);
-  for (const value of ['1', 'true', 'True', 'yes']) assert.equal(box.load({ env: { ...ENV_CREDENTIALS, OS_INSECURE: value } }).verify, false, value);
-  for (const value of ['0', 'false', 'no']) assert.equal(box.load({ env: { ...ENV_CREDENTIALS, OS_INSECURE: value } }).verify, true, value);
+  for (const value of ['true', 'True', 'TRUE']) assert.equal(box.load({ env: { ...ENV_CREDENTIALS, OS_INSECURE: value } }).verify, false, value);
+  for (const value of ['1', 'yes', 'on', 'y', '0', 'false', 'no', '']) assert.equal(box.load({ env: { ...ENV_CREDENTIALS, OS_INSECURE: value } }).verify, true, value);
+  // In a file the YAML booleans are booleans (insecure: yes is True for PyYAML); a quoted "1" is a string.
+  box.write(path.join(box.cwd, 'clouds.yaml'), `clouds:\n  a:\n    insecure: yes\n    auth: {auth_url: ${AUTH_URL}, username: u, password: p}\n  b:\n    insecure: "1"\n    auth: {auth_url: ${AUTH_URL}, username: u, password: p}\n`);
+  assert.equal(box.load({ cloud: 'a' }).verify, false);
+  assert.equal(box.load({ cloud: 'b' }).verify, true);
   assert.equal(box.load({ env: { ...ENV_CREDENTIALS, OS_VERIFY: 'False' } }).verify, false);
 });
 
@@ -679,4 +778,51 @@ test('credentialsIn finds every credential of a raw cloud entry, in any spelling
   };
   assert.deepEqual(credentialsIn(entry).sort(), ['pc-4', 'pw-1', 'sec-2', 'tok-3']);
   assert.deepEqual(credentialsIn('devcloud'), []);
+});
+
+// keystoneauth's generic plugins (auth_type password/token): user_domain_id = user_domain_id or
+// default_domain_id (name likewise), project_domain_* the same; the v3 body takes an id before a name.
+test('sdk: default_domain_id|name give the user and project domains at login (generic password/token only)', (t) => {
+  const box = sandbox(t);
+  const body = (entry: string) => {
+    box.write(path.join(box.cwd, 'clouds.yaml'), `clouds:\n  c:\n${entry}`);
+    return authRequestBody(box.load()) as { auth: { identity: { password?: { user: Record<string, unknown> } }; scope?: { project: Record<string, unknown> } } };
+  };
+  const auth = `    auth:\n      auth_url: ${AUTH_URL}\n      username: u\n      password: p\n      project_name: proj\n`;
+  let request = body(`${auth}      default_domain_id: dom-id\n`);
+  assert.deepEqual(request.auth.identity.password?.user.domain, { id: 'dom-id' });
+  assert.deepEqual(request.auth.scope?.project, { name: 'proj', domain: { id: 'dom-id' } });
+  request = body(`${auth}      default_domain_name: Dom\n`);
+  assert.deepEqual(request.auth.identity.password?.user.domain, { name: 'Dom' });
+  assert.deepEqual(request.auth.scope?.project, { name: 'proj', domain: { name: 'Dom' } });
+  // An explicit domain wins over the default of the same kind...
+  request = body(`${auth}      default_domain_id: dom-id\n      user_domain_id: user-dom\n`);
+  assert.deepEqual(request.auth.identity.password?.user.domain, { id: 'user-dom' });
+  assert.deepEqual(request.auth.scope?.project, { name: 'proj', domain: { id: 'dom-id' } });
+  // ...but a default id beats an explicit name (keystoneauth sends the id when it has one).
+  request = body(`${auth}      default_domain_id: dom-id\n      user_domain_name: UserDom\n`);
+  assert.deepEqual(request.auth.identity.password?.user.domain, { id: 'dom-id' });
+  // v3password has no default_domain option: the default domain applies.
+  request = body(`    auth_type: v3password\n${auth}      default_domain_id: dom-id\n`);
+  assert.deepEqual(request.auth.identity.password?.user.domain, { id: 'default' });
+  // From the environment, as OS_DEFAULT_DOMAIN_ID.
+  box.write(path.join(box.cwd, 'clouds.yaml'), 'clouds: {}\n');
+  const envBody = authRequestBody(box.load({ env: { OS_AUTH_URL: AUTH_URL, OS_USERNAME: 'u', OS_PASSWORD: 'p', OS_PROJECT_NAME: 'proj', OS_DEFAULT_DOMAIN_ID: 'env-dom' } })) as typeof request;
+  assert.deepEqual(envBody.auth.identity.password?.user.domain, { id: 'env-dom' });
+});
+
+// openstacksdk hands api_timeout to keystoneauth's Session (float seconds); _fix_backwards_api_timeout
+// lets a legacy `<service>_timeout` key replace it.
+test('sdk: api_timeout from clouds.yaml or OS_API_TIMEOUT is the request timeout; a <service>_timeout replaces it', (t) => {
+  const box = sandbox(t);
+  const auth = `    auth: {auth_url: ${AUTH_URL}, username: u, password: p}\n`;
+  box.write(path.join(box.cwd, 'clouds.yaml'), `clouds:\n  a:\n    api_timeout: 7\n${auth}  b:\n    api_timeout: 7\n    compute_timeout: 2.5\n${auth}  c:\n${auth}  d:\n    api_timeout: soon\n${auth}`);
+  assert.equal(box.load({ cloud: 'a' }).apiTimeoutSeconds, 7);
+  assert.equal(box.load({ cloud: 'b' }).apiTimeoutSeconds, 2.5);
+  assert.equal(box.load({ cloud: 'c' }).apiTimeoutSeconds, undefined);
+  assert.match(box.fail({ cloud: 'd' }).message, /Cloud d: api_timeout .*"soon"/);
+  assert.equal(box.load({ env: { ...ENV_CREDENTIALS, OS_API_TIMEOUT: '12' } }).apiTimeoutSeconds, 12);
+  // connect() makes it the HTTP client's timeout.
+  const conn = connect({ cloud: { api_timeout: 3, auth: { auth_url: AUTH_URL, username: 'u', password: 'p' } }, env: {} });
+  assert.equal(conn.http.timeoutMs, 3000);
 });
