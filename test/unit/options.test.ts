@@ -8,6 +8,7 @@ import {
   documentOptions,
   invocationArgs,
   noLogValues,
+  parseDictString,
   resolveAliases,
   withDefaults,
   type Options,
@@ -278,4 +279,17 @@ test('no_log suboptions of list elements are secrets too', () => {
   const args = { users: [{ name: 'alice', password: 'alice-secret' }] };
   assert.deepEqual(noLogValues(options, args), ['alice-secret']);
   assert.ok(!JSON.stringify(invocationArgs(options, args)).includes('alice-secret'));
+});
+
+// AnsibleModule's check_type_dict: a string starting with '{' is JSON; else k=v pairs split on
+// commas and spaces, quotes grouping, backslash escaping; anything else is not a dict.
+test('a dict option given as a string is read as AnsibleModule reads it (JSON, or k=v pairs)', () => {
+  const options: Options = { auth: { type: 'dict', description: 'Auth.' } };
+  assert.deepEqual(coerceScalars(options, { auth: '{"username": "u", "n": 1}' }).auth, { username: 'u', n: 1 });
+  assert.deepEqual(parseDictString('username=u, password="a b,c" project_name=p'), { username: 'u', password: 'a b,c', project_name: 'p' });
+  assert.deepEqual(parseDictString('a=x\\ y b=c=d'), { a: 'x y', b: 'c=d' });
+  assert.equal(parseDictString('just words'), undefined);
+  assert.equal(parseDictString('{not json'), undefined);
+  assert.equal(parseDictString('[1, 2]'), undefined);
+  assert.equal(coerceScalars(options, { auth: 'nonsense' }).auth, 'nonsense', 'left for the schema to refuse');
 });
