@@ -58,6 +58,13 @@ export function connect(options: ConnectOptions = {}): Connection {
   return { cloud, http, session, nova: new Nova(session), glance: new Glance(session), heat: new Heat(session) };
 }
 
+/** Notes every OpenStack module's documentation carries. */
+export const OPENSTACK_NOTES = [
+  'The cloud is read as openstacksdk reads it, on the host the task runs on: C(OS_CLIENT_CONFIG_FILE), then C(clouds.yaml) (or C(.yml), C(.json)) in the current directory, C($XDG_CONFIG_HOME/openstack/) (default C(~/.config/openstack/)), C(~/.config/openstack/), C(/etc/xdg/openstack/), C(/etc/openstack/). The first file found is used; one that cannot be parsed fails the task (file and line named) rather than falling back to the next. C(secure.yaml) is found the same way and merged over it.',
+  'Without a cloud name, C(OS_CLOUD) chooses one; C(OS_*) variables (C(OS_AUTH_URL), C(OS_USERNAME)...) make a cloud of their own. Warnings about the configuration (duplicated keys, deprecated forms, verification turned off) are returned as Ansible warnings.',
+  'TLS certificates are verified unless the cloud says C(verify: false) or C(insecure: true), or I(validate_certs=false) is given.',
+];
+
 /** The options every OpenStack module takes: openstack.cloud's auth options, with their meaning. */
 export const OPENSTACK_OPTIONS: Options = {
   cloud: {
