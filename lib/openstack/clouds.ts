@@ -23,15 +23,37 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { AUTH_TYPES, applyDefaultDomain, fixBackwardsAuth, handleDomainId, requireAuth, SECRET_KEYS, validateAuth, type AuthType } from './config/auth.ts';
-import { authUpdate, deepCopy, get, has, isDict, normalizeKeys, mergeClouds, parseBoolean, put, scalarString, sdkBoolean, type Dict } from './config/dict.ts';
+import {
+  AUTH_TYPES,
+  type AuthType,
+  applyDefaultDomain,
+  fixBackwardsAuth,
+  handleDomainId,
+  requireAuth,
+  SECRET_KEYS,
+  validateAuth,
+} from './config/auth.ts';
+import {
+  authUpdate,
+  type Dict,
+  deepCopy,
+  get,
+  has,
+  isDict,
+  mergeClouds,
+  normalizeKeys,
+  parseBoolean,
+  put,
+  scalarString,
+  sdkBoolean,
+} from './config/dict.ts';
 import { CloudConfigError } from './config/errors.ts';
 import { environmentCloud, loadFirstFile, searchPaths, validateConfigFile } from './config/find.ts';
 
-export { AUTH_TYPES, credentialsIn, type AuthType } from './config/auth.ts';
-export { CloudConfigError } from './config/errors.ts';
-export { environmentCloud, searchPaths, siteConfigDir, type SearchPaths } from './config/find.ts';
+export { AUTH_TYPES, type AuthType, credentialsIn } from './config/auth.ts';
 export { mergeClouds, normalizeKeys, parseBoolean } from './config/dict.ts';
+export { CloudConfigError } from './config/errors.ts';
+export { environmentCloud, type SearchPaths, searchPaths, siteConfigDir } from './config/find.ts';
 export { parseConfigText } from './config/yaml.ts';
 
 export interface CloudConfig {
@@ -120,8 +142,6 @@ export const SERVICE_TYPES: Readonly<Record<string, readonly string[]>> = {
   accelerator: [],
 };
 
-
-
 function expandUser(file: string, home: string): string {
   if (file === '~') return home;
   if (file.startsWith('~/')) return path.join(home, file.slice(2));
@@ -149,7 +169,9 @@ function knownRegions(cloudName: string, config: Dict, warnings: string[]): Regi
       if (isDict(region)) {
         const keys = Object.keys(region);
         if (!has(region, 'name') || keys.some((k) => k !== 'name' && k !== 'values')) {
-          throw new CloudConfigError(`Cloud ${cloudName}: invalid region entry #${index + 1} (it needs 'name' and may only have 'values' besides)`);
+          throw new CloudConfigError(
+            `Cloud ${cloudName}: invalid region entry #${index + 1} (it needs 'name' and may only have 'values' besides)`,
+          );
         }
         const name = scalarString(region.name);
         if (name === undefined) throw new CloudConfigError(`Cloud ${cloudName}: region entry #${index + 1} has no usable name`);
@@ -189,7 +211,7 @@ function selectRegion(cloudName: string, regions: Region[], requested: string): 
 function fixBackwardsInterface(config: Dict): void {
   for (const key of Object.keys(config)) {
     if (!key.endsWith('endpoint_type')) continue;
-    const target = key.slice(0, -'endpoint_type'.length) + 'interface';
+    const target = `${key.slice(0, -'endpoint_type'.length)}interface`;
     const value = config[key];
     delete config[key];
     if (!has(config, target)) put(config, target, value);
@@ -283,9 +305,12 @@ export function buildCloudConfig(cloudName: string, rawEntry: unknown, context: 
   if (!isDict(rawEntry)) throw new CloudConfigError(`Cloud ${cloudName}: its entry is not a mapping`);
   const entry = normalizeKeys(rawEntry);
   if (has(entry, 'profile') || has(entry, 'cloud')) {
-    throw new CloudConfigError(`Cloud ${cloudName}: vendor profiles are not supported (remove '${has(entry, 'profile') ? 'profile' : 'cloud'}' and give the settings in full)`);
+    throw new CloudConfigError(
+      `Cloud ${cloudName}: vendor profiles are not supported (remove '${has(entry, 'profile') ? 'profile' : 'cloud'}' and give the settings in full)`,
+    );
   }
-  if (has(entry, 'auth') && entry.auth !== null && !isDict(entry.auth)) throw new CloudConfigError(`Cloud ${cloudName}: 'auth' is not a mapping`);
+  if (has(entry, 'auth') && entry.auth !== null && !isDict(entry.auth))
+    throw new CloudConfigError(`Cloud ${cloudName}: 'auth' is not a mapping`);
   if (entry.auth === null) delete entry.auth;
   // auth_plugin is the old name of auth_type; auth_type wins when both are given.
   if (has(entry, 'auth_plugin')) {
@@ -304,7 +329,8 @@ export function buildCloudConfig(cloudName: string, rawEntry: unknown, context: 
   authUpdate(config, region.values, true);
   // The caller's settings (openstack.cloud's auth options) come last, as get_one's arguments do.
   const overrides = normalizeKeys(context.overrides ?? {});
-  if (has(overrides, 'auth') && overrides.auth !== null && !isDict(overrides.auth)) throw new CloudConfigError(`Cloud ${cloudName}: the 'auth' given is not a mapping`);
+  if (has(overrides, 'auth') && overrides.auth !== null && !isDict(overrides.auth))
+    throw new CloudConfigError(`Cloud ${cloudName}: the 'auth' given is not a mapping`);
   authUpdate(config, overrides, true);
   if (!isDict(config.auth)) config.auth = {};
   fixBackwardsApiTimeout(config);
@@ -362,11 +388,15 @@ export function buildCloudConfig(cloudName: string, rawEntry: unknown, context: 
     }
   }
   if (insecure && verify && parseBoolean(overrides.verify) === true) {
-    warnings.push(`Cloud ${cloudName}: validate_certs is true but the cloud says insecure: true, which wins (as in openstacksdk); the host certificate will not be verified`);
+    warnings.push(
+      `Cloud ${cloudName}: validate_certs is true but the cloud says insecure: true, which wins (as in openstacksdk); the host certificate will not be verified`,
+    );
   }
   if (insecure) verify = false;
   if (!verify && cacertValue) {
-    warnings.push(`Cloud ${cloudName}: a cacert is given but verification is off (verify: false or insecure: true); the host certificate will not be verified`);
+    warnings.push(
+      `Cloud ${cloudName}: a cacert is given but verification is off (verify: false or insecure: true); the host certificate will not be verified`,
+    );
     cacertValue = undefined;
   }
   const certValue = scalarString(config.cert) || undefined;

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Connection } from '../../lib/openstack/connect.ts';
 import { ROOT, runPlaybook } from '../helpers/ansible.ts';
-import { bootDeployment, cleanup, devcloudConnection, devcloudEnv, imagesNamedFor, type Deployment } from '../helpers/devcloud.ts';
+import { bootDeployment, cleanup, type Deployment, devcloudConnection, devcloudEnv, imagesNamedFor } from '../helpers/devcloud.ts';
 
 /** What a check run of a playbook gets to work on: one SHUTOFF server on devcloud. */
 interface CheckContext {
@@ -43,7 +43,9 @@ describe('every playbook in check mode', { timeout: 900_000 }, () => {
 
   for (const playbook of PLAYBOOKS) {
     const vars = playbook in EXTRA_VARS ? EXTRA_VARS[playbook] : DEFAULT_EXTRA_VARS;
-    test(`ansible-playbook --check playbooks/${playbook}`, { skip: vars === null ? 'listed as not runnable in check mode' : false }, async () => {
+    test(`ansible-playbook --check playbooks/${playbook}`, {
+      skip: vars === null ? 'listed as not runnable in check mode' : false,
+    }, async () => {
       const run = await runPlaybook(join(ROOT, 'playbooks', playbook), { check: true, env: devcloudEnv(), extraVars: vars!(context) });
       assert.equal(run.exitCode, 0, run.output);
       assert.match(run.output, /failed=0\b/);

@@ -3,14 +3,15 @@
 // them: it passes them to openstack.connect, whose get_one applies them over the chosen cloud (auth
 // merged key by key, None skipped), and refuses them next to a cloud dict. Expected values are
 // written from those rules (module_utils/openstack.py, loader.get_one), not from our output.
-import { test } from 'node:test';
+
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { test } from 'node:test';
 import { executeModule, type ModuleDefinition } from '../../lib/ansible/module.ts';
-import { CloudConfigError, loadCloudConfig, type CloudConfig, type LoadCloudOptions } from '../../lib/openstack/clouds.ts';
-import { cloudSelection, type AuthOptionArgs } from '../../lib/openstack/config/overrides.ts';
+import { type CloudConfig, CloudConfigError, type LoadCloudOptions, loadCloudConfig } from '../../lib/openstack/clouds.ts';
+import { type AuthOptionArgs, cloudSelection } from '../../lib/openstack/config/overrides.ts';
 import { connectForModule, OPENSTACK_OPTIONS } from '../../lib/openstack/connect.ts';
 
 const AUTH_URL = 'https://keystone.example.com:5000/v3';
@@ -38,7 +39,12 @@ const CLOUDS = `clouds:
 function sandbox(t: { after: (fn: () => void) => void }) {
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'cloud-options-test-'));
   t.after(() => fs.rmSync(root, { recursive: true, force: true }));
-  const dirs = { cwd: path.join(root, 'cwd'), home: path.join(root, 'home'), siteDir: path.join(root, 'xdg'), systemDir: path.join(root, 'etc') };
+  const dirs = {
+    cwd: path.join(root, 'cwd'),
+    home: path.join(root, 'home'),
+    siteDir: path.join(root, 'xdg'),
+    systemDir: path.join(root, 'etc'),
+  };
   for (const dir of Object.values(dirs)) fs.mkdirSync(dir, { recursive: true });
   const file = path.join(dirs.cwd, 'clouds.yaml');
   fs.writeFileSync(file, CLOUDS);
@@ -63,15 +69,19 @@ test('no auth option: the cloud is used as clouds.yaml says', (t) => {
   assert.equal(cloud.verify, true);
 });
 
-test('auth is merged key by key over the cloud\'s auth; auth_type replaces the cloud\'s', (t) => {
+test("auth is merged key by key over the cloud's auth; auth_type replaces the cloud's", (t) => {
   const { load } = sandbox(t);
   const cloud = load({ cloud: 'mine', auth: { username: 'dave', password: 'other-pass-1' } });
   assert.equal(cloud.auth.username, 'dave');
   assert.equal(cloud.auth.password, 'other-pass-1');
-  assert.equal(cloud.auth.auth_url, AUTH_URL, 'keys not given stay the cloud\'s');
+  assert.equal(cloud.auth.auth_url, AUTH_URL, "keys not given stay the cloud's");
   assert.equal(cloud.auth.project_name, 'proj');
   assert.ok(cloud.secrets.includes('other-pass-1'));
-  const appCred = load({ cloud: 'mine', auth_type: 'v3applicationcredential', auth: { application_credential_id: 'ac-id', application_credential_secret: 'ac-secret' } });
+  const appCred = load({
+    cloud: 'mine',
+    auth_type: 'v3applicationcredential',
+    auth: { application_credential_id: 'ac-id', application_credential_secret: 'ac-secret' },
+  });
   assert.equal(appCred.authType, 'v3applicationcredential');
   assert.equal(appCred.auth.application_credential_id, 'ac-id');
   assert.ok(appCred.secrets.includes('ac-secret'));
@@ -92,16 +102,23 @@ test('auth alone, with no cloud chosen among several, is the whole cloud (openst
   assert.equal(over.auth.password, PASSWORD);
 });
 
-test('region_name wins over a leftover OS_REGION_NAME and is checked against the cloud\'s regions', (t) => {
+test("region_name wins over a leftover OS_REGION_NAME and is checked against the cloud's regions", (t) => {
   const { load } = sandbox(t);
   assert.equal(load({ cloud: 'regional' }, { OS_REGION_NAME: 'RegionTwo' }).regionName, 'RegionTwo');
   assert.equal(load({ cloud: 'regional', region_name: 'RegionOne' }, { OS_REGION_NAME: 'RegionTwo' }).regionName, 'RegionOne');
   assert.equal(load({ cloud: 'other', region_name: 'Elsewhere' }).regionName, 'Elsewhere', 'a cloud without regions takes the name as is');
-  assert.throws(() => load({ cloud: 'mine', region_name: 'Elsewhere' }), /Valid choices are RegionOne/, 'a region_name in the cloud is its one known region');
-  assert.throws(() => load({ cloud: 'regional', region_name: 'RegionNine' }), (error: unknown) => error instanceof CloudConfigError && /RegionNine is not a valid region name for cloud regional/.test(error.message));
+  assert.throws(
+    () => load({ cloud: 'mine', region_name: 'Elsewhere' }),
+    /Valid choices are RegionOne/,
+    'a region_name in the cloud is its one known region',
+  );
+  assert.throws(
+    () => load({ cloud: 'regional', region_name: 'RegionNine' }),
+    (error: unknown) => error instanceof CloudConfigError && /RegionNine is not a valid region name for cloud regional/.test(error.message),
+  );
 });
 
-test('interface, validate_certs, ca_cert, client_cert, client_key and api_timeout replace the cloud\'s values', (t) => {
+test("interface, validate_certs, ca_cert, client_cert, client_key and api_timeout replace the cloud's values", (t) => {
   const { load } = sandbox(t);
   const cloud = load({
     cloud: 'mine',
@@ -122,26 +139,46 @@ test('interface, validate_certs, ca_cert, client_cert, client_key and api_timeou
   assert.ok(unverified.warnings.some((w) => /cacert/.test(w)));
 });
 
-test('validate_certs true does not beat a cloud\'s insecure: true (openstacksdk: insecure wins), and says so', (t) => {
+test("validate_certs true does not beat a cloud's insecure: true (openstacksdk: insecure wins), and says so", (t) => {
   const { file, load } = sandbox(t);
   fs.appendFileSync(file, `  lax:\n    insecure: true\n    auth: {auth_url: ${AUTH_URL}, username: u, password: ${PASSWORD}}\n`);
   const cloud = load({ cloud: 'lax', validate_certs: true });
   assert.equal(cloud.verify, false);
-  assert.ok(cloud.warnings.some((w) => /validate_certs is true but .*insecure/.test(w)), cloud.warnings.join('\n'));
+  assert.ok(
+    cloud.warnings.some((w) => /validate_certs is true but .*insecure/.test(w)),
+    cloud.warnings.join('\n'),
+  );
 });
 
-test('a cloud dict with any other auth option is refused with openstack.cloud\'s message', () => {
+test("a cloud dict with any other auth option is refused with openstack.cloud's message", () => {
   const entry = { auth: { auth_url: AUTH_URL, username: 'u', password: PASSWORD } };
-  for (const option of ['auth', 'auth_type', 'region_name', 'validate_certs', 'ca_cert', 'client_cert', 'client_key', 'api_timeout', 'interface'] as const) {
+  for (const option of [
+    'auth',
+    'auth_type',
+    'region_name',
+    'validate_certs',
+    'ca_cert',
+    'client_cert',
+    'client_key',
+    'api_timeout',
+    'interface',
+  ] as const) {
     const value = option === 'auth' ? { username: 'x' } : option === 'validate_certs' ? false : option === 'api_timeout' ? 5 : 'public';
     assert.throws(
       () => cloudSelection({ cloud: entry, [option]: value }),
-      (error: unknown) => error instanceof CloudConfigError && error.message.includes(`also a value was provided for ${option}.`) && !error.message.includes(PASSWORD),
+      (error: unknown) =>
+        error instanceof CloudConfigError &&
+        error.message.includes(`also a value was provided for ${option}.`) &&
+        !error.message.includes(PASSWORD),
       option,
     );
   }
   assert.deepEqual(cloudSelection({ cloud: entry }), { cloud: entry, overrides: {} });
-  assert.deepEqual(cloudSelection({ cloud: 'x', region_name: 'R', interface: null, api_timeout: 3 }), { cloud: 'x', regionName: 'R', overrides: { api_timeout: 3 } });
+  assert.deepEqual(cloudSelection({ cloud: 'x', region_name: 'R', interface: null, api_timeout: 3 }), {
+    cloud: 'x',
+    regionName: 'R',
+    overrides: { api_timeout: 3 },
+  });
 });
 
 /** A module with the OpenStack options whose run() only connects and reports what it got. */
@@ -155,7 +192,13 @@ const probe: ModuleDefinition<AuthOptionArgs> = {
   returns: {},
   async run(args, ctx) {
     const conn = connectForModule(ctx, args);
-    return { cloud: conn.cloud.name, region: conn.cloud.regionName ?? null, user: conn.cloud.auth.username, password: conn.cloud.auth.password, timeout_ms: conn.http.timeoutMs };
+    return {
+      cloud: conn.cloud.name,
+      region: conn.cloud.regionName ?? null,
+      user: conn.cloud.auth.username,
+      password: conn.cloud.auth.password,
+      timeout_ms: conn.http.timeoutMs,
+    };
   },
 };
 
@@ -172,31 +215,42 @@ async function withEnv<T>(env: Record<string, string>, fn: () => Promise<T>): Pr
   }
 }
 
-test('module: the loader\'s warnings are the module\'s Ansible warnings; auth as a JSON string and aliases work; secrets masked', async (t) => {
+test("module: the loader's warnings are the module's Ansible warnings; auth as a JSON string and aliases work; secrets masked", async (t) => {
   const { root, file } = sandbox(t);
   const dup = path.join(root, 'dup.yaml');
   fs.writeFileSync(dup, `${CLOUDS}  mine:\n    auth: {auth_url: ${AUTH_URL}, username: last, password: ${PASSWORD}}\n`);
   const secure = path.join(root, 'secure.yaml');
   fs.writeFileSync(secure, 'clouds: {}\n');
   const result = await withEnv({ OS_CLIENT_CONFIG_FILE: dup, OS_CLIENT_SECURE_FILE: secure, OS_REGION_NAME: 'Leftover' }, () =>
-    executeModule(probe, { cloud: 'mine', region_name: 'Chosen', auth: JSON.stringify({ password: 'json-pass-word' }), verify: false, endpoint_type: 'admin' }, () => {}),
+    executeModule(
+      probe,
+      { cloud: 'mine', region_name: 'Chosen', auth: JSON.stringify({ password: 'json-pass-word' }), verify: false, endpoint_type: 'admin' },
+      () => {},
+    ),
   );
   assert.equal(result.failed, undefined, JSON.stringify(result));
   assert.equal(result.cloud, 'mine');
-  assert.equal(result.user, 'last', 'the file\'s last definition of the cloud');
+  assert.equal(result.user, 'last', "the file's last definition of the cloud");
   assert.equal(result.region, 'Chosen');
   assert.equal(result.password, '********', 'the password given in auth is masked');
   assert.equal(result.timeout_ms, 60_000, 'the last definition has no api_timeout');
   const warnings = result.warnings as string[];
-  assert.ok(warnings.some((w) => w.includes(dup) && /duplicate key 'mine'/.test(w)), JSON.stringify(warnings));
+  assert.ok(
+    warnings.some((w) => w.includes(dup) && /duplicate key 'mine'/.test(w)),
+    JSON.stringify(warnings),
+  );
   assert.ok(!JSON.stringify(result).includes('json-pass-word'));
   assert.ok(!JSON.stringify(result).includes(PASSWORD));
   const ca = path.join(root, 'ca.pem');
   fs.writeFileSync(ca, '-----BEGIN CERTIFICATE-----\n-----END CERTIFICATE-----\n');
-  const viaFile = await withEnv({ OS_CLIENT_CONFIG_FILE: file, OS_CLIENT_SECURE_FILE: secure }, () => executeModule(probe, { cloud: 'mine', api_timeout: '7', cacert: ca }, () => {}));
+  const viaFile = await withEnv({ OS_CLIENT_CONFIG_FILE: file, OS_CLIENT_SECURE_FILE: secure }, () =>
+    executeModule(probe, { cloud: 'mine', api_timeout: '7', cacert: ca }, () => {}),
+  );
   assert.equal(viaFile.timeout_ms, 7000, JSON.stringify(viaFile));
   assert.equal(viaFile.warnings, undefined);
-  const clouds = await withEnv({ OS_CLIENT_CONFIG_FILE: file, OS_CLIENT_SECURE_FILE: secure }, () => executeModule(probe, { cloud: 'mine', ca_cert: ca }, () => {}));
+  const clouds = await withEnv({ OS_CLIENT_CONFIG_FILE: file, OS_CLIENT_SECURE_FILE: secure }, () =>
+    executeModule(probe, { cloud: 'mine', ca_cert: ca }, () => {}),
+  );
   assert.equal(clouds.timeout_ms, 30_000, 'api_timeout from clouds.yaml');
 });
 

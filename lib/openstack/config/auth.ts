@@ -1,8 +1,9 @@
 // The auth part of a cloud entry as openstacksdk and keystoneauth handle it: the auth types we
 // speak and their plugin options, the legacy keys moved into `auth` (loader.magic_fixes,
 // _validate_auth), the default domain of the generic plugins, and what each type requires.
+
+import { type Dict, has, put, scalarString } from './dict.ts';
 import { CloudConfigError } from './errors.ts';
-import { has, put, scalarString, type Dict } from './dict.ts';
 
 export type AuthType = 'password' | 'v3password' | 'v3applicationcredential' | 'token' | 'v3token';
 
@@ -31,13 +32,29 @@ export function credentialsIn(entry: unknown): string[] {
 }
 
 // keystoneauth plugin options (name, then deprecated names) per auth type.
-const V3_BASE = ['auth_url', 'system_scope', 'domain_id', 'domain_name', 'project_id', 'project_name', 'project_domain_id', 'project_domain_name', 'trust_id'];
+const V3_BASE = [
+  'auth_url',
+  'system_scope',
+  'domain_id',
+  'domain_name',
+  'project_id',
+  'project_name',
+  'project_domain_id',
+  'project_domain_name',
+  'trust_id',
+];
 const GENERIC_BASE = [...V3_BASE, 'default_domain_id', 'default_domain_name'];
 const USER = ['user_id', 'username', 'user_domain_id', 'user_domain_name'];
 const PLUGIN_OPTIONS: Record<AuthType, string[]> = {
   password: [...GENERIC_BASE, ...USER, 'password'],
   v3password: [...V3_BASE, ...USER, 'password'],
-  v3applicationcredential: [...V3_BASE, ...USER, 'application_credential_secret', 'application_credential_id', 'application_credential_name'],
+  v3applicationcredential: [
+    ...V3_BASE,
+    ...USER,
+    'application_credential_secret',
+    'application_credential_id',
+    'application_credential_name',
+  ],
   token: [...GENERIC_BASE, 'token'],
   v3token: [...V3_BASE, 'token'],
 };
@@ -78,7 +95,6 @@ export function fixBackwardsAuth(config: Dict, auth: Dict): void {
     if (value) put(auth, target, value);
   }
 }
-
 
 export function handleDomainId(auth: Dict): void {
   const projectScoped = has(auth, 'project_id') || has(auth, 'project_name');

@@ -14,7 +14,7 @@ export function put(target: Dict, key: string, value: unknown): void {
 }
 
 export function has(target: Dict, key: string): boolean {
-  return Object.prototype.hasOwnProperty.call(target, key);
+  return Object.hasOwn(target, key);
 }
 
 export function get(target: Dict, key: string): unknown {

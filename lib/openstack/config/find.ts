@@ -10,9 +10,9 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { type Dict, has, isDict, put } from './dict.ts';
 import { CloudConfigError } from './errors.ts';
-import { has, isDict, put, type Dict } from './dict.ts';
-import { parseConfigText } from './yaml.ts';
+import { type ParsedConfig, parseConfigText } from './yaml.ts';
 
 const CONFIG_SUFFIXES = ['.yaml', '.yml', '.json'];
 const ENV_SELECTORS = new Set(['OS_CLOUD', 'OS_REGION_NAME', 'OS_CLIENT_CONFIG_FILE', 'OS_CLIENT_SECURE_FILE', 'OS_CLOUD_NAME']);
@@ -93,7 +93,7 @@ export function loadFirstFile(files: string[], warnings: string[]): LoadedFile |
       warnings.push(`Skipping config file ${file}: cannot read it (${code})`);
       continue;
     }
-    let parsed;
+    let parsed: ParsedConfig;
     try {
       parsed = parseConfigText(text, file);
     } catch (error) {
@@ -114,7 +114,8 @@ export function validateConfigFile(loaded: LoadedFile, warnings: string[]): Dict
   }
   if (!isDict(data)) throw new CloudConfigError(`Configuration file ${file} is empty or not a valid mapping`);
   if (!has(data, 'clouds')) warnings.push(`Configuration file ${file} does not contain a 'clouds' key`);
-  else if (data.clouds !== null && !isDict(data.clouds)) throw new CloudConfigError(`Configuration file ${file}: 'clouds' is not a mapping`);
+  else if (data.clouds !== null && !isDict(data.clouds))
+    throw new CloudConfigError(`Configuration file ${file}: 'clouds' is not a mapping`);
   return data;
 }
 

@@ -16,8 +16,9 @@
 // Unset (null/undefined) options leave the cloud's values alone, as get_one skips None arguments.
 // One difference: openstack.cloud's `interface` defaults to public and so always replaces the
 // cloud's; ours has no default, and a cloud's `interface` is kept unless the option is given.
+
+import { type Dict, isDict } from './dict.ts';
 import { CloudConfigError } from './errors.ts';
-import { isDict, type Dict } from './dict.ts';
 
 export interface AuthOptionArgs {
   cloud?: unknown;
@@ -65,7 +66,8 @@ export function cloudSelection(args: AuthOptionArgs): CloudSelection {
     }
     return { cloud: args.cloud, overrides };
   }
-  if (given(args.cloud) && typeof args.cloud !== 'string') throw new CloudConfigError('cloud must be the name of a cloud or a dict holding one cloud entry');
+  if (given(args.cloud) && typeof args.cloud !== 'string')
+    throw new CloudConfigError('cloud must be the name of a cloud or a dict holding one cloud entry');
   if (given(args.auth) && !isDict(args.auth)) throw new CloudConfigError('auth must be a dict');
   for (const [option, key] of OVERRIDE_KEYS) if (given(args[option])) overrides[key] = args[option];
   const selection: CloudSelection = { overrides };

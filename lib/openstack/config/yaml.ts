@@ -6,6 +6,7 @@ import {
   constructFromEvents,
   defineScalarTag,
   EVENT_ID,
+  type Event,
   floatYaml11Tag,
   getScalarValue,
   intYaml11Tag,
@@ -13,7 +14,6 @@ import {
   parseEvents,
   Schema,
   YAML11_SCHEMA,
-  type Event,
 } from 'js-yaml';
 
 // PyYAML's safe_load (YAML 1.1), with numbers kept as exact text and dates kept as strings.
