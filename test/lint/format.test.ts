@@ -13,6 +13,8 @@ const FORMATTED = [
   'lib/ansible/sidecar.ts',
   'test/unit/clouds.test.ts',
   'test/unit/cloud-options.test.ts',
+  'test/unit/clouds-oracle.test.ts',
+  'test/unit/examples.test.ts',
   'test/integration/playbooks-check.test.ts',
   'test/lint',
 ];
