@@ -16,6 +16,7 @@ const FORMATTED = [
   'test/unit/clouds-oracle.test.ts',
   'test/unit/examples.test.ts',
   'test/integration/playbooks-check.test.ts',
+  'test/integration/cloud-options.test.ts',
   'test/lint',
 ];
 
