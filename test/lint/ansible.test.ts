@@ -37,7 +37,7 @@ describe('Ansible lint of modules and playbooks', () => {
   let collection: string;
   let modulesDir: string;
 
-  before(() => {
+  before(async () => {
     root = mkdtempSync(join(tmpdir(), 'hotstack-lint-'));
     collection = join(root, 'ansible_collections', 'hotstack', 'snapset');
     modulesDir = join(collection, 'plugins', 'modules');
@@ -46,8 +46,8 @@ describe('Ansible lint of modules and playbooks', () => {
       join(collection, 'galaxy.yml'),
       'namespace: hotstack\nname: snapset\nversion: 0.1.0\nreadme: README.md\nauthors: [Hotstack]\n',
     );
-    for (const [name, definition] of Object.entries(MODULES)) {
-      writeFileSync(join(modulesDir, `${name}.yml`), sidecarYaml(definition));
+    for (const [name, loadModule] of Object.entries(MODULES)) {
+      writeFileSync(join(modulesDir, `${name}.yml`), sidecarYaml(await loadModule()));
       // Stands for the built executable: ansible-lint's syntax check only needs the module to resolve.
       writeFileSync(join(modulesDir, name), '#!/bin/sh\n', { mode: 0o755 });
     }

@@ -9,10 +9,10 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { test } from 'node:test';
-import { executeModule, type ModuleDefinition } from '../../lib/ansible/module.ts';
+import { defineModule, executeModule } from '../../lib/ansible/module.ts';
+import { OPENSTACK_OPTIONS, openstackConnection } from '../../lib/ansible/openstack.ts';
 import { type CloudConfig, CloudConfigError, type LoadCloudOptions, loadCloudConfig } from '../../lib/openstack/clouds.ts';
 import { type AuthOptionArgs, cloudSelection } from '../../lib/openstack/config/overrides.ts';
-import { connectForModule, OPENSTACK_OPTIONS } from '../../lib/openstack/connect.ts';
 
 const AUTH_URL = 'https://keystone.example.com:5000/v3';
 const PASSWORD = 'S3cr3t-Pa55';
@@ -182,7 +182,7 @@ test("a cloud dict with any other auth option is refused with openstack.cloud's 
 });
 
 /** A module with the OpenStack options whose run() only connects and reports what it got. */
-const probe: ModuleDefinition<AuthOptionArgs> = {
+const probe = defineModule({
   name: 'probe',
   shortDescription: 'Connects and reports the cloud',
   description: ['For tests.'],
@@ -191,7 +191,7 @@ const probe: ModuleDefinition<AuthOptionArgs> = {
   examples: '',
   returns: {},
   async run(args, ctx) {
-    const conn = connectForModule(ctx, args);
+    const conn = openstackConnection(ctx, args);
     return {
       cloud: conn.cloud.name,
       region: conn.cloud.regionName ?? null,
@@ -200,7 +200,7 @@ const probe: ModuleDefinition<AuthOptionArgs> = {
       timeout_ms: conn.http.timeoutMs,
     };
   },
-};
+});
 
 /** Runs `fn` with OS_* variables replaced by `env` (and the clouds file forced), then restores them. */
 async function withEnv<T>(env: Record<string, string>, fn: () => Promise<T>): Promise<T> {
