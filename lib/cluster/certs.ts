@@ -138,7 +138,10 @@ export function decidePrepare(facts: CertificateFacts, now: Date, marginMs: numb
     reason = `${csrSigner.ref} has rotated (issuer ${csrSigner.issuer ?? '?'}, valid ${csrSigner.notBefore ? iso(csrSigner.notBefore) : '?'} – ${csrSigner.notAfter ? iso(csrSigner.notAfter) : '?'})`;
   }
   const waitUntil = waitFrom && waitFrom.getTime() + marginMs > now.getTime() ? new Date(waitFrom.getTime() + marginMs) : null;
-  const decision: PrepareDecision = { rotated: waitUntil === null, waitUntil, reason };
+  // A bootstrap signer past its end was never rotated: waiting cannot help (the cluster needs recovery or a forced rotation).
+  const rotated = waitUntil === null && !isBootstrapSigner(csrSigner);
+  if (!rotated && waitUntil === null) reason = `${csrSigner.ref} is the bootstrap signer and expired at ${iso(csrSigner.notAfter as Date)} without being rotated`;
+  const decision: PrepareDecision = { rotated, waitUntil, reason };
   // Kubelet client certificates are capped at their signer's NotAfter, and may come from any signer
   // of the bundle that is still valid: the earliest such NotAfter bounds a CSR-free revive.
   const candidates = [csrSigner.notAfter, ...(facts.bundle ?? []).filter((c) => c.notAfter.getTime() > now.getTime()).map((c) => c.notAfter)].filter(

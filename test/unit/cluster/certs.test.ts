@@ -21,8 +21,11 @@ test('a just-installed cluster (fixture: csr-signer from kubelet-signer) waits u
     hotstack_revivable_without_csr_until: '2021-09-14T14:33:41Z',
     hotstack_revivable_until: '2022-09-13T14:33:42Z',
   });
-  // Past the bootstrap signer's end plus the margin: no more waiting, whatever the secret says.
-  assert.equal(decidePrepare({ csrSigner }, new Date('2021-09-14T14:44:00Z'), 10 * 60_000).waitUntil, null);
+  // Past the bootstrap signer's end and still on it: never rotated, and waiting cannot help.
+  const stuck = decidePrepare({ csrSigner }, new Date('2021-09-14T14:44:00Z'), 10 * 60_000);
+  assert.equal(stuck.rotated, false);
+  assert.equal(stuck.waitUntil, null);
+  assert.match(stuck.reason, /expired at 2021-09-14T14:33:41Z without being rotated/);
 });
 
 test('a rotated cluster does not wait; its dates come from the 30-day signer and the 1-year signer', () => {
