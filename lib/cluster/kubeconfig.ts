@@ -8,7 +8,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { delimiter, dirname, isAbsolute, join, resolve } from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
-import yaml from 'js-yaml';
+import { dump, load } from 'js-yaml';
 import { KubeconfigError } from './errors.ts';
 
 export interface KubeconfigSource {
@@ -43,7 +43,7 @@ function readYaml(path: string, origin: string): Raw {
   }
   let parsed: unknown;
   try {
-    parsed = yaml.load(text);
+    parsed = load(text);
   } catch (error) {
     throw new KubeconfigError(`${origin}: ${path} is not valid YAML: ${(error as Error).message.split('\n')[0]}`);
   }
@@ -131,6 +131,12 @@ function checkFile(origin: string, field: string, path: unknown): void {
   }
 }
 
+/** Credentials held by an inline kubeconfig (for masking before anything is validated or printed). */
+export function inlineKubeconfigSecrets(value: unknown): string[] {
+  if (!isMap(value) || !Array.isArray(value.users)) return [];
+  return value.users.flatMap((entry) => (isMap(entry) && isMap(entry.user) ? secretsOf(entry.user) : []));
+}
+
 export function loadKubeconfig(source: KubeconfigSource = {}): LoadedKubeconfig {
   const env = source.env ?? process.env;
   let config: Raw;
@@ -199,7 +205,7 @@ export function loadKubeconfig(source: KubeconfigSource = {}): LoadedKubeconfig 
   // Only the chosen context, cluster and user go to the client: nothing else can be picked by accident.
   const single = { apiVersion: 'v1', kind: 'Config', 'current-context': contextName, contexts: [context], clusters: [clusterEntry], users: userEntry ? [userEntry] : [] };
   try {
-    kc.loadFromString(yaml.dump(single), { onInvalidEntry: 'throw' });
+    kc.loadFromString(dump(single), { onInvalidEntry: 'throw' });
   } catch (error) {
     throw new KubeconfigError(`${origin}: ${(error as Error).message}`);
   }

@@ -1,0 +1,150 @@
+// What every cluster module shares on the Ansible side: the kubeconfig/context/timeout options, the
+// run options common to hotstack_revive and hotstack_prepare, loading the kubeconfig with its
+// credentials registered for masking, and the run's report and errors as results.
+import { ClusterClient } from '../cluster/client.ts';
+import { ClusterError } from '../cluster/errors.ts';
+import { inlineKubeconfigSecrets, loadKubeconfig } from '../cluster/kubeconfig.ts';
+import { parsePeriod, PeriodError } from '../cluster/period.ts';
+import { parseSteps, StepError, type Step } from '../cluster/steps.ts';
+import { RunFailed, runSteps, type RunOptions, type RunReport } from '../revive/run.ts';
+import { ModuleFailure, type ModuleContext, type ModuleResult } from './module.ts';
+import type { Options } from './options.ts';
+
+export const CLUSTER_OPTIONS: Options = {
+  kubeconfig: {
+    type: 'raw',
+    description: [
+      'Path of a kubeconfig file, or an inline kubeconfig as a dictionary (clusters, users, contexts, current-context).',
+      'Default, as kubectl: the files listed in C(KUBECONFIG), else C(~/.kube/config). A kubeconfig that cannot be read or names a missing context, cluster, user or file is an error; no other kubeconfig is tried.',
+      'Client certificates, bearer tokens (C(token), C(tokenFile)), C(certificate-authority(-data)) and C(insecure-skip-tls-verify) are honoured. Every credential in it is masked in every output.',
+    ],
+    schema: { type: ['string', 'object', 'null'] },
+    secretValues: (value) => inlineKubeconfigSecrets(value),
+  },
+  context: {
+    type: 'str',
+    description: 'The kubeconfig context to use. Default: its C(current-context).',
+  },
+  steps: {
+    type: 'list',
+    elements: 'raw',
+    description: [
+      'The steps to run, in order; each is a name (C(uncordon)) or a one-key mapping (C(wait_stable: 60s)), optionally with its own C(timeout) (C({wait_route_api: null, timeout: 15m})).',
+      'C(wait_api): until the API answers with these credentials (connection refusals and expired serving certificates are retried).',
+      'C(wait_signer): until the kubelet CSR signer (openshift-kube-controller-manager-operator/csr-signer) is valid.',
+      "C(approve_csrs): approve the pending kubelet CSRs (client and serving) that are the requesting node's own, in rounds, until every node is Ready with a live heartbeat.",
+      'C(wait_stable: <period>): until every ClusterOperator is Available, not Progressing, not Degraded for strictly longer than the period (as C(oc adm wait-for-stable-cluster), driven by a watch).',
+      'C(uncordon), C(cordon): every node, in parallel, with the patch C(oc adm cordon) sends; a node already so is left alone.',
+      'C(shutdown): every node powers itself off (C(chroot /host shutdown -h +1) in a privileged debug pod per node, as C(oc debug node)); ends when every node is NotReady.',
+      'C(wait_route_api): until C(route.openshift.io/v1) is served.',
+      'C(wait_cert_rotation): until the first kubelet certificate rotation has happened (no wait when it has), or force it (I(force_cert_rotation)).',
+      'Periods and timeouts: C(90s), C(5m), C(1h30m), or a number of seconds.',
+    ],
+  },
+  timeout: {
+    type: 'raw',
+    description: 'Time limit of the whole run (a period such as C(45m)); each step also has its own limit. Default: only the limits of the steps.',
+    schema: { type: ['string', 'integer', 'number', 'null'] },
+  },
+};
+
+/** The RETURN block both cluster modules share. */
+export const CLUSTER_RETURNS: Record<string, unknown> = {
+  steps: {
+    description: 'One entry per step, in order: C(step) (e.g. C(wait_stable 60s)), C(outcome) (ok, changed, would change, would wait, failed, timed out, interrupted, not run), C(started) (ISO 8601 UTC), C(duration_seconds), C(msg) when it failed, and step details (C(nodes), C(stable_since), C(rounds), C(attempts)...).',
+    returned: 'always',
+    type: 'list',
+    elements: 'dict',
+    sample: [{ step: 'wait_stable 60s', outcome: 'ok', started: '2026-11-25T18:00:00Z', duration_seconds: 61.2, stable_since: '2026-11-25T18:00:00Z' }],
+  },
+  nodes_touched: { description: 'Nodes the run changed (cordoned, uncordoned, shut down).', returned: 'always', type: 'list', elements: 'str' },
+  csrs_approved: {
+    description: 'Kubelet CSRs approved: C(name), C(node), C(signer), C(issued) (the certificate was issued by the end of the step) and its C(not_after).',
+    returned: 'always',
+    type: 'list',
+    elements: 'dict',
+  },
+  csrs_left_alone: {
+    description: 'Pending CSRs that were not approved, each with C(name), C(signer), C(requester) and the C(reason).',
+    returned: 'always',
+    type: 'list',
+    elements: 'dict',
+  },
+  held_back: {
+    description: 'The ClusterOperators that held stability back the longest over all stable waits: C(name), C(unstable_seconds), C(last_reason).',
+    returned: 'always',
+    type: 'list',
+    elements: 'dict',
+  },
+  interrupted: { description: 'True when a signal (SIGTERM, SIGINT, SIGHUP) stopped the run; nodes are left as before the step that was running.', returned: 'when interrupted', type: 'bool' },
+  stats: { description: 'C(wall_seconds) of the run and C(api_requests) sent.', returned: 'always', type: 'dict' },
+};
+
+export interface ClusterRunArgs {
+  kubeconfig?: string | Record<string, unknown> | null;
+  context?: string | null;
+  steps?: unknown[] | null;
+  timeout?: string | number | null;
+}
+
+/** Loads the kubeconfig (its credentials go to the masker first) and builds the client. */
+export function clusterClient(ctx: ModuleContext, args: ClusterRunArgs): ClusterClient {
+  try {
+    const loaded = loadKubeconfig({ kubeconfig: args.kubeconfig ?? null, context: args.context ?? null });
+    for (const secret of loaded.secrets) ctx.masker.add(secret);
+    ctx.log(`cluster ${loaded.server} (context ${loaded.context}, from ${loaded.origin})`);
+    return new ClusterClient(loaded);
+  } catch (error) {
+    if (error instanceof ClusterError) throw new ModuleFailure(error.message);
+    throw error;
+  }
+}
+
+export function stepsOf(args: ClusterRunArgs, defaults: readonly unknown[]): Step[] {
+  try {
+    return parseSteps(args.steps ?? defaults);
+  } catch (error) {
+    if (error instanceof StepError) throw new ModuleFailure(error.message);
+    throw error;
+  }
+}
+
+export function periodOf(value: unknown, field: string): number | undefined {
+  if (value === undefined || value === null || value === '') return undefined;
+  try {
+    const ms = parsePeriod(value, field);
+    if (ms <= 0) throw new PeriodError(`${field}: must be longer than 0s`);
+    return ms;
+  } catch (error) {
+    if (error instanceof PeriodError) throw new ModuleFailure(error.message);
+    throw error;
+  }
+}
+
+/** The signal that aborts on SIGTERM/SIGINT/SIGHUP, once the protocol provides one. */
+export function signalOf(ctx: ModuleContext): AbortSignal {
+  return (ctx as ModuleContext & { signal?: AbortSignal }).signal ?? new AbortController().signal;
+}
+
+function summary(report: RunReport): string {
+  const parts = [`${report.steps.filter((s) => s.outcome !== 'not run').length} step(s) in ${report.stats.wall_seconds}s`];
+  if (report.nodes_touched.length) parts.push(`nodes touched: ${report.nodes_touched.join(', ')}`);
+  if (report.csrs_approved.length) parts.push(`${report.csrs_approved.length} CSR(s) approved`);
+  if (report.csrs_left_alone.length) parts.push(`${report.csrs_left_alone.length} CSR(s) left alone`);
+  return parts.join('; ');
+}
+
+/** Runs the steps and turns the report into the module result (or a failure with the same keys). */
+export async function runForModule(client: ClusterClient, options: RunOptions, verb: string): Promise<ModuleResult> {
+  try {
+    const report = await runSteps(client, options);
+    return { ...report, msg: `${verb}: ${summary(report)}` };
+  } catch (error) {
+    if (error instanceof RunFailed) {
+      const { changed, ...rest } = error.report;
+      throw new ModuleFailure(`${verb} ${error.interrupted ? 'interrupted' : 'failed'}: ${error.message}`, { changed, ...rest, ...(error.interrupted ? { interrupted: true } : {}) });
+    }
+    if (error instanceof ClusterError) throw new ModuleFailure(error.message);
+    throw error;
+  }
+}
