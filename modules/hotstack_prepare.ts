@@ -4,7 +4,7 @@
 // exactly until it has otherwise, or a forced rotation now. Returns the dates until which a set
 // taken now can be revived, as image properties for hotstack_snapset.
 import { main, type ModuleDefinition } from '../lib/ansible/module.ts';
-import { CLUSTER_OPTIONS, CLUSTER_RETURNS, clusterClient, periodOf, runForModule, signalOf, stepsOf, type ClusterRunArgs } from '../lib/ansible/cluster.ts';
+import { CLUSTER_OPTIONS, CLUSTER_RETURNS, clusterClient, periodOf, runForModule, selectorsOf, signalOf, stepsOf, type ClusterRunArgs } from '../lib/ansible/cluster.ts';
 import { PREPARE_STEPS } from '../lib/cluster/steps.ts';
 
 interface Args extends ClusterRunArgs {
@@ -87,6 +87,7 @@ export const hotstackPrepare: ModuleDefinition<Args> = {
         signal: signalOf(ctx),
         ...(timeoutMs ? { deadline: Date.now() + timeoutMs } : {}),
         log: ctx.log,
+        ...selectorsOf(args),
         ...(args.debug_image ? { debugImage: args.debug_image } : {}),
         csrWindowMs: 3_600_000,
         forceCertRotation: args.force_cert_rotation,

@@ -3,7 +3,7 @@
 // old set needs (API up through expired certificates, a valid kubelet signer, kubelet CSR approval),
 // which a fresh set passes in one round trip each.
 import { main, type ModuleDefinition } from '../lib/ansible/module.ts';
-import { CLUSTER_OPTIONS, CLUSTER_RETURNS, clusterClient, periodOf, runForModule, signalOf, stepsOf, type ClusterRunArgs } from '../lib/ansible/cluster.ts';
+import { CLUSTER_OPTIONS, CLUSTER_RETURNS, clusterClient, periodOf, runForModule, selectorsOf, signalOf, stepsOf, type ClusterRunArgs } from '../lib/ansible/cluster.ts';
 import { REVIVE_STEPS } from '../lib/cluster/steps.ts';
 
 interface Args extends ClusterRunArgs {
@@ -67,6 +67,7 @@ export const hotstackRevive: ModuleDefinition<Args> = {
         signal: signalOf(ctx),
         ...(timeoutMs ? { deadline: Date.now() + timeoutMs } : {}),
         log: ctx.log,
+        ...selectorsOf(args),
         ...(args.expected_nodes ? { expectedNodes: args.expected_nodes } : {}),
         csrWindowMs,
         forceCertRotation: false,

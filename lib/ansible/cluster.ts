@@ -41,6 +41,14 @@ export const CLUSTER_OPTIONS: Options = {
       'Periods and timeouts: C(90s), C(5m), C(1h30m), or a number of seconds.',
     ],
   },
+  node_selector: {
+    type: 'str',
+    description: 'Only nodes with these labels are cordoned, uncordoned, shut down and waited for (a label selector, e.g. C(node-role.kubernetes.io/master=)). Default: every node, as Hotstack does.',
+  },
+  operator_selector: {
+    type: 'str',
+    description: 'Only ClusterOperators with these labels count for C(wait_stable) (a label selector). Default: every ClusterOperator, as C(oc adm wait-for-stable-cluster) does.',
+  },
   timeout: {
     type: 'raw',
     description: 'Time limit of the whole run (a period such as C(45m)); each step also has its own limit. Default: only the limits of the steps.',
@@ -85,6 +93,13 @@ export interface ClusterRunArgs {
   context?: string | null;
   steps?: unknown[] | null;
   timeout?: string | number | null;
+  node_selector?: string | null;
+  operator_selector?: string | null;
+}
+
+/** RunOptions fields that come straight from the common options. */
+export function selectorsOf(args: ClusterRunArgs): { nodeSelector?: string; operatorSelector?: string } {
+  return { ...(args.node_selector ? { nodeSelector: args.node_selector } : {}), ...(args.operator_selector ? { operatorSelector: args.operator_selector } : {}) };
 }
 
 /** Loads the kubeconfig (its credentials go to the masker first) and builds the client. */

@@ -45,6 +45,8 @@ export interface ApproveOptions {
   /** A heartbeat older than this makes a Ready node count as not yet back (default 60 s). */
   heartbeatMaxAgeMs?: number;
   intervalMs?: number;
+  /** Only these nodes count (and may get certificates). */
+  nodeSelector?: string;
 }
 
 export async function approveKubeletCsrs(client: ClusterClient, options: ApproveOptions): Promise<ApproveResult> {
@@ -58,7 +60,7 @@ export async function approveKubeletCsrs(client: ClusterClient, options: Approve
   for (;;) {
     rounds++;
     const [nodes, leases, csrList] = await Promise.all([
-      listNodes(client, signal),
+      listNodes(client, signal, options.nodeSelector),
       nodeLeases(client, signal).catch((error: unknown) => {
         // Leases are the better heartbeat, but the Ready condition's heartbeat will do without them.
         if (error instanceof ClusterError && error.status === 403) throw error;

@@ -104,7 +104,7 @@ export class ClusterClient {
    */
   async watch(
     path: string,
-    params: { resourceVersion?: string; timeoutSeconds: number; fieldSelector?: string },
+    params: { resourceVersion?: string; timeoutSeconds: number; fieldSelector?: string; labelSelector?: string },
     handlers: { onOpen: () => void; onEvent: (type: string, object: Record<string, unknown>) => void },
     signal: AbortSignal,
     what: string,
@@ -112,6 +112,7 @@ export class ClusterClient {
     const query = new URLSearchParams({ watch: 'true', allowWatchBookmarks: 'true', timeoutSeconds: String(params.timeoutSeconds) });
     if (params.resourceVersion) query.set('resourceVersion', params.resourceVersion);
     if (params.fieldSelector) query.set('fieldSelector', params.fieldSelector);
+    if (params.labelSelector) query.set('labelSelector', params.labelSelector);
     const local = new AbortController();
     const abort = () => local.abort();
     signal.addEventListener('abort', abort, { once: true });

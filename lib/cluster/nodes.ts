@@ -9,8 +9,10 @@ export interface Node extends NodeLike {
   spec?: { unschedulable?: boolean };
 }
 
-export async function listNodes(client: ClusterClient, signal?: AbortSignal): Promise<Node[]> {
-  const list = await client.get<{ items?: Node[] }>('/api/v1/nodes', 'list nodes', signal);
+/** Every node, or those matching a label selector ("node-role.kubernetes.io/master="). */
+export async function listNodes(client: ClusterClient, signal?: AbortSignal, selector?: string): Promise<Node[]> {
+  const query = selector ? `?labelSelector=${encodeURIComponent(selector)}` : '';
+  const list = await client.get<{ items?: Node[] }>(`/api/v1/nodes${query}`, selector ? `list nodes (${selector})` : 'list nodes', signal);
   return (list.items ?? []).filter((n) => n.metadata?.name);
 }
 

@@ -112,6 +112,7 @@ export interface ShutdownOptions {
   podTimeoutMs?: number;
   /** Wait until every node is NotReady after scheduling (the step's end). */
   waitNotReady?: boolean;
+  nodeSelector?: string;
 }
 
 export async function shutdownNodes(client: ClusterClient, nodes: readonly Node[], options: ShutdownOptions): Promise<ShutdownOutcome[]> {
@@ -171,7 +172,7 @@ export async function shutdownNodes(client: ClusterClient, nodes: readonly Node[
         const now = Date.now();
         let current: Node[];
         try {
-          current = await listNodes(client, signal);
+          current = await listNodes(client, signal, options.nodeSelector);
         } catch (error) {
           // When the control plane itself powers off, the API goes with it: that is the end we wait for.
           if (error instanceof ClusterError && error.retryable && error.status === undefined) {

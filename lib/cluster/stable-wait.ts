@@ -27,6 +27,8 @@ export interface StableWaitOptions {
   summaryEveryMs?: number;
   /** Check mode: read once and report, do not wait. */
   once?: boolean;
+  /** Only ClusterOperators with these labels count (default: all, as oc). */
+  selector?: string;
 }
 
 const iso = (ms: number) => new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
@@ -105,7 +107,8 @@ export async function waitStable(client: ClusterClient, options: StableWaitOptio
     while (!stop.signal.aborted) {
       try {
         if (resourceVersion === undefined) {
-          const list = await client.request<{ items?: ClusterOperatorLike[]; metadata?: { resourceVersion?: string } }>('GET', CLUSTEROPERATORS, {
+          const query = options.selector ? `?labelSelector=${encodeURIComponent(options.selector)}` : '';
+          const list = await client.request<{ items?: ClusterOperatorLike[]; metadata?: { resourceVersion?: string } }>('GET', CLUSTEROPERATORS + query, {
             what: 'list clusteroperators (config.openshift.io/v1)',
             signal: stop.signal,
           });
@@ -119,7 +122,7 @@ export async function waitStable(client: ClusterClient, options: StableWaitOptio
         // Random server-side timeouts spread the reconnects; the client notices silence by itself.
         const end = await client.watch(
           CLUSTEROPERATORS,
-          { resourceVersion, timeoutSeconds: 240 + Math.floor(Math.random() * 60) },
+          { resourceVersion, timeoutSeconds: 240 + Math.floor(Math.random() * 60), ...(options.selector ? { labelSelector: options.selector } : {}) },
           {
             onOpen: () => {
               emit(tracker.resumed(Date.now()));

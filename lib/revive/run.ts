@@ -34,6 +34,9 @@ export interface RunOptions {
   csrWindowMs: number;
   forceCertRotation: boolean;
   rotationMarginMs: number;
+  /** Label selectors restricting the nodes and the ClusterOperators the run considers. */
+  nodeSelector?: string;
+  operatorSelector?: string;
 }
 
 export type Outcome = 'ok' | 'changed' | 'would change' | 'would wait' | 'failed' | 'interrupted' | 'timed out' | 'not run';
@@ -145,6 +148,7 @@ export async function runSteps(client: ClusterClient, options: RunOptions): Prom
               checkMode: options.checkMode,
               ...(options.expectedNodes ? { expectedNodes: options.expectedNodes } : {}),
               notBefore: runStarted - options.csrWindowMs,
+              ...(options.nodeSelector ? { nodeSelector: options.nodeSelector } : {}),
             });
             for (const a of result.approved) approved.set(a.name, a);
             for (const l of result.leftAlone) leftAlone.set(l.name, l);
@@ -163,7 +167,13 @@ export async function runSteps(client: ClusterClient, options: RunOptions): Prom
         }
         case 'wait_stable': {
           try {
-            const result = await waitStable(client, { periodMs: step.periodMs as number, signal, log, once: options.checkMode });
+            const result = await waitStable(client, {
+              periodMs: step.periodMs as number,
+              signal,
+              log,
+              once: options.checkMode,
+              ...(options.operatorSelector ? { selector: options.operatorSelector } : {}),
+            });
             addHeld(result.heldBack);
             record.stable_since = result.stableSince;
             if (result.apiErrors) record.api_errors = result.apiErrors;
@@ -176,7 +186,7 @@ export async function runSteps(client: ClusterClient, options: RunOptions): Prom
         case 'cordon':
         case 'uncordon': {
           const cordon = step.name === 'cordon';
-          const nodes = await listNodes(client, signal);
+          const nodes = await listNodes(client, signal, options.nodeSelector);
           // Not bound to the signal: a few fast patches that must not stop half-way.
           const outcomes = await setSchedulable(client, nodes, cordon, { checkMode: options.checkMode, log });
           const moved = cordonOutcomes(outcomes, record);
@@ -191,14 +201,19 @@ export async function runSteps(client: ClusterClient, options: RunOptions): Prom
           break;
         }
         case 'shutdown': {
-          const nodes = await listNodes(client, signal);
+          const nodes = await listNodes(client, signal, options.nodeSelector);
           if (options.checkMode) {
             record.nodes = nodes.map((n) => n.metadata.name);
             outcome = 'would change';
             break;
           }
           try {
-            const outcomes = await shutdownNodes(client, nodes, { signal, log, ...(options.debugImage ? { image: options.debugImage } : {}) });
+            const outcomes = await shutdownNodes(client, nodes, {
+              signal,
+              log,
+              ...(options.debugImage ? { image: options.debugImage } : {}),
+              ...(options.nodeSelector ? { nodeSelector: options.nodeSelector } : {}),
+            });
             record.nodes = outcomes.map((o) => o.node);
           } finally {
             // Scheduled or not, a shutdown attempt touched every node.
