@@ -85,16 +85,30 @@ export async function readSigner(client: ClusterClient, namespace: string, name:
 }
 
 /** Until openshift-kube-controller-manager-operator/csr-signer is valid now (approving earlier makes KCM back off). */
-export async function waitSigner(client: ClusterClient, options: PollOptions): Promise<SignerInfo> {
+export async function waitSigner(client: ClusterClient, options: PollOptions): Promise<SignerInfo | undefined> {
   let seen: SignerInfo | undefined;
+  let absent = false;
   const { value } = await poll(
     `wait for a valid ${KCM_OPERATOR_NS}/${CSR_SIGNER}`,
     async () => {
-      seen = await readSigner(client, KCM_OPERATOR_NS, CSR_SIGNER, options.signal);
+      try {
+        seen = await readSigner(client, KCM_OPERATOR_NS, CSR_SIGNER, options.signal);
+      } catch (error) {
+        // No such secret: the signer is not managed the OpenShift way (a plain Kubernetes cluster), nothing to wait for.
+        if (error instanceof ClusterError && error.status === 404) {
+          absent = true;
+          return 'absent' as const;
+        }
+        throw error;
+      }
       return signerValidNow(seen, new Date()) ? seen : undefined;
     },
     options,
     () => (seen ? `valid ${seen.notBefore?.toISOString() ?? '?'} – ${seen.notAfter?.toISOString() ?? '?'}` : 'not read'),
   );
+  if (absent || value === 'absent') {
+    options.log(`no secret ${KCM_OPERATOR_NS}/${CSR_SIGNER}: the kubelet signer is not managed by OpenShift's operator here; nothing to wait for`);
+    return undefined;
+  }
   return value;
 }

@@ -51,9 +51,18 @@ export class ClusterClient {
     this.server = config.server.replace(/\/+$/, '');
   }
 
+  /** Credentials and TLS applied once a minute, not per request: one connection pool, not one per call. */
+  #auth: { at: number; headers: Record<string, string>; dispatcher: ReturnType<RequestContext['getDispatcher']> } | undefined;
+
   async #context(method: string, path: string, signal: AbortSignal): Promise<RequestContext> {
     const ctx = new RequestContext(this.server + path, METHODS[method] as HttpMethod);
-    await this.#config.kc.applySecurityAuthentication(ctx);
+    if (!this.#auth || Date.now() - this.#auth.at > 60_000) {
+      const probe = new RequestContext(this.server, HttpMethod.GET);
+      await this.#config.kc.applySecurityAuthentication(probe);
+      this.#auth = { at: Date.now(), headers: probe.getHeaders(), dispatcher: probe.getDispatcher() };
+    }
+    for (const [key, value] of Object.entries(this.#auth.headers)) ctx.setHeaderParam(key, value);
+    if (this.#auth.dispatcher) ctx.setDispatcher(this.#auth.dispatcher);
     ctx.setHeaderParam('Accept', 'application/json');
     ctx.setSignal(signal);
     return ctx;

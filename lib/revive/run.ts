@@ -137,7 +137,8 @@ export async function runSteps(client: ClusterClient, options: RunOptions): Prom
           break;
         case 'wait_signer': {
           const signer = await waitSigner(client, { signal, log, once: options.checkMode });
-          record.signer_valid_until = signer.notAfter ? iso(signer.notAfter.getTime()) : undefined;
+          if (signer?.notAfter) record.signer_valid_until = iso(signer.notAfter.getTime());
+          else if (!signer) record.msg = 'no OpenShift-managed kubelet signer: nothing to wait for';
           break;
         }
         case 'approve_csrs': {
