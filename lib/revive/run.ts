@@ -262,7 +262,8 @@ export async function runSteps(client: ClusterClient, options: RunOptions): Prom
       record.outcome = interrupted ? 'interrupted' : timedOut ? 'timed out' : 'failed';
       const message = error instanceof Error ? error.message : String(error);
       record.msg = message;
-      if (record.outcome !== 'failed' || touched.size > 0) changed = changed || touched.size > 0;
+      // What the run changed before the failure stays changed: nodes touched, CSRs approved.
+      changed = changed || (!options.checkMode && (touched.size > 0 || approved.size > 0));
       record.duration_seconds = seconds(Date.now() - started);
       dispose();
       const what = `step ${index + 1} (${step.label}) ${record.outcome === 'failed' ? 'failed' : record.outcome}`;
