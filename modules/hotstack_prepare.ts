@@ -3,17 +3,12 @@
 // by a certificate-aware wait: none once the first kubelet certificate rotation has happened,
 // exactly until it has otherwise, or a forced rotation now. Returns the dates until which a set
 // taken now can be revived, as image properties for hotstack_snapset.
-import { main, type ModuleDefinition } from '../lib/ansible/module.ts';
-import { CLUSTER_OPTIONS, CLUSTER_RETURNS, clusterClient, periodOf, runForModule, selectorsOf, signalOf, stepsOf, type ClusterRunArgs } from '../lib/ansible/cluster.ts';
+import { defineModule, main } from '../lib/ansible/module.ts';
+import { CLUSTER_OPTIONS, CLUSTER_RETURNS, clusterClient, periodOf, runForModule, selectorsOf, stepsOf } from '../lib/ansible/cluster.ts';
 import { PREPARE_STEPS } from '../lib/cluster/steps.ts';
 
-interface Args extends ClusterRunArgs {
-  force_cert_rotation: boolean;
-  rotation_margin: string | number;
-  debug_image?: string | null;
-}
 
-export const hotstackPrepare: ModuleDefinition<Args> = {
+const hotstackPrepare = defineModule({
   name: 'hotstack_prepare',
   shortDescription: 'Make an OpenShift cluster ready for a SnapSet: certificate-aware wait, uncordon, wait stable, cordon, shut down',
   description: [
@@ -24,7 +19,7 @@ export const hotstackPrepare: ModuleDefinition<Args> = {
   ],
   options: {
     ...CLUSTER_OPTIONS,
-    steps: { ...CLUSTER_OPTIONS.steps!, description: [...(CLUSTER_OPTIONS.steps!.description as string[]), 'Default: C(wait_cert_rotation), C(uncordon), C(wait_stable: 60s), C(cordon), C(shutdown).'] },
+    steps: { ...CLUSTER_OPTIONS.steps, description: [...CLUSTER_OPTIONS.steps.description, 'Default: C(wait_cert_rotation), C(uncordon), C(wait_stable: 60s), C(cordon), C(shutdown).'] },
     force_cert_rotation: {
       type: 'bool',
       default: false,
@@ -84,7 +79,7 @@ export const hotstackPrepare: ModuleDefinition<Args> = {
       {
         steps,
         checkMode: ctx.checkMode,
-        signal: signalOf(ctx),
+        signal: ctx.signal,
         ...(timeoutMs ? { deadline: Date.now() + timeoutMs } : {}),
         log: ctx.log,
         ...selectorsOf(args),
@@ -96,8 +91,8 @@ export const hotstackPrepare: ModuleDefinition<Args> = {
       'prepare',
     );
   },
-};
+});
 
 export default hotstackPrepare;
 
-if (import.meta.main) void main({ hotstack_prepare: hotstackPrepare as ModuleDefinition<never> });
+if (import.meta.main) void main({ hotstack_prepare: async () => hotstackPrepare });

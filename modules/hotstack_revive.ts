@@ -2,16 +2,12 @@
 // revive sequence (wait stable 5s, uncordon, wait stable 60s twice, route API), preceded by what an
 // old set needs (API up through expired certificates, a valid kubelet signer, kubelet CSR approval),
 // which a fresh set passes in one round trip each.
-import { main, type ModuleDefinition } from '../lib/ansible/module.ts';
-import { CLUSTER_OPTIONS, CLUSTER_RETURNS, clusterClient, periodOf, runForModule, selectorsOf, signalOf, stepsOf, type ClusterRunArgs } from '../lib/ansible/cluster.ts';
+import { defineModule, main } from '../lib/ansible/module.ts';
+import { CLUSTER_OPTIONS, CLUSTER_RETURNS, clusterClient, periodOf, runForModule, selectorsOf, stepsOf } from '../lib/ansible/cluster.ts';
 import { REVIVE_STEPS } from '../lib/cluster/steps.ts';
 
-interface Args extends ClusterRunArgs {
-  expected_nodes?: string[] | null;
-  csr_window: string | number;
-}
 
-export const hotstackRevive: ModuleDefinition<Args> = {
+const hotstackRevive = defineModule({
   name: 'hotstack_revive',
   shortDescription: 'Bring an OpenShift cluster restored from a SnapSet back to a stable, schedulable state',
   description: [
@@ -23,7 +19,7 @@ export const hotstackRevive: ModuleDefinition<Args> = {
   ],
   options: {
     ...CLUSTER_OPTIONS,
-    steps: { ...CLUSTER_OPTIONS.steps!, description: [...(CLUSTER_OPTIONS.steps!.description as string[]), 'Default: C(wait_api), C(wait_signer), C(approve_csrs), C(wait_stable: 5s), C(uncordon), C(wait_stable: 60s), C(wait_stable: 60s), C(wait_route_api).'] },
+    steps: { ...CLUSTER_OPTIONS.steps, description: [...CLUSTER_OPTIONS.steps.description, 'Default: C(wait_api), C(wait_signer), C(approve_csrs), C(wait_stable: 5s), C(uncordon), C(wait_stable: 60s), C(wait_stable: 60s), C(wait_route_api).'] },
     expected_nodes: {
       type: 'list',
       elements: 'str',
@@ -64,7 +60,7 @@ export const hotstackRevive: ModuleDefinition<Args> = {
       {
         steps,
         checkMode: ctx.checkMode,
-        signal: signalOf(ctx),
+        signal: ctx.signal,
         ...(timeoutMs ? { deadline: Date.now() + timeoutMs } : {}),
         log: ctx.log,
         ...selectorsOf(args),
@@ -76,8 +72,8 @@ export const hotstackRevive: ModuleDefinition<Args> = {
       'revive',
     );
   },
-};
+});
 
 export default hotstackRevive;
 
-if (import.meta.main) void main({ hotstack_revive: hotstackRevive as ModuleDefinition<never> });
+if (import.meta.main) void main({ hotstack_revive: async () => hotstackRevive });

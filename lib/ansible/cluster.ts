@@ -1,16 +1,18 @@
-// What every cluster module shares on the Ansible side: the kubeconfig/context/timeout options, the
-// run options common to hotstack_revive and hotstack_prepare, loading the kubeconfig with its
-// credentials registered for masking, and the run's report and errors as results.
+// The Ansible side of the cluster modules (module_utils, as lib/ansible/openstack.ts is for
+// OpenStack): the options that choose the cluster and shape a run of hotstack_revive /
+// hotstack_prepare, the kubeconfig loaded with its credentials registered for masking before
+// anything can print them, the run's request count in `stats`, and the run's report as the result.
+// Errors need no mapping: the cluster library's errors are HotstackErrors, which the protocol reports.
 import { ClusterClient } from '../cluster/client.ts';
-import { ClusterError } from '../cluster/errors.ts';
 import { inlineKubeconfigSecrets, loadKubeconfig } from '../cluster/kubeconfig.ts';
 import { parsePeriod, PeriodError } from '../cluster/period.ts';
 import { parseSteps, StepError, type Step } from '../cluster/steps.ts';
-import { RunFailed, runSteps, type RunOptions, type RunReport } from '../revive/run.ts';
 import { ModuleFailure, type ModuleContext, type ModuleResult } from './module.ts';
-import type { Options } from './options.ts';
+import type { ArgsOf } from './options.ts';
+import { RunFailed, runSteps, type RunOptions, type RunReport } from '../revive/run.ts';
 
-export const CLUSTER_OPTIONS: Options = {
+/** The options both cluster modules take: spread them first into the module's own options. */
+export const CLUSTER_OPTIONS = {
   kubeconfig: {
     type: 'raw',
     description: [
@@ -19,7 +21,7 @@ export const CLUSTER_OPTIONS: Options = {
       'Client certificates, bearer tokens (C(token), C(tokenFile)), C(certificate-authority(-data)) and C(insecure-skip-tls-verify) are honoured. Every credential in it is masked in every output.',
     ],
     schema: { type: ['string', 'object', 'null'] },
-    secretValues: (value) => inlineKubeconfigSecrets(value),
+    secretValues: (value: unknown) => inlineKubeconfigSecrets(value),
   },
   context: {
     type: 'str',
@@ -54,7 +56,7 @@ export const CLUSTER_OPTIONS: Options = {
     description: 'Time limit of the whole run (a period such as C(45m)); each step also has its own limit. Default: only the limits of the steps.',
     schema: { type: ['string', 'integer', 'number', 'null'] },
   },
-};
+} as const;
 
 /** The RETURN block both cluster modules share. */
 export const CLUSTER_RETURNS: Record<string, unknown> = {
@@ -88,14 +90,7 @@ export const CLUSTER_RETURNS: Record<string, unknown> = {
   stats: { description: 'C(wall_seconds) of the run and C(api_requests) sent.', returned: 'always', type: 'dict' },
 };
 
-export interface ClusterRunArgs {
-  kubeconfig?: string | Record<string, unknown> | null;
-  context?: string | null;
-  steps?: unknown[] | null;
-  timeout?: string | number | null;
-  node_selector?: string | null;
-  operator_selector?: string | null;
-}
+export type ClusterRunArgs = ArgsOf<typeof CLUSTER_OPTIONS>;
 
 /** RunOptions fields that come straight from the common options. */
 export function selectorsOf(args: ClusterRunArgs): { nodeSelector?: string; operatorSelector?: string } {
@@ -104,15 +99,16 @@ export function selectorsOf(args: ClusterRunArgs): { nodeSelector?: string; oper
 
 /** Loads the kubeconfig (its credentials go to the masker first) and builds the client. */
 export function clusterClient(ctx: ModuleContext, args: ClusterRunArgs): ClusterClient {
-  try {
-    const loaded = loadKubeconfig({ kubeconfig: args.kubeconfig ?? null, context: args.context ?? null });
-    for (const secret of loaded.secrets) ctx.masker.add(secret);
-    ctx.log(`cluster ${loaded.server} (context ${loaded.context}, from ${loaded.origin})`);
-    return new ClusterClient(loaded);
-  } catch (error) {
-    if (error instanceof ClusterError) throw new ModuleFailure(error.message);
-    throw error;
-  }
+  const kubeconfig = args.kubeconfig;
+  const loaded = loadKubeconfig({
+    kubeconfig: typeof kubeconfig === 'string' || (kubeconfig && typeof kubeconfig === 'object' && !Array.isArray(kubeconfig)) ? (kubeconfig as string | Record<string, unknown>) : null,
+    context: args.context ?? null,
+  });
+  for (const secret of loaded.secrets) ctx.masker.add(secret);
+  ctx.log(`cluster ${loaded.server} (context ${loaded.context}, from ${loaded.origin})`);
+  const client = new ClusterClient(loaded);
+  ctx.addStats(() => ({ api_requests: client.requestCount }));
+  return client;
 }
 
 export function stepsOf(args: ClusterRunArgs, defaults: readonly unknown[]): Step[] {
@@ -137,29 +133,25 @@ export function periodOf(value: unknown, field: string): number | undefined {
 }
 
 /** The signal that aborts on SIGTERM/SIGINT/SIGHUP, once the protocol provides one. */
-export function signalOf(ctx: ModuleContext): AbortSignal {
-  return (ctx as ModuleContext & { signal?: AbortSignal }).signal ?? new AbortController().signal;
-}
 
-function summary(report: RunReport): string {
-  const parts = [`${report.steps.filter((s) => s.outcome !== 'not run').length} step(s) in ${report.stats.wall_seconds}s`];
+function summary(report: RunReport, wallMs: number): string {
+  const parts = [`${report.steps.filter((s) => s.outcome !== 'not run').length} step(s) in ${Math.round(wallMs / 100) / 10}s`];
   if (report.nodes_touched.length) parts.push(`nodes touched: ${report.nodes_touched.join(', ')}`);
   if (report.csrs_approved.length) parts.push(`${report.csrs_approved.length} CSR(s) approved`);
   if (report.csrs_left_alone.length) parts.push(`${report.csrs_left_alone.length} CSR(s) left alone`);
   return parts.join('; ');
 }
 
-/** Runs the steps and turns the report into the module result (or a failure with the same keys). */
+/** Runs the steps; the report is the result, and a failed run keeps it (RunFailed's details). */
 export async function runForModule(client: ClusterClient, options: RunOptions, verb: string): Promise<ModuleResult> {
+  const started = Date.now();
   try {
     const report = await runSteps(client, options);
-    return { ...report, msg: `${verb}: ${summary(report)}` };
+    return { ...report, msg: `${verb}: ${summary(report, Date.now() - started)}` };
   } catch (error) {
     if (error instanceof RunFailed) {
-      const { changed, ...rest } = error.report;
-      throw new ModuleFailure(`${verb} ${error.interrupted ? 'interrupted' : 'failed'}: ${error.message}`, { changed, ...rest, ...(error.interrupted ? { interrupted: true } : {}) });
+      throw new ModuleFailure(`${verb}: ${error.message}`, error.details);
     }
-    if (error instanceof ClusterError) throw new ModuleFailure(error.message);
     throw error;
   }
 }

@@ -1,8 +1,9 @@
 // Errors of the cluster library: what failed, where (the API server, the object, the kubeconfig
-// field) and why (cause), with a flag for the waits that may retry. Ansible-free: the modules turn
-// them into failure results.
+// field) and why (cause), with a flag for the waits that may retry. They are HotstackErrors, so the
+// module protocol reports them as failures; the library itself knows nothing of Ansible.
+import { HotstackError } from '../errors.ts';
 
-export class ClusterError extends Error {
+export class ClusterError extends HotstackError {
   /** A connection refusal, an expired serving certificate, a 5xx: worth retrying while waiting. */
   readonly retryable: boolean;
   /** HTTP status, when the API answered. */
@@ -10,8 +11,7 @@ export class ClusterError extends Error {
   /** What a failed step had done before it failed (CSRs approved, nodes touched), for the result. */
   readonly partial: Record<string, unknown> | undefined;
   constructor(message: string, options: { cause?: unknown; retryable?: boolean; status?: number; partial?: Record<string, unknown> } = {}) {
-    super(message, options.cause === undefined ? undefined : { cause: options.cause });
-    this.name = 'ClusterError';
+    super(message, options.cause === undefined ? {} : { cause: options.cause });
     this.retryable = options.retryable ?? false;
     this.status = options.status;
     this.partial = options.partial;
@@ -22,7 +22,6 @@ export class ClusterError extends Error {
 export class KubeconfigError extends ClusterError {
   constructor(message: string, options: { cause?: unknown } = {}) {
     super(message, options);
-    this.name = 'KubeconfigError';
   }
 }
 
@@ -30,7 +29,6 @@ export class KubeconfigError extends ClusterError {
 export class WaitAborted extends ClusterError {
   constructor(message: string) {
     super(message);
-    this.name = 'WaitAborted';
   }
 }
 

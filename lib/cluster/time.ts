@@ -1,22 +1,8 @@
-// Abortable sleeping and deadlines for the cluster waits: every wait ends at its deadline or when
-// the signal (SIGTERM, the run's timeout) aborts, whichever comes first.
+// Deadlines for the cluster waits: a step's signal aborts at its deadline (with a message saying
+// which limit was hit) or when the run's signal (SIGTERM…) does, whichever comes first. Sleeping
+// itself is the project's one abortable sleep (lib/poll.ts).
 import { WaitAborted } from './errors.ts';
-
-/** Resolves after ms, or rejects with WaitAborted as soon as the signal aborts. */
-export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(abortError(signal));
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, Math.max(0, ms));
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(abortError(signal!));
-    };
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
-}
+export { sleep } from '../poll.ts';
 
 export function abortError(signal: AbortSignal): WaitAborted {
   const reason = signal.reason;

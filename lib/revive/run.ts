@@ -8,6 +8,7 @@ import { approveKubeletCsrs, type ApprovedCsr, type LeftAloneCsr } from '../clus
 import { snapsetProperties, type PrepareDecision } from '../cluster/certs.ts';
 import type { ClusterClient } from '../cluster/client.ts';
 import { ClusterError, WaitAborted } from '../cluster/errors.ts';
+import { HotstackError } from '../errors.ts';
 import { listNodes, setSchedulable, type CordonOutcome } from '../cluster/nodes.ts';
 import { formatPeriod } from '../cluster/period.ts';
 import { waitApi, waitGroupVersion, waitSigner } from '../cluster/api-waits.ts';
@@ -59,15 +60,14 @@ export interface RunReport {
   held_back: { name: string; unstable_seconds: number; last_reason: string }[];
   cert_rotation?: Record<string, unknown>;
   snapset_properties?: Record<string, string>;
-  stats: { wall_seconds: number; api_requests: number };
 }
 
-export class RunFailed extends Error {
+/** A step failed, timed out or was interrupted: the report says what the run did until then. */
+export class RunFailed extends HotstackError {
   readonly report: RunReport;
   readonly interrupted: boolean;
   constructor(message: string, report: RunReport, interrupted: boolean) {
-    super(message);
-    this.name = 'RunFailed';
+    super(message, { details: { ...report, ...(interrupted ? { interrupted: true } : {}) } });
     this.report = report;
     this.interrupted = interrupted;
   }
@@ -96,7 +96,6 @@ export async function runSteps(client: ClusterClient, options: RunOptions): Prom
         .sort((a, b) => b.unstableMs - a.unstableMs)
         .slice(0, 5)
         .map((h) => ({ name: h.name, unstable_seconds: seconds(h.unstableMs), last_reason: h.lastReason })),
-      stats: { wall_seconds: seconds(Date.now() - runStarted), api_requests: client.requestCount },
     };
     if (rotation) {
       out.cert_rotation = {
@@ -276,4 +275,3 @@ export async function runSteps(client: ClusterClient, options: RunOptions): Prom
   return report();
 }
 
-export { ClusterError };
