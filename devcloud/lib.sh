@@ -285,7 +285,7 @@ net_down() {
 # goes on while the agent restarts): their pids are in neutron's external pid files.
 dhcp_pids() {
   local f p
-  for f in "$STATE"/neutron/external/pids/*.pid "$STATE"/neutron/dhcp/*/pid; do
+  for f in "$STATE"/neutron/external/pids/*.pid* "$STATE"/neutron/dhcp/*/pid; do
     [ -f "$f" ] || continue; p=$(cat "$f" 2>/dev/null); [ -n "$p" ] && kill -0 "$p" 2>/dev/null && echo "$p"
   done | sort -u
 }
