@@ -1,26 +1,19 @@
 // hotstack_snapset: snapshot every instance of a stopped Hotstack deployment into one SnapSet.
-import { main, ModuleFailure, type ModuleDefinition } from '../lib/ansible/module.ts';
-import { asModuleFailure, connectForModule, OPENSTACK_OPTIONS } from '../lib/openstack/connect.ts';
-import { checkServersStopped, createSnapset, planSnapset, SnapsetError } from '../lib/snapset/create.ts';
-import { newSnapId, parseSnapsetData, SnapsetDataError } from '../lib/snapset/data.ts';
+import { defineModule, main } from '../lib/ansible/module.ts';
+import { OPENSTACK_OPTIONS, openstackConnection } from '../lib/ansible/openstack.ts';
+import { checkServersStopped, createSnapset, planSnapset } from '../lib/snapset/create.ts';
+import { newSnapId, parseExtraProperties, parseSnapsetData } from '../lib/snapset/data.ts';
 
-interface Args {
-  cloud?: string | Record<string, unknown> | null;
-  api_timeout: number;
-  snapset_data: Record<string, unknown>;
-  timeout: number;
-  concurrency?: number;
-  keep_partial: boolean;
-}
-
-export const hotstackSnapset: ModuleDefinition<Args> = {
+const hotstackSnapset = defineModule({
   name: 'hotstack_snapset',
   shortDescription: 'Create a SnapSet: one tagged Glance image per instance of a stopped Hotstack deployment',
   description: [
     'Checks that every instance of I(snapset_data) exists and is SHUTOFF, then snapshots all of them in parallel.',
     'Images are named C(hotstack-<name>-snapshot-<snap_id>) and tagged C(hotstack), C(name=<name>), C(role=<role>), C(snap_id=<snap_id>) and C(mac_address=<mac>).',
+    'Every image carries the properties C(hotstack_snap_id), C(hotstack_name) and C(hotstack_snapset_size) (the number of images of a complete set) from the snapshot request on, plus any I(properties).',
     'Only when every image of the set is active and tagged does each get the C(hotstack-snapset) tag, so C(openstack image list --tag hotstack-snapset) never shows a partial set.',
-    'On any failure the images this run created are deleted (unless I(keep_partial)), and the message names the instance at fault.',
+    'On any failure the images this run created are deleted (unless I(keep_partial)), and the message names the instance at fault. After a request whose answer was lost, images of the run that appear late are deleted too; servers left busy with a snapshot task are named in C(stuck_servers).',
+    'On SIGTERM, SIGINT or SIGHUP (Ctrl-C, an async timeout, a cancelled CI job) no new snapshot starts, the images of the run are deleted and one failure result names the signal. A second signal ends the module at once.',
     'A binary module: it needs no Python and no openstacksdk on the host.',
   ],
   options: {
@@ -47,6 +40,14 @@ export const hotstackSnapset: ModuleDefinition<Args> = {
       type: 'bool',
       default: false,
       description: 'On failure, keep the images already made instead of deleting them. They are never tagged C(hotstack-snapset).',
+    },
+    properties: {
+      type: 'dict',
+      default: {},
+      description: [
+        'Extra image properties put on every image of the set, with the snapshot request (like C(hotstack_snap_id)), e.g. C(hotstack_revivable_until).',
+        'Names must start with C(hotstack_); values are strings (numbers and booleans are written as text); C(hotstack_snap_id), C(hotstack_name) and C(hotstack_snapset_size) are set by the module and cannot be given.',
+      ],
     },
   },
   checkMode: 'full',
@@ -106,62 +107,53 @@ export const hotstackSnapset: ModuleDefinition<Args> = {
       returned: 'failure',
       type: 'str',
     },
+    stuck_servers: {
+      description: 'On failure: servers of the set still busy with a snapshot task after the rollback, each with C(name), C(uuid), C(task_state) and C(how_to_clear).',
+      returned: 'failure, when a server stays busy',
+      type: 'list',
+      elements: 'dict',
+    },
+    signal: {
+      description: 'The signal (SIGTERM, SIGINT, SIGHUP) that interrupted the run.',
+      returned: 'when interrupted',
+      type: 'str',
+    },
     stats: {
-      description: 'C(wall_seconds) of the run and C(http_requests) it sent to the cloud.',
+      description: 'C(wall_seconds) of the run and, once connected, C(http_requests) it sent to the cloud.',
       returned: 'always',
       type: 'dict',
     },
   },
   async run(args, ctx) {
-    const started = Date.now();
-    let instances;
-    try {
-      instances = parseSnapsetData(args.snapset_data);
-    } catch (error) {
-      if (error instanceof SnapsetDataError) throw new ModuleFailure(error.message);
-      throw error;
-    }
-    const conn = connectForModule(ctx, args);
-    const stats = () => ({ wall_seconds: (Date.now() - started) / 1000, http_requests: conn.http.requestCount });
-    try {
-      if (ctx.checkMode) {
-        await checkServersStopped(conn, instances);
-        const plan = planSnapset(instances, newSnapId());
-        return {
-          changed: true,
-          msg: `would create ${plan.images.length} image(s) (the snap_id is drawn anew on a real run)`,
-          would_create: plan.images,
-          stats: stats(),
-        };
-      }
-      const outcome = await createSnapset(conn, instances, {
-        timeoutSeconds: args.timeout,
-        ...(args.concurrency ? { concurrency: args.concurrency } : {}),
-        keepPartial: args.keep_partial,
-        log: ctx.log,
-      });
+    const instances = parseSnapsetData(args.snapset_data);
+    const properties = parseExtraProperties(args.properties);
+    const conn = openstackConnection(ctx, args);
+    if (ctx.checkMode) {
+      await checkServersStopped(conn, instances);
+      const plan = planSnapset(instances, newSnapId(), properties);
       return {
         changed: true,
-        msg: `SnapSet ${outcome.snapId} created: ${outcome.images.length} image(s)`,
-        snapset: outcome.snapset,
-        images: outcome.images,
-        stats: stats(),
+        msg: `would create ${plan.images.length} image(s) (the snap_id is drawn anew on a real run)`,
+        would_create: plan.images,
       };
-    } catch (error) {
-      if (error instanceof SnapsetError) {
-        throw new ModuleFailure(error.message, {
-          changed: error.kept.length > 0,
-          ...(error.snapId ? { snap_id: error.snapId } : {}),
-          removed_images: error.removed,
-          ...(error.kept.length ? { kept_images: error.kept } : {}),
-          stats: stats(),
-        });
-      }
-      const failure = asModuleFailure(error);
-      Object.assign(failure.details, { stats: stats() });
-      throw failure;
     }
+    const outcome = await createSnapset(conn, instances, {
+      timeoutSeconds: args.timeout,
+      concurrency: args.concurrency,
+      keepPartial: args.keep_partial,
+      properties,
+      signal: ctx.signal,
+      log: ctx.log,
+    });
+    return {
+      changed: true,
+      msg: `SnapSet ${outcome.snapId} created: ${outcome.images.length} image(s)`,
+      snapset: outcome.snapset,
+      images: outcome.images,
+    };
   },
-};
+});
 
-if (import.meta.main) void main({ hotstack_snapset: hotstackSnapset as ModuleDefinition<never> });
+export default hotstackSnapset;
+
+if (import.meta.main) void main({ hotstack_snapset: hotstackSnapset });

@@ -17,6 +17,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { loadAll, NOT_RESOLVED, Schema, YAML11_SCHEMA, defineScalarTag, floatYaml11Tag, intYaml11Tag } from 'js-yaml';
+import { HotstackError } from '../errors.ts';
 
 export type AuthType = 'password' | 'v3password' | 'v3applicationcredential' | 'token' | 'v3token';
 
@@ -68,12 +69,8 @@ export interface LoadCloudOptions {
   systemDir?: string;
 }
 
-export class CloudConfigError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'CloudConfigError';
-  }
-}
+/** clouds.yaml, secure.yaml or the OS_* variables do not describe a usable cloud; the message says where. */
+export class CloudConfigError extends HotstackError {}
 
 type Dict = Record<string, unknown>;
 

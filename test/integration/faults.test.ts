@@ -1,22 +1,22 @@
 // Faults only a real cloud gives: the image service dying mid-snapshot, two snapshot runs on one
 // server, a token revoked while a run waits.
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { execa } from 'execa';
 import { connect, type Connection } from '../../lib/openstack/connect.ts';
 import { createSnapset, SnapsetError } from '../../lib/snapset/create.ts';
 import { parseSnapsetData } from '../../lib/snapset/data.ts';
+import { sleep } from '../../lib/poll.ts';
 import { ROOT, runModuleTask } from '../helpers/ansible.ts';
 import {
   bootDeployment, cleanEnv, cleanup, CLOUD_NAME, devcloudConnection, devcloudEnv, imagesNamedFor, imagesOfSet, type Deployment,
 } from '../helpers/devcloud.ts';
 
 const BIG_IMAGE = 'hotstack-test-big';
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-const service = (action: 'stop' | 'start', name: string) =>
-  execFileSync('bash', [join(ROOT, 'devcloud/service.sh'), action, name], { stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, KILL_AFTER: '0' } });
+const service = (action: 'stop' | 'start' | 'restart', name: string) =>
+  execa('bash', [join(ROOT, 'devcloud/service.sh'), action, name], { stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, KILL_AFTER: '0' } });
 
 /**
  * An image with 192 MiB of incompressible data, so that a snapshot of a server booted from it
@@ -58,11 +58,11 @@ describe('faults on devcloud', { timeout: 900_000 }, () => {
     }
     assert.ok(seen, 'the snapshot started');
     try {
-      service('stop', 'glance-api');
+      await service('stop', 'glance-api');
       // Longer than Nova's own retries of the upload, so the snapshot really fails.
       await sleep(12_000);
     } finally {
-      service('start', 'glance-api');
+      await service('start', 'glance-api');
     }
     const { result } = await run;
     assert.equal(result?.failed, true, JSON.stringify(result));
