@@ -116,7 +116,7 @@ else:
     ramdisk = upload("devcloud-controller-ramdisk", GUEST + "/initrd.img", "ari", "ari", {"devcloud_guest_key": KEY})
     upload("devcloud-controller", GUEST + "/root.qcow2", "qcow2", "bare", {
         "devcloud_guest_key": KEY, "kernel_id": kernel, "ramdisk_id": ramdisk,
-        "os_command_line": "root=/dev/vda rw console=ttyS0",
+        "os_command_line": "root=/dev/vda rw console=ttyS0 mitigations=off",
         # nova gives this guest an ACPI shutdown (up to 120 s) on stop; nova.conf's shutdown_timeout
         # stays 0 for the OS-less tiny images
         "os_shutdown_timeout": "120",

@@ -49,7 +49,9 @@ chmod 0755 "$ROOT/usr/local/sbin/devcloud-init" "$ROOT/usr/local/sbin/devcloud-r
 chmod 0440 "$ROOT/etc/sudoers.d/devcloud"
 echo devcloud-guest > "$ROOT/etc/hostname"
 printf '127.0.0.1 localhost\n::1 localhost ip6-localhost ip6-loopback\n' > "$ROOT/etc/hosts"
-echo 'LABEL=root / ext4 defaults,errors=remount-ro 0 1' > "$ROOT/etc/fstab"
+# no fstab entry for / (the kernel mounts /dev/vda rw): systemd then waits for no root device unit,
+# which on a loaded host could time out and drop the boot into emergency mode
+echo '# / is /dev/vda, mounted rw by the kernel (root=/dev/vda rw)' > "$ROOT/etc/fstab"
 : > "$ROOT/etc/machine-id"; rm -f "$ROOT/var/lib/dbus/machine-id"   # made at first boot, one per guest
 rm -f "$ROOT"/etc/ssh/ssh_host_*                                     # made at first boot (devcloud-init)
 rm -f "$ROOT/etc/resolv.conf"; : > "$ROOT/etc/resolv.conf"          # no DNS: devcloud networks have none

@@ -124,7 +124,7 @@ test('devcloud-sno: the controller answers SSH and Ansible through devcloud-net,
   await conn.nova.waitForServer(controller!.uuid, 'SHUTOFF', { timeoutMs: 10 * MINUTE, intervalMs: 2000 });
   t.diagnostic(`controller SHUTOFF ${((Date.now() - started) / 1000).toFixed(0)} s after server stop`);
   const console = consoleLog(controller!.uuid);
-  assert.match(console, /systemd-shutdown\[1\]: Powering off\./, 'systemd shut the guest down');
+  assert.match(console, /DEVCLOUD-SHUTDOWN /, 'systemd stopped the guest\'s units (devcloud-ready.service ExecStop)');
   assert.match(console, /reboot: Power down/, 'the kernel powered off (not a hard power-off by Nova)');
 
   // ---- snapshot, delete everything, create the scenario again from the snapshot
