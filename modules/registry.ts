@@ -5,4 +5,6 @@ import type { ModuleDefinition } from '../lib/ansible/module.ts';
 
 export const MODULES: Record<string, () => Promise<ModuleDefinition>> = {
   hotstack_snapset: async () => (await import('./hotstack_snapset.ts')).default,
+  hotstack_revive: async () => (await import('./hotstack_revive.ts')).default,
+  hotstack_prepare: async () => (await import('./hotstack_prepare.ts')).default,
 };
