@@ -170,7 +170,7 @@ cmd_up() {
   t0=$(now_ms)
   mkdir -p "$STATE"/{run,log,etcd} && chmod 700 "$STATE" "$STATE/etcd"
   say "state folder $STATE"
-  say "binaries: building or finding them in the cache (log $STATE/log/build.log)"
+  say "binaries: finding them in the cache or building them (cold build: about 35 min on 2 cores; follow $STATE/log/build.log)"
   local bins
   bins=$(bash "$here/build.sh" 2>>"$STATE/log/build.log" | tail -1) || die "build failed; read $STATE/log/build.log"
   echo "$bins" > "$STATE/bin-dir"
