@@ -20,6 +20,9 @@ export const NOT_AFTER = 'auth.openshift.io/certificate-not-after';
 export const ISSUER = 'auth.openshift.io/certificate-issuer';
 
 const HOUR = 3600_000;
+// library-go names it <namespace>_<secret>@<unix> (71 characters here); openssl refuses a CN over 64,
+// so the lab drops the "openshift-" of the namespace.
+const SIGNER_CN_PREFIX = 'kube-controller-manager-operator_csr-signer-signer';
 const DAY = 24 * HOUR;
 const iso = (d: Date) => d.toISOString().replace(/\.\d{3}Z$/, 'Z');
 
@@ -54,7 +57,7 @@ export async function makeChain(scenario: Scenario, installedAt = new Date(Date.
   const t0 = scenario === 'expired' ? new Date(Date.now() - 40 * DAY) : installedAt;
   if (scenario === 'rotated') {
     const unix = Math.floor(t0.getTime() / 1000);
-    const signerSigner = await createCertificate({ subject: { cn: `${OPERATOR_NS}_csr-signer-signer@${unix}` }, notBefore: t0, notAfter: new Date(t0.getTime() + 60 * DAY), kind: 'ca' });
+    const signerSigner = await createCertificate({ subject: { cn: `${SIGNER_CN_PREFIX}@${unix}` }, notBefore: t0, notAfter: new Date(t0.getTime() + 60 * DAY), kind: 'ca' });
     const csrSigner = await createCertificate({ subject: { cn: `kube-csr-signer_@${unix}` }, notBefore: t0, notAfter: new Date(t0.getTime() + 30 * DAY), kind: 'ca', issuer: signerSigner });
     return { signerSigner, csrSigner };
   }
@@ -162,7 +165,7 @@ export class SignerOperator {
       let reason = signerReason ? `csr-signer-signer: ${signerReason}` : '';
       if (signerReason) {
         const unix = Math.floor(now.getTime() / 1000);
-        signer = await createCertificate({ subject: { cn: `${OPERATOR_NS}_csr-signer-signer@${unix}` }, notBefore: new Date(now.getTime() - 60_000), notAfter: new Date(now.getTime() + 60 * DAY), kind: 'ca' });
+        signer = await createCertificate({ subject: { cn: `${SIGNER_CN_PREFIX}@${unix}` }, notBefore: new Date(now.getTime() - 60_000), notAfter: new Date(now.getTime() + 60 * DAY), kind: 'ca' });
         await this.#certs.write(SIGNER_SIGNER, signer, false);
         signerSecret = await this.#certs.read(SIGNER_SIGNER);
       } else signer = pairOf(signerSecret!);

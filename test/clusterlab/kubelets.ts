@@ -68,6 +68,7 @@ export class Kubelet {
   #ip: string;
   /** bumped by stop(): timers and watches of an older generation do nothing */
   #gen = 0;
+  #lease?: k8s.V1Lease;
 
   constructor(spec: NodeSpec, options: KubeletOptions = {}) {
     this.spec = spec;
@@ -226,14 +227,26 @@ export class Kubelet {
   async #heartbeat(): Promise<void> {
     if (this.power !== 'running') return;
     const now = new Date();
-    const lease: k8s.V1Lease = {
-      apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', metadata: { name: this.name, namespace: 'kube-node-lease' },
-      spec: { holderIdentity: this.name, leaseDurationSeconds: 40, renewTime: new k8s.V1MicroTime(now.getTime()) },
+    // a kubelet renews its Lease with the resourceVersion it last saw (leases refuse unconditional updates)
+    const renew = async (lease: k8s.V1Lease) => {
+      lease.spec = { ...lease.spec, holderIdentity: this.name, leaseDurationSeconds: 40, renewTime: new k8s.V1MicroTime(now.getTime()) };
+      this.#lease = await this.#coord.replaceNamespacedLease({ name: this.name, namespace: 'kube-node-lease', body: lease });
     };
-    await this.#coord.replaceNamespacedLease({ name: this.name, namespace: 'kube-node-lease', body: lease }).catch(async (e: unknown) => {
-      if ((e as { code?: number }).code === 404) await this.#coord.createNamespacedLease({ namespace: 'kube-node-lease', body: lease });
-      else throw e;
-    });
+    try {
+      const lease = this.#lease ?? (await this.#coord.readNamespacedLease({ name: this.name, namespace: 'kube-node-lease' }));
+      await renew(lease);
+    } catch (e) {
+      this.#lease = undefined;
+      const status = (e as { code?: number }).code;
+      if (status === 404) {
+        this.#lease = await this.#coord.createNamespacedLease({ namespace: 'kube-node-lease', body: {
+          apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', metadata: { name: this.name, namespace: 'kube-node-lease' },
+          spec: { holderIdentity: this.name, leaseDurationSeconds: 40, renewTime: new k8s.V1MicroTime(now.getTime()) },
+        } });
+      } else if (status === 409) {
+        await renew(await this.#coord.readNamespacedLease({ name: this.name, namespace: 'kube-node-lease' }));
+      } else throw e;
+    }
     await this.#postStatus(now);
   }
 
