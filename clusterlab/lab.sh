@@ -36,6 +36,9 @@ running_pid() {
   echo "$pid"
 }
 
+# the process exists and is not a zombie (a child that died stays a zombie until lab.sh exits)
+alive() { local st; st=$(awk '{print $3}' "/proc/${1:-none}/stat" 2>/dev/null); [ -n "$st" ] && [ "$st" != Z ]; }
+
 bin_dir() { cat "$STATE/bin-dir" 2>/dev/null; }
 
 curl_api() { # path [curl args…] — as the admin, TLS verified against the lab CA
@@ -127,10 +130,11 @@ stop_component() {
   say "$c stopped"
 }
 
-wait_until() { # what seconds log command…
+wait_until() { # component seconds log command…
   local what=$1 secs=$2 log=$3; shift 3
   local end=$(( $(date +%s) + secs ))
   until "$@" >/dev/null 2>&1; do
+    alive "$(cat "$(pidfile "$what")" 2>/dev/null)" || die "$what exited during start; read $log (last line: $(tail -n 1 "$log" | cut -c1-300))"
     [ "$(date +%s)" -lt "$end" ] || die "$what not ready after ${secs}s; read $log"
     sleep 0.3
   done
