@@ -1,7 +1,10 @@
-// Every module this project ships, by the name Ansible calls it.
+// Every module this project ships, by the name Ansible calls it. Each is imported only when it runs
+// (the bundler keeps each module's code unevaluated until then), so a module that brings a large
+// client library does not slow the start of the others.
 import type { ModuleDefinition } from '../lib/ansible/module.ts';
-import { hotstackSnapset } from './hotstack_snapset.ts';
 
-export const MODULES: Record<string, ModuleDefinition<never>> = {
-  hotstack_snapset: hotstackSnapset as ModuleDefinition<never>,
+export const MODULES: Record<string, () => Promise<ModuleDefinition>> = {
+  hotstack_snapset: async () => (await import('./hotstack_snapset.ts')).default,
+  hotstack_revive: async () => (await import('./hotstack_revive.ts')).default,
+  hotstack_prepare: async () => (await import('./hotstack_prepare.ts')).default,
 };

@@ -3,19 +3,21 @@
 //   background (cold: long, see the README; cached: seconds), 4. host packages (ansible-core) and the
 //   local cloud (devcloud: installs its Debian packages when missing, starts what is not running),
 //   5. the clusterlab (real kube-apiserver + etcd + kube-controller-manager) up,
-//   6. unit and integration tests in one node:test run (files one at a time: they share the cloud and the lab).
-import { execFileSync, spawn } from 'node:child_process';
+//   6. unit, lint (biome, validate-modules, ansible-lint, yamllint) and integration tests in one
+//   node:test run (files one at a time: they share the cloud and the lab).
+import { spawn } from 'node:child_process';
 import { mkdirSync, openSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { execa, ExecaError } from 'execa';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const started = Date.now();
 const elapsed = (since: number) => `${((Date.now() - since) / 1000).toFixed(0)} s`;
-const step = (title: string, command: string, args: string[]) => {
+const step = async (title: string, command: string, args: string[]) => {
   process.stdout.write(`\n=== ${title}: ${[command, ...args].join(' ')}\n`);
   const t0 = Date.now();
-  execFileSync(command, args, { cwd: root, stdio: 'inherit' });
+  await execa(command, args, { cwd: root, stdio: 'inherit' });
   process.stdout.write(`=== ${title}: done in ${elapsed(t0)} (total ${elapsed(started)})\n`);
 };
 
@@ -40,25 +42,25 @@ function startLabBuild(): { log: string; done: Promise<number> } {
 }
 
 try {
-  step('type check', join(root, 'node_modules/.bin/tsc'), ['-p', '.']);
-  step('build', process.execPath, ['scripts/build.ts']);
+  await step('type check', join(root, 'node_modules/.bin/tsc'), ['-p', '.']);
+  await step('build', process.execPath, ['scripts/build.ts']);
   const labBuild = startLabBuild();
-  step('host packages', 'bash', ['scripts/ensure-host.sh']);
-  step('local cloud', 'bash', ['devcloud/up.sh']);
+  await step('host packages', 'bash', ['scripts/ensure-host.sh']);
+  await step('local cloud', 'bash', ['devcloud/up.sh']);
   const t0 = Date.now();
   process.stdout.write('\n=== waiting for the clusterlab build\n');
   const code = await labBuild.done;
-  if (code !== 0) throw Object.assign(new Error(`clusterlab build failed; read ${labBuild.log}`), { status: code });
+  if (code !== 0) throw new Error(`clusterlab build failed (exit ${code}); read ${labBuild.log}`);
   process.stdout.write(`=== clusterlab build: waited ${elapsed(t0)} after the local cloud was up\n`);
-  step('cluster lab', 'bash', ['clusterlab/lab.sh', 'up']);
+  await step('cluster lab', 'bash', ['clusterlab/lab.sh', 'up']);
   const only = process.argv.slice(2);
-  step('tests', process.execPath, [
+  await step('tests', process.execPath, [
     '--test', '--test-concurrency=1', '--test-reporter=spec',
-    ...(only.length ? only : ['test/unit/**/*.test.ts', 'test/integration/**/*.test.ts']),
+    ...(only.length ? only : ['test/unit/**/*.test.ts', 'test/lint/**/*.test.ts', 'test/integration/**/*.test.ts']),
   ]);
 } catch (error) {
   if (labBuildChild && labBuildChild.exitCode === null) labBuildChild.kill();
-  const status = (error as { status?: number }).status;
+  const status = error instanceof ExecaError ? error.exitCode : undefined;
   process.stderr.write(`\nnpm test failed${status !== undefined ? ` (exit ${status})` : ''}: ${(error as Error).message.split('\n')[0]}\n`);
   process.exit(status || 1);
 }
