@@ -3,8 +3,9 @@
 // the actors, and writes a token kubeconfig per service account into the state folder. Idempotent:
 // everything is server-side applied, tokens are requested anew each time (older ones stay valid).
 // Usage: node clusterlab/setup.ts <state>
+
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import * as https from 'node:https';
-import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as k8s from '@kubernetes/client-node';
@@ -12,7 +13,10 @@ import * as k8s from '@kubernetes/client-node';
 const here = dirname(fileURLToPath(import.meta.url));
 const state = process.argv[2] ?? process.env.CLUSTERLAB_STATE ?? '/tmp/clusterlab';
 const env = Object.fromEntries(
-  readFileSync(join(state, 'lab.env'), 'utf8').split('\n').filter((l) => l.includes('=')).map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]),
+  readFileSync(join(state, 'lab.env'), 'utf8')
+    .split('\n')
+    .filter((l) => l.includes('='))
+    .map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]),
 ) as Record<string, string>;
 
 /** Namespaces a real OpenShift cluster has and the lab's actors or tests use. */
@@ -86,7 +90,9 @@ function tokenKubeconfig(user: string, token: string): string {
 
 async function main(): Promise<void> {
   const crdDir = env.CLUSTERLAB_CRDS!;
-  for (const file of readdirSync(crdDir).filter((f) => f.endsWith('.yaml')).sort()) {
+  for (const file of readdirSync(crdDir)
+    .filter((f) => f.endsWith('.yaml'))
+    .sort()) {
     const crd = k8s.loadYaml<k8s.V1CustomResourceDefinition>(readFileSync(join(crdDir, file), 'utf8'));
     await apply(crd as k8s.KubernetesObject);
     await waitEstablished(crd.metadata!.name!);
@@ -97,7 +103,9 @@ async function main(): Promise<void> {
   await applyFile(join(here, 'rbac-actors.yaml'));
   for (const [file, [namespace, name]] of Object.entries(TOKEN_KUBECONFIGS)) {
     const tr = await core.createNamespacedServiceAccountToken({
-      name, namespace, body: { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenRequest', spec: { audiences: [], expirationSeconds: 365 * 24 * 3600 } },
+      name,
+      namespace,
+      body: { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenRequest', spec: { audiences: [], expirationSeconds: 365 * 24 * 3600 } },
     });
     writeFileSync(join(state, file), tokenKubeconfig(`system:serviceaccount:${namespace}:${name}`, tr.status!.token!), { mode: 0o600 });
     log(`wrote ${file} (service account ${namespace}/${name})`);
@@ -118,10 +126,14 @@ async function main(): Promise<void> {
 function fetchAsAdmin(path: string): Promise<number> {
   const pki = (f: string) => readFileSync(join(state, 'pki', f));
   return new Promise((resolve, reject) => {
-    const req = https.get(`${env.CLUSTERLAB_API_URL}${path}`, { ca: pki('ca.crt'), cert: pki('admin.crt'), key: pki('admin.key'), timeout: 5000 }, (res) => {
-      res.resume();
-      res.on('end', () => resolve(res.statusCode ?? 0));
-    });
+    const req = https.get(
+      `${env.CLUSTERLAB_API_URL}${path}`,
+      { ca: pki('ca.crt'), cert: pki('admin.crt'), key: pki('admin.key'), timeout: 5000 },
+      (res) => {
+        res.resume();
+        res.on('end', () => resolve(res.statusCode ?? 0));
+      },
+    );
     req.on('error', reject);
   });
 }

@@ -28,7 +28,10 @@ const iso = (d: Date) => d.toISOString().replace(/\.\d{3}Z$/, 'Z');
 
 export type Scenario = 'fresh' | 'rotated' | 'expired';
 
-export interface SecretRef { namespace: string; name: string }
+export interface SecretRef {
+  namespace: string;
+  name: string;
+}
 export const SIGNER_SIGNER: SecretRef = { namespace: OPERATOR_NS, name: 'csr-signer-signer' };
 export const CSR_SIGNER: SecretRef = { namespace: OPERATOR_NS, name: 'csr-signer' };
 export const KCM_CSR_SIGNER: SecretRef = { namespace: KCM_NS, name: 'csr-signer' };
@@ -36,9 +39,12 @@ export const KCM_CSR_SIGNER: SecretRef = { namespace: KCM_NS, name: 'csr-signer'
 function tlsSecret(ref: SecretRef, pair: KeyPair, target: boolean): k8s.V1Secret {
   const info = certInfo(pair.certPem);
   return {
-    apiVersion: 'v1', kind: 'Secret', type: 'kubernetes.io/tls',
+    apiVersion: 'v1',
+    kind: 'Secret',
+    type: 'kubernetes.io/tls',
     metadata: {
-      name: ref.name, namespace: ref.namespace,
+      name: ref.name,
+      namespace: ref.namespace,
       annotations: { [NOT_BEFORE]: iso(info.notBefore), [NOT_AFTER]: iso(info.notAfter), [ISSUER]: info.issuerCommonName },
       ...(target ? { labels: { 'auth.openshift.io/managed-certificate-type': 'target' } } : {}),
     },
@@ -46,7 +52,10 @@ function tlsSecret(ref: SecretRef, pair: KeyPair, target: boolean): k8s.V1Secret
   };
 }
 
-export interface SignerChain { signerSigner: KeyPair; csrSigner: KeyPair }
+export interface SignerChain {
+  signerSigner: KeyPair;
+  csrSigner: KeyPair;
+}
 
 /**
  * Builds a signer chain. fresh: the installer's 24 h kubelet-signer (notBefore = installedAt) and a
@@ -57,13 +66,35 @@ export async function makeChain(scenario: Scenario, installedAt = new Date(Date.
   const t0 = scenario === 'expired' ? new Date(Date.now() - 40 * DAY) : installedAt;
   if (scenario === 'rotated') {
     const unix = Math.floor(t0.getTime() / 1000);
-    const signerSigner = await createCertificate({ subject: { cn: `${SIGNER_CN_PREFIX}@${unix}` }, notBefore: t0, notAfter: new Date(t0.getTime() + 60 * DAY), kind: 'ca' });
-    const csrSigner = await createCertificate({ subject: { cn: `kube-csr-signer_@${unix}` }, notBefore: t0, notAfter: new Date(t0.getTime() + 30 * DAY), kind: 'ca', issuer: signerSigner });
+    const signerSigner = await createCertificate({
+      subject: { cn: `${SIGNER_CN_PREFIX}@${unix}` },
+      notBefore: t0,
+      notAfter: new Date(t0.getTime() + 60 * DAY),
+      kind: 'ca',
+    });
+    const csrSigner = await createCertificate({
+      subject: { cn: `kube-csr-signer_@${unix}` },
+      notBefore: t0,
+      notAfter: new Date(t0.getTime() + 30 * DAY),
+      kind: 'ca',
+      issuer: signerSigner,
+    });
     return { signerSigner, csrSigner };
   }
   const end = new Date(t0.getTime() + DAY);
-  const signerSigner = await createCertificate({ subject: { cn: 'kubelet-signer', o: ['openshift'] }, notBefore: t0, notAfter: end, kind: 'ca' });
-  const csrSigner = await createCertificate({ subject: { cn: 'kube-csr-signer_@' + Math.floor(t0.getTime() / 1000 + 480) }, notBefore: new Date(t0.getTime() + 8 * 60_000), notAfter: end, kind: 'ca', issuer: signerSigner });
+  const signerSigner = await createCertificate({
+    subject: { cn: 'kubelet-signer', o: ['openshift'] },
+    notBefore: t0,
+    notAfter: end,
+    kind: 'ca',
+  });
+  const csrSigner = await createCertificate({
+    subject: { cn: 'kube-csr-signer_@' + Math.floor(t0.getTime() / 1000 + 480) },
+    notBefore: new Date(t0.getTime() + 8 * 60_000),
+    notAfter: end,
+    kind: 'ca',
+    issuer: signerSigner,
+  });
   return { signerSigner, csrSigner };
 }
 
@@ -107,7 +138,12 @@ export class Certificates {
 }
 
 /** Why library-go would make a new signer now, or undefined if the secret is fine (cert-rotation.md §3.3). */
-export function needsNewSigner(secret: k8s.V1Secret | undefined, now: Date, refreshMs: number, refreshOnlyWhenExpired = false): string | undefined {
+export function needsNewSigner(
+  secret: k8s.V1Secret | undefined,
+  now: Date,
+  refreshMs: number,
+  refreshOnlyWhenExpired = false,
+): string | undefined {
   if (!secret) return 'missing';
   const notAfter = Date.parse(secret.metadata?.annotations?.[NOT_AFTER] ?? '');
   const notBefore = Date.parse(secret.metadata?.annotations?.[NOT_BEFORE] ?? '');
@@ -122,7 +158,12 @@ export function needsNewSigner(secret: k8s.V1Secret | undefined, now: Date, refr
   return undefined;
 }
 
-export interface Rotation { at: Date; reason: string; signerSigner: string; csrSigner: string }
+export interface Rotation {
+  at: Date;
+  reason: string;
+  signerSigner: string;
+  csrSigner: string;
+}
 
 /**
  * kube-controller-manager-operator's cert rotation, in a loop every syncMs: csr-signer-signer
@@ -165,20 +206,40 @@ export class SignerOperator {
       let reason = signerReason ? `csr-signer-signer: ${signerReason}` : '';
       if (signerReason) {
         const unix = Math.floor(now.getTime() / 1000);
-        signer = await createCertificate({ subject: { cn: `${SIGNER_CN_PREFIX}@${unix}` }, notBefore: new Date(now.getTime() - 60_000), notAfter: new Date(now.getTime() + 60 * DAY), kind: 'ca' });
+        signer = await createCertificate({
+          subject: { cn: `${SIGNER_CN_PREFIX}@${unix}` },
+          notBefore: new Date(now.getTime() - 60_000),
+          notAfter: new Date(now.getTime() + 60 * DAY),
+          kind: 'ca',
+        });
         await this.#certs.write(SIGNER_SIGNER, signer, false);
         signerSecret = await this.#certs.read(SIGNER_SIGNER);
       } else signer = pairOf(signerSecret!);
       const csrSecret = await this.#certs.read(CSR_SIGNER);
-      const csrReason = needsNewSigner(csrSecret, now, 15 * DAY) ?? (csrSecret && certInfo(pairOf(csrSecret).certPem).issuer !== certInfo(signer.certPem).subject ? 'issued by another signer' : undefined);
+      const csrReason =
+        needsNewSigner(csrSecret, now, 15 * DAY) ??
+        (csrSecret && certInfo(pairOf(csrSecret).certPem).issuer !== certInfo(signer.certPem).subject
+          ? 'issued by another signer'
+          : undefined);
       if (!signerReason && !csrReason) return undefined;
       if (csrReason) reason = reason ? `${reason}; csr-signer: ${csrReason}` : `csr-signer: ${csrReason}`;
       const unix = Math.floor(now.getTime() / 1000);
-      const csrSigner = await createCertificate({ subject: { cn: `kube-csr-signer_@${unix}` }, notBefore: new Date(now.getTime() - 60_000), notAfter: new Date(Math.min(now.getTime() + 30 * DAY, certInfo(signer.certPem).notAfter.getTime())), kind: 'ca', issuer: signer });
+      const csrSigner = await createCertificate({
+        subject: { cn: `kube-csr-signer_@${unix}` },
+        notBefore: new Date(now.getTime() - 60_000),
+        notAfter: new Date(Math.min(now.getTime() + 30 * DAY, certInfo(signer.certPem).notAfter.getTime())),
+        kind: 'ca',
+        issuer: signer,
+      });
       await this.#certs.write(CSR_SIGNER, csrSigner, true);
       await this.#certs.write(KCM_CSR_SIGNER, csrSigner, true);
       if (this.#opts.switchKcm) switchLabSigner(csrSigner);
-      const rotation = { at: new Date(), reason, signerSigner: certInfo(signer.certPem).commonName, csrSigner: certInfo(csrSigner.certPem).commonName };
+      const rotation = {
+        at: new Date(),
+        reason,
+        signerSigner: certInfo(signer.certPem).commonName,
+        csrSigner: certInfo(csrSigner.certPem).commonName,
+      };
       this.rotations.push(rotation);
       return rotation;
     } finally {

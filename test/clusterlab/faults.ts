@@ -5,7 +5,7 @@
 // the ones a test told it to answer itself with 429 / 503 / 409 / 500 or to cut; and conflict(), a
 // real 409 from the apiserver by updating an object behind the client's back.
 import { readFileSync } from 'node:fs';
-import * as http from 'node:http';
+import type * as http from 'node:http';
 import * as https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import * as k8s from '@kubernetes/client-node';
@@ -24,9 +24,21 @@ export interface FaultRule {
   retryAfter?: number;
 }
 
-export interface ProxiedRequest { at: Date; method: string; path: string; status: number | 'drop'; injected: boolean }
+export interface ProxiedRequest {
+  at: Date;
+  method: string;
+  path: string;
+  status: number | 'drop';
+  injected: boolean;
+}
 
-const REASONS: Record<number, string> = { 409: 'Conflict', 429: 'TooManyRequests', 500: 'InternalError', 503: 'ServiceUnavailable', 504: 'Timeout' };
+const REASONS: Record<number, string> = {
+  409: 'Conflict',
+  429: 'TooManyRequests',
+  500: 'InternalError',
+  503: 'ServiceUnavailable',
+  504: 'Timeout',
+};
 
 export class FaultProxy {
   readonly requests: ProxiedRequest[] = [];
@@ -38,10 +50,19 @@ export class FaultProxy {
   async start(): Promise<void> {
     const ca = { certPem: readFileSync(paths.caCert, 'utf8'), keyPem: readFileSync(paths.caCert.replace(/ca\.crt$/, 'ca.key'), 'utf8') };
     const now = Date.now();
-    const serving = await createCertificate({ subject: { cn: 'clusterlab-fault-proxy' }, notBefore: new Date(now - 60_000), notAfter: new Date(now + 86_400_000), kind: 'server', sans: { ips: ['127.0.0.1'], dnsNames: ['localhost'] }, issuer: ca });
+    const serving = await createCertificate({
+      subject: { cn: 'clusterlab-fault-proxy' },
+      notBefore: new Date(now - 60_000),
+      notAfter: new Date(now + 86_400_000),
+      kind: 'server',
+      sans: { ips: ['127.0.0.1'], dnsNames: ['localhost'] },
+      issuer: ca,
+    });
     const upstream = new URL(apiUrl());
     const agent = new https.Agent({ ca: ca.certPem, keepAlive: true });
-    this.#server = https.createServer({ cert: serving.certPem, key: serving.keyPem }, (req, res) => this.#handle(req, res, upstream, agent));
+    this.#server = https.createServer({ cert: serving.certPem, key: serving.keyPem }, (req, res) =>
+      this.#handle(req, res, upstream, agent),
+    );
     await new Promise<void>((resolve) => this.#server!.listen(0, '127.0.0.1', resolve));
     this.#port = (this.#server.address() as AddressInfo).port;
   }
@@ -53,13 +74,17 @@ export class FaultProxy {
     this.#server = undefined;
   }
 
-  get url(): string { return `https://127.0.0.1:${this.#port}`; }
+  get url(): string {
+    return `https://127.0.0.1:${this.#port}`;
+  }
 
   /** Answers the next matching request(s) with a fault. */
   inject(rule: FaultRule): void {
     this.#rules.push({ ...rule, left: rule.count ?? 1 });
   }
-  clear(): void { this.#rules = []; }
+  clear(): void {
+    this.#rules = [];
+  }
 
   /** A copy of a (token) KubeConfig whose server is this proxy. */
   kubeConfig(base: k8s.KubeConfig): k8s.KubeConfig {
@@ -69,7 +94,9 @@ export class FaultProxy {
     const kc = new k8s.KubeConfig();
     kc.loadFromOptions({
       clusters: [{ ...cluster, name: 'clusterlab-faults', server: this.url }],
-      users: [user], contexts: [{ name: 'faults', cluster: 'clusterlab-faults', user: user.name }], currentContext: 'faults',
+      users: [user],
+      contexts: [{ name: 'faults', cluster: 'clusterlab-faults', user: user.name }],
+      currentContext: 'faults',
     });
     return kc;
   }
@@ -82,8 +109,12 @@ export class FaultProxy {
   #handle(req: http.IncomingMessage, res: http.ServerResponse, upstream: URL, agent: https.Agent): void {
     const method = req.method ?? 'GET';
     const path = req.url ?? '/';
-    const rule = this.#rules.find((r) => r.left > 0 && (!r.method || r.method === method)
-      && (!r.path || (typeof r.path === 'string' ? path.includes(r.path) : r.path.test(path))));
+    const rule = this.#rules.find(
+      (r) =>
+        r.left > 0 &&
+        (!r.method || r.method === method) &&
+        (!r.path || (typeof r.path === 'string' ? path.includes(r.path) : r.path.test(path))),
+    );
     if (rule) {
       rule.left--;
       this.requests.push({ at: new Date(), method, path, status: rule.status, injected: true });
@@ -92,9 +123,21 @@ export class FaultProxy {
         return;
       }
       const reason = REASONS[rule.status] ?? 'InternalError';
-      const body = JSON.stringify({ kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message: `clusterlab fault: ${reason}`, reason, code: rule.status, ...(rule.status === 429 || rule.status === 503 ? { details: { retryAfterSeconds: rule.retryAfter ?? 1 } } : {}) });
+      const body = JSON.stringify({
+        kind: 'Status',
+        apiVersion: 'v1',
+        metadata: {},
+        status: 'Failure',
+        message: `clusterlab fault: ${reason}`,
+        reason,
+        code: rule.status,
+        ...(rule.status === 429 || rule.status === 503 ? { details: { retryAfterSeconds: rule.retryAfter ?? 1 } } : {}),
+      });
       req.resume();
-      res.writeHead(rule.status, { 'Content-Type': 'application/json', ...(rule.status === 429 || rule.status === 503 ? { 'Retry-After': String(rule.retryAfter ?? 1) } : {}) });
+      res.writeHead(rule.status, {
+        'Content-Type': 'application/json',
+        ...(rule.status === 429 || rule.status === 503 ? { 'Retry-After': String(rule.retryAfter ?? 1) } : {}),
+      });
       res.end(body);
       return;
     }

@@ -38,7 +38,11 @@ export interface KubeletOptions {
   kubeConfig?: k8s.KubeConfig;
 }
 
-export interface JournalEntry { at: Date; event: string; detail?: Record<string, unknown> }
+export interface JournalEntry {
+  at: Date;
+  event: string;
+  detail?: Record<string, unknown>;
+}
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const SHUTDOWN = /^chroot \/host shutdown (?:-h|-P|--poweroff|-r)(?: (\+\d+|now|\d+))?$/;
@@ -79,7 +83,9 @@ export class Kubelet {
     this.#ip = spec.ip ?? `127.0.1.${(ipCounter++ % 250) + 1}`;
   }
 
-  get name(): string { return this.spec.name; }
+  get name(): string {
+    return this.spec.name;
+  }
 
   #log(event: string, detail?: Record<string, unknown>): void {
     this.journal.push({ at: new Date(), event, ...(detail ? { detail } : {}) });
@@ -142,11 +148,20 @@ export class Kubelet {
       this.#bootAbort = new AbortController();
       const signal = this.#bootAbort.signal;
       const clientKey = generateKey();
-      const client = await this.#fileCsr(bootstrapConfig(), clientKey, 'kubernetes.io/kube-apiserver-client-kubelet', ['digital signature', 'client auth'], {});
+      const client = await this.#fileCsr(
+        bootstrapConfig(),
+        clientKey,
+        'kubernetes.io/kube-apiserver-client-kubelet',
+        ['digital signature', 'client auth'],
+        {},
+      );
       const clientCert = await this.#waitIssued(client, signal);
       if (!clientCert) return;
       const nodeKc = nodeIdentity(this.name, clientCert, clientKey);
-      const serving = await this.#fileCsr(nodeKc, generateKey(), 'kubernetes.io/kubelet-serving', ['digital signature', 'server auth'], { dnsNames: [this.name], ips: [this.#ip] });
+      const serving = await this.#fileCsr(nodeKc, generateKey(), 'kubernetes.io/kubelet-serving', ['digital signature', 'server auth'], {
+        dnsNames: [this.name],
+        ips: [this.#ip],
+      });
       const servingCert = await this.#waitIssued(serving, signal);
       if (!servingCert) return;
     }
@@ -158,13 +173,21 @@ export class Kubelet {
     return this.journal.filter((e) => e.event === 'csr-created').map((e) => String(e.detail?.name));
   }
 
-  async #fileCsr(kc: k8s.KubeConfig, keyPem: string, signerName: string, usages: string[], sans: { dnsNames?: string[]; ips?: string[] }): Promise<string> {
+  async #fileCsr(
+    kc: k8s.KubeConfig,
+    keyPem: string,
+    signerName: string,
+    usages: string[],
+    sans: { dnsNames?: string[]; ips?: string[] },
+  ): Promise<string> {
     const api = kc.makeApiClient(k8s.CertificatesV1Api);
     const request = await createCsr(keyPem, { cn: `system:node:${this.name}`, o: ['system:nodes'] }, sans);
     const name = `csr-${randomBytes(4).toString('hex')}`;
     await api.createCertificateSigningRequest({
       body: {
-        apiVersion: 'certificates.k8s.io/v1', kind: 'CertificateSigningRequest', metadata: { name },
+        apiVersion: 'certificates.k8s.io/v1',
+        kind: 'CertificateSigningRequest',
+        metadata: { name },
         spec: { request: Buffer.from(request).toString('base64'), signerName, usages },
       },
     });
@@ -207,16 +230,24 @@ export class Kubelet {
 
   async #register(): Promise<void> {
     const labels: Record<string, string> = {
-      'kubernetes.io/hostname': this.name, 'kubernetes.io/os': 'linux', 'kubernetes.io/arch': 'amd64',
-      'beta.kubernetes.io/os': 'linux', 'beta.kubernetes.io/arch': 'amd64',
+      'kubernetes.io/hostname': this.name,
+      'kubernetes.io/os': 'linux',
+      'kubernetes.io/arch': 'amd64',
+      'beta.kubernetes.io/os': 'linux',
+      'beta.kubernetes.io/arch': 'amd64',
       'node.openshift.io/os_id': 'rhcos',
       ...(this.spec.role === 'master'
         ? { 'node-role.kubernetes.io/master': '', 'node-role.kubernetes.io/control-plane': '' }
         : { 'node-role.kubernetes.io/worker': '' }),
     };
     const body: k8s.V1Node = {
-      apiVersion: 'v1', kind: 'Node',
-      metadata: { name: this.name, labels, annotations: { 'clusterlab/actor': 'kubelet', ...(this.spec.serverId ? { 'clusterlab/server-id': this.spec.serverId } : {}) } },
+      apiVersion: 'v1',
+      kind: 'Node',
+      metadata: {
+        name: this.name,
+        labels,
+        annotations: { 'clusterlab/actor': 'kubelet', ...(this.spec.serverId ? { 'clusterlab/server-id': this.spec.serverId } : {}) },
+      },
       spec: this.spec.role === 'master' ? { taints: [{ key: 'node-role.kubernetes.io/master', effect: 'NoSchedule' }] } : {},
     };
     await this.#core.createNode({ body }).catch((e: unknown) => {
@@ -239,10 +270,15 @@ export class Kubelet {
       this.#lease = undefined;
       const status = (e as { code?: number }).code;
       if (status === 404) {
-        this.#lease = await this.#coord.createNamespacedLease({ namespace: 'kube-node-lease', body: {
-          apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', metadata: { name: this.name, namespace: 'kube-node-lease' },
-          spec: { holderIdentity: this.name, leaseDurationSeconds: 40, renewTime: new k8s.V1MicroTime(now.getTime()) },
-        } });
+        this.#lease = await this.#coord.createNamespacedLease({
+          namespace: 'kube-node-lease',
+          body: {
+            apiVersion: 'coordination.k8s.io/v1',
+            kind: 'Lease',
+            metadata: { name: this.name, namespace: 'kube-node-lease' },
+            spec: { holderIdentity: this.name, leaseDurationSeconds: 40, renewTime: new k8s.V1MicroTime(now.getTime()) },
+          },
+        });
       } else if (status === 409) {
         await renew(await this.#coord.readNamespacedLease({ name: this.name, namespace: 'kube-node-lease' }));
       } else throw e;
@@ -255,18 +291,35 @@ export class Kubelet {
     const old = node.status?.conditions ?? [];
     const cond = (type: string, status: string, reason: string, message: string): k8s.V1NodeCondition => {
       const prev = old.find((c) => c.type === type);
-      return { type, status, reason, message, lastHeartbeatTime: now, lastTransitionTime: prev && prev.status === status ? prev.lastTransitionTime! : now };
+      return {
+        type,
+        status,
+        reason,
+        message,
+        lastHeartbeatTime: now,
+        lastTransitionTime: prev && prev.status === status ? prev.lastTransitionTime! : now,
+      };
     };
     node.status = {
       ...node.status,
-      addresses: [{ type: 'InternalIP', address: this.#ip }, { type: 'Hostname', address: this.name }],
+      addresses: [
+        { type: 'InternalIP', address: this.#ip },
+        { type: 'Hostname', address: this.name },
+      ],
       capacity: { cpu: '4', memory: '16Gi', pods: '250', 'ephemeral-storage': '100Gi' },
       allocatable: { cpu: '3500m', memory: '15Gi', pods: '250', 'ephemeral-storage': '90Gi' },
       daemonEndpoints: { kubeletEndpoint: { Port: 10250 } },
       nodeInfo: {
-        architecture: 'amd64', bootID: node.status?.nodeInfo?.bootID ?? randomBytes(16).toString('hex'), containerRuntimeVersion: 'cri-o://1.33.0',
-        kernelVersion: '5.14.0', kubeProxyVersion: '', kubeletVersion: 'v1.36.3', machineID: randomBytes(16).toString('hex'),
-        operatingSystem: 'linux', osImage: 'Red Hat Enterprise Linux CoreOS (clusterlab)', systemUUID: this.spec.serverId ?? randomBytes(16).toString('hex'),
+        architecture: 'amd64',
+        bootID: node.status?.nodeInfo?.bootID ?? randomBytes(16).toString('hex'),
+        containerRuntimeVersion: 'cri-o://1.33.0',
+        kernelVersion: '5.14.0',
+        kubeProxyVersion: '',
+        kubeletVersion: 'v1.36.3',
+        machineID: randomBytes(16).toString('hex'),
+        operatingSystem: 'linux',
+        osImage: 'Red Hat Enterprise Linux CoreOS (clusterlab)',
+        systemUUID: this.spec.serverId ?? randomBytes(16).toString('hex'),
       },
       conditions: [
         cond('MemoryPressure', 'False', 'KubeletHasSufficientMemory', 'kubelet has sufficient memory available'),
@@ -283,23 +336,38 @@ export class Kubelet {
     const ac = new AbortController();
     this.#watch = ac;
     const watch = new k8s.Watch(this.#kc);
-    watch.watch('/api/v1/pods', { fieldSelector: `spec.nodeName=${this.name}` }, (type: string, pod: k8s.V1Pod) => {
-      if (type === 'ADDED' || type === 'MODIFIED') this.#onPod(pod).catch((e: unknown) => this.#log('pod-error', { pod: pod.metadata?.name, error: String(e) }));
-    }, () => {
-      // the watch ended (apiserver restart, timeout): watch again while the machine runs
-      if (this.#watch === ac && this.power === 'running') {
-        const t = setTimeout(() => { this.#timers.delete(t); if (this.#watch === ac) this.#watchPods(); }, 500);
-        this.#timers.add(t);
-      }
-    }).then((req) => {
-      if (ac.signal.aborted) req.abort();
-      else ac.signal.addEventListener('abort', () => req.abort());
-    }).catch(() => {
-      if (this.#watch === ac && this.power === 'running') {
-        const t = setTimeout(() => { this.#timers.delete(t); if (this.#watch === ac) this.#watchPods(); }, 500);
-        this.#timers.add(t);
-      }
-    });
+    watch
+      .watch(
+        '/api/v1/pods',
+        { fieldSelector: `spec.nodeName=${this.name}` },
+        (type: string, pod: k8s.V1Pod) => {
+          if (type === 'ADDED' || type === 'MODIFIED')
+            this.#onPod(pod).catch((e: unknown) => this.#log('pod-error', { pod: pod.metadata?.name, error: String(e) }));
+        },
+        () => {
+          // the watch ended (apiserver restart, timeout): watch again while the machine runs
+          if (this.#watch === ac && this.power === 'running') {
+            const t = setTimeout(() => {
+              this.#timers.delete(t);
+              if (this.#watch === ac) this.#watchPods();
+            }, 500);
+            this.#timers.add(t);
+          }
+        },
+      )
+      .then((req) => {
+        if (ac.signal.aborted) req.abort();
+        else ac.signal.addEventListener('abort', () => req.abort());
+      })
+      .catch(() => {
+        if (this.#watch === ac && this.power === 'running') {
+          const t = setTimeout(() => {
+            this.#timers.delete(t);
+            if (this.#watch === ac) this.#watchPods();
+          }, 500);
+          this.#timers.add(t);
+        }
+      });
   }
 
   async #onPod(pod: k8s.V1Pod): Promise<void> {
@@ -318,15 +386,40 @@ export class Kubelet {
     const minutes = parseShutdown(argv);
     const started = new Date();
     const running = (): k8s.V1PodStatus => ({
-      phase: 'Running', hostIP: this.#ip, podIP: pod.spec?.hostNetwork ? this.#ip : '10.128.0.10', startTime: started,
+      phase: 'Running',
+      hostIP: this.#ip,
+      podIP: pod.spec?.hostNetwork ? this.#ip : '10.128.0.10',
+      startTime: started,
       conditions: [{ type: 'Ready', status: 'True', lastTransitionTime: started }],
-      containerStatuses: [{ name: container.name, image: container.image ?? '', imageID: '', ready: true, restartCount: 0, started: true, state: { running: { startedAt: started } } }],
+      containerStatuses: [
+        {
+          name: container.name,
+          image: container.image ?? '',
+          imageID: '',
+          ready: true,
+          restartCount: 0,
+          started: true,
+          state: { running: { startedAt: started } },
+        },
+      ],
     });
     const done = (exitCode: number): k8s.V1PodStatus => ({
-      phase: exitCode === 0 ? 'Succeeded' : 'Failed', hostIP: this.#ip, podIP: pod.spec?.hostNetwork ? this.#ip : '10.128.0.10', startTime: started,
+      phase: exitCode === 0 ? 'Succeeded' : 'Failed',
+      hostIP: this.#ip,
+      podIP: pod.spec?.hostNetwork ? this.#ip : '10.128.0.10',
+      startTime: started,
       conditions: [{ type: 'Ready', status: 'False', reason: 'PodCompleted', lastTransitionTime: new Date() }],
-      containerStatuses: [{ name: container.name, image: container.image ?? '', imageID: '', ready: false, restartCount: 0, started: false,
-        state: { terminated: { exitCode, reason: exitCode === 0 ? 'Completed' : 'Error', startedAt: started, finishedAt: new Date() } } }],
+      containerStatuses: [
+        {
+          name: container.name,
+          image: container.image ?? '',
+          imageID: '',
+          ready: false,
+          restartCount: 0,
+          started: false,
+          state: { terminated: { exitCode, reason: exitCode === 0 ? 'Completed' : 'Error', startedAt: started, finishedAt: new Date() } },
+        },
+      ],
     });
     await this.#setPodStatus(ns, name, running());
     this.#log('pod-running', { pod: `${ns}/${name}`, argv });
@@ -342,7 +435,10 @@ export class Kubelet {
       const delayMs = minutes * this.#opts.minuteMs;
       this.#log('shutdown-scheduled', { pod: `${ns}/${name}`, argv, minutes, delayMs });
       await this.#setPodStatus(ns, name, done(0));
-      const t = setTimeout(() => { this.#timers.delete(t); void this.powerOff().catch((e: unknown) => this.#log('power-off-error', { error: String(e) })); }, delayMs);
+      const t = setTimeout(() => {
+        this.#timers.delete(t);
+        void this.powerOff().catch((e: unknown) => this.#log('power-off-error', { error: String(e) }));
+      }, delayMs);
       this.#timers.add(t);
       return;
     }
@@ -376,7 +472,9 @@ export function nodeIdentity(name: string, certPem: string, keyPem: string): k8s
   const kc = new k8s.KubeConfig();
   kc.loadFromOptions({
     clusters: [{ name: 'clusterlab', server: apiUrl(), caFile: paths.caCert }],
-    users: [{ name: `system:node:${name}`, certData: Buffer.from(certPem).toString('base64'), keyData: Buffer.from(keyPem).toString('base64') }],
+    users: [
+      { name: `system:node:${name}`, certData: Buffer.from(certPem).toString('base64'), keyData: Buffer.from(keyPem).toString('base64') },
+    ],
     contexts: [{ name: 'clusterlab', cluster: 'clusterlab', user: `system:node:${name}` }],
     currentContext: 'clusterlab',
   });
@@ -401,7 +499,13 @@ export class Kubelets {
     if (!k) throw new Error(`no kubelet ${name}`);
     return k;
   }
-  async start(): Promise<void> { await Promise.all(this.nodes.map((n) => n.start())); }
-  async stop(): Promise<void> { await Promise.all(this.nodes.map((n) => n.stop())); }
-  async remove(): Promise<void> { await Promise.all(this.nodes.map((n) => n.remove())); }
+  async start(): Promise<void> {
+    await Promise.all(this.nodes.map((n) => n.start()));
+  }
+  async stop(): Promise<void> {
+    await Promise.all(this.nodes.map((n) => n.stop()));
+  }
+  async remove(): Promise<void> {
+    await Promise.all(this.nodes.map((n) => n.remove()));
+  }
 }

@@ -44,7 +44,10 @@ export function labEnv(): Record<string, string> {
   const file = join(STATE, 'lab.env');
   if (!existsSync(file)) throw new Error(`${file} is missing: run npm run clusterlab:up first`);
   return Object.fromEntries(
-    readFileSync(file, 'utf8').split('\n').filter((l) => l.includes('=')).map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]),
+    readFileSync(file, 'utf8')
+      .split('\n')
+      .filter((l) => l.includes('='))
+      .map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]),
   );
 }
 
@@ -91,7 +94,9 @@ async function lab(...args: string[]): Promise<string> {
     return stdout;
   } catch (error) {
     const e = error as { stderr?: string; stdout?: string; message: string };
-    throw new Error(`clusterlab/lab.sh ${args.join(' ')} failed: ${(e.stderr || e.stdout || e.message).trim().split('\n').slice(-3).join(' | ')}`);
+    throw new Error(
+      `clusterlab/lab.sh ${args.join(' ')} failed: ${(e.stderr || e.stdout || e.message).trim().split('\n').slice(-3).join(' | ')}`,
+    );
   }
 }
 
@@ -137,7 +142,9 @@ export async function setRouteApiAvailable(available: boolean, timeoutMs = 30_00
   const core = kc.makeApiClient(k8s.CoreV1Api);
   if (!available) {
     const svc: k8s.V1Service = {
-      apiVersion: 'v1', kind: 'Service', metadata: { name: 'api', namespace: 'openshift-apiserver' },
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: { name: 'api', namespace: 'openshift-apiserver' },
       spec: { type: 'ExternalName', externalName: 'localhost', ports: [{ name: 'https', port: DEAD_BACKEND_PORT, protocol: 'TCP' }] },
     };
     await core.replaceNamespacedService({ name: 'api', namespace: 'openshift-apiserver', body: svc }).catch(async (e: unknown) => {
@@ -150,13 +157,23 @@ export async function setRouteApiAvailable(available: boolean, timeoutMs = 30_00
   if (available) labels[AUTOMANAGED] = 'true';
   else delete labels[AUTOMANAGED];
   const body: k8s.V1APIService = {
-    apiVersion: 'apiregistration.k8s.io/v1', kind: 'APIService',
+    apiVersion: 'apiregistration.k8s.io/v1',
+    kind: 'APIService',
     metadata: { name: ROUTE_APISERVICE, labels, resourceVersion: current.metadata?.resourceVersion },
     spec: available
-      ? { group: 'route.openshift.io', version: 'v1', groupPriorityMinimum: current.spec?.groupPriorityMinimum ?? 1000, versionPriority: current.spec?.versionPriority ?? 100 }
+      ? {
+          group: 'route.openshift.io',
+          version: 'v1',
+          groupPriorityMinimum: current.spec?.groupPriorityMinimum ?? 1000,
+          versionPriority: current.spec?.versionPriority ?? 100,
+        }
       : {
-          group: 'route.openshift.io', version: 'v1', groupPriorityMinimum: 9900, versionPriority: 15,
-          insecureSkipTLSVerify: true, service: { namespace: 'openshift-apiserver', name: 'api', port: DEAD_BACKEND_PORT },
+          group: 'route.openshift.io',
+          version: 'v1',
+          groupPriorityMinimum: 9900,
+          versionPriority: 15,
+          insecureSkipTLSVerify: true,
+          service: { namespace: 'openshift-apiserver', name: 'api', port: DEAD_BACKEND_PORT },
         },
   };
   await reg.replaceAPIService({ name: ROUTE_APISERVICE, body });
@@ -164,7 +181,10 @@ export async function setRouteApiAvailable(available: boolean, timeoutMs = 30_00
   for (;;) {
     const status = await discoveryStatus(kc, '/apis/route.openshift.io/v1');
     if ((status === 200) === available) return;
-    if (Date.now() > deadline) throw new Error(`route.openshift.io/v1 discovery still answers ${status} after ${timeoutMs} ms (wanted ${available ? 'served' : 'unavailable'})`);
+    if (Date.now() > deadline)
+      throw new Error(
+        `route.openshift.io/v1 discovery still answers ${status} after ${timeoutMs} ms (wanted ${available ? 'served' : 'unavailable'})`,
+      );
     await new Promise((r) => setTimeout(r, 250));
   }
 }

@@ -21,19 +21,71 @@ export interface OperatorState {
   message?: string;
 }
 
-export const STABLE: OperatorState = { available: 'True', progressing: 'False', degraded: 'False', reason: 'AsExpected', message: 'All is well' };
-export const PROGRESSING: OperatorState = { available: 'True', progressing: 'True', degraded: 'False', reason: 'NodeInstaller', message: 'NodeInstallerProgressing: 1 node is at revision 7; 2 nodes are at revision 8' };
-export const DEGRADED: OperatorState = { available: 'True', progressing: 'False', degraded: 'True', reason: 'NodeController_MasterNodesReady', message: 'NodeControllerDegraded: The master nodes not ready' };
-export const UNAVAILABLE: OperatorState = { available: 'False', progressing: 'True', degraded: 'False', reason: 'APIServices_Error', message: 'APIServicesAvailable: "route.openshift.io.v1" is not ready: 503' };
+export const STABLE: OperatorState = {
+  available: 'True',
+  progressing: 'False',
+  degraded: 'False',
+  reason: 'AsExpected',
+  message: 'All is well',
+};
+export const PROGRESSING: OperatorState = {
+  available: 'True',
+  progressing: 'True',
+  degraded: 'False',
+  reason: 'NodeInstaller',
+  message: 'NodeInstallerProgressing: 1 node is at revision 7; 2 nodes are at revision 8',
+};
+export const DEGRADED: OperatorState = {
+  available: 'True',
+  progressing: 'False',
+  degraded: 'True',
+  reason: 'NodeController_MasterNodesReady',
+  message: 'NodeControllerDegraded: The master nodes not ready',
+};
+export const UNAVAILABLE: OperatorState = {
+  available: 'False',
+  progressing: 'True',
+  degraded: 'False',
+  reason: 'APIServices_Error',
+  message: 'APIServicesAvailable: "route.openshift.io.v1" is not ready: 503',
+};
 export const MISSING: OperatorState = { available: null, progressing: null, degraded: null };
 
 /** The 33 ClusterOperators of a 4.14 cluster (fixture clusteroperators-healthy.json). */
 export const OPERATOR_NAMES = [
-  'authentication', 'baremetal', 'cloud-controller-manager', 'cloud-credential', 'cluster-autoscaler', 'config-operator', 'console',
-  'control-plane-machine-set', 'csi-snapshot-controller', 'dns', 'etcd', 'image-registry', 'ingress', 'insights', 'kube-apiserver',
-  'kube-controller-manager', 'kube-scheduler', 'kube-storage-version-migrator', 'machine-api', 'machine-approver', 'machine-config',
-  'marketplace', 'monitoring', 'network', 'node-tuning', 'openshift-apiserver', 'openshift-controller-manager', 'openshift-samples',
-  'operator-lifecycle-manager', 'operator-lifecycle-manager-catalog', 'operator-lifecycle-manager-packageserver', 'service-ca', 'storage',
+  'authentication',
+  'baremetal',
+  'cloud-controller-manager',
+  'cloud-credential',
+  'cluster-autoscaler',
+  'config-operator',
+  'console',
+  'control-plane-machine-set',
+  'csi-snapshot-controller',
+  'dns',
+  'etcd',
+  'image-registry',
+  'ingress',
+  'insights',
+  'kube-apiserver',
+  'kube-controller-manager',
+  'kube-scheduler',
+  'kube-storage-version-migrator',
+  'machine-api',
+  'machine-approver',
+  'machine-config',
+  'marketplace',
+  'monitoring',
+  'network',
+  'node-tuning',
+  'openshift-apiserver',
+  'openshift-controller-manager',
+  'openshift-samples',
+  'operator-lifecycle-manager',
+  'operator-lifecycle-manager-catalog',
+  'operator-lifecycle-manager-packageserver',
+  'service-ca',
+  'storage',
 ];
 
 /** Where the recorded OpenShift objects are (shared/fixtures/openshift beside the repo), if present. */
@@ -49,8 +101,16 @@ export function loadFixture<T = any>(file: string): T {
 }
 
 /** A step of a script: at atMs after run() started, set operator (or every operator: '*') to state. */
-export interface Step { atMs: number; operator: string; state: OperatorState }
-export interface Applied { step: Step; at: Date; lateMs: number }
+export interface Step {
+  atMs: number;
+  operator: string;
+  state: OperatorState;
+}
+export interface Applied {
+  step: Step;
+  at: Date;
+  lateMs: number;
+}
 
 /** Steps that flap an operator between two states every periodMs, count times, starting at startMs. */
 export function flap(operator: string, a: OperatorState, b: OperatorState, periodMs: number, count: number, startMs = 0): Step[] {
@@ -61,7 +121,13 @@ type Obj = Record<string, any>;
 
 function clean(obj: Obj): Obj {
   const { uid, resourceVersion, creationTimestamp, generation, managedFields, ownerReferences, selfLink, ...metadata } = obj.metadata ?? {};
-  void uid; void resourceVersion; void creationTimestamp; void generation; void managedFields; void ownerReferences; void selfLink;
+  void uid;
+  void resourceVersion;
+  void creationTimestamp;
+  void generation;
+  void managedFields;
+  void ownerReferences;
+  void selfLink;
   return { ...obj, metadata };
 }
 
@@ -106,18 +172,27 @@ export class Operators {
       const prev: Obj[] = old?.conditions ?? [];
       const keep = prev.filter((c) => !['Available', 'Progressing', 'Degraded'].includes(c.type));
       const conds: Obj[] = [];
-      for (const [type, status] of [['Available', state.available], ['Progressing', state.progressing], ['Degraded', state.degraded]] as const) {
+      for (const [type, status] of [
+        ['Available', state.available],
+        ['Progressing', state.progressing],
+        ['Degraded', state.degraded],
+      ] as const) {
         if (status === null) continue;
         const before = prev.find((c) => c.type === type);
         const unusual = (type === 'Available' && status !== 'True') || (type !== 'Available' && status !== 'False');
         conds.push({
-          type, status, lastTransitionTime: before && before.status === status ? before.lastTransitionTime : now,
-          reason: unusual ? (state.reason ?? 'AsExpected') : 'AsExpected', message: unusual ? (state.message ?? '') : 'All is well',
+          type,
+          status,
+          lastTransitionTime: before && before.status === status ? before.lastTransitionTime : now,
+          reason: unusual ? (state.reason ?? 'AsExpected') : 'AsExpected',
+          message: unusual ? (state.message ?? '') : 'All is well',
         });
       }
-      if (!keep.some((c) => c.type === 'Upgradeable')) keep.push({ type: 'Upgradeable', status: 'True', reason: 'AsExpected', lastTransitionTime: now });
+      if (!keep.some((c) => c.type === 'Upgradeable'))
+        keep.push({ type: 'Upgradeable', status: 'True', reason: 'AsExpected', lastTransitionTime: now });
       return {
-        ...old, conditions: [...conds, ...keep],
+        ...old,
+        conditions: [...conds, ...keep],
         versions: [{ name: 'operator', version: this.version }],
         relatedObjects: old?.relatedObjects ?? [{ group: '', resource: 'namespaces', name: `openshift-${name}` }],
       };
@@ -142,16 +217,21 @@ export class Operators {
       // steps are applied strictly in order, each no earlier than its time
       let chain = Promise.resolve();
       for (const step of steps) {
-        const t = setTimeout(() => {
-          this.#timers.delete(t);
-          chain = chain.then(async () => {
-            const targets = step.operator === '*' ? this.names : [step.operator];
-            for (const name of targets) await this.set(name, step.state);
-            const at = new Date();
-            this.applied.push({ step, at, lateMs: at.getTime() - t0 - step.atMs });
-            if (--left === 0) resolve();
-          }).catch(reject);
-        }, Math.max(0, step.atMs - (Date.now() - t0)));
+        const t = setTimeout(
+          () => {
+            this.#timers.delete(t);
+            chain = chain
+              .then(async () => {
+                const targets = step.operator === '*' ? this.names : [step.operator];
+                for (const name of targets) await this.set(name, step.state);
+                const at = new Date();
+                this.applied.push({ step, at, lateMs: at.getTime() - t0 - step.atMs });
+                if (--left === 0) resolve();
+              })
+              .catch(reject);
+          },
+          Math.max(0, step.atMs - (Date.now() - t0)),
+        );
         this.#timers.add(t);
       }
     });
@@ -183,35 +263,70 @@ export class Operators {
     if ('fixture' in source) obj = clean(loadFixture(source.fixture));
     else {
       const started = new Date(source.installedAt.getTime() - 40 * 60_000).toISOString();
-      const install = { state: 'Completed', startedTime: started, completionTime: source.installedAt.toISOString(), version: this.version, image: `quay.io/openshift-release-dev/ocp-release@sha256:${'0'.repeat(64)}`, verified: false };
+      const install = {
+        state: 'Completed',
+        startedTime: started,
+        completionTime: source.installedAt.toISOString(),
+        version: this.version,
+        image: `quay.io/openshift-release-dev/ocp-release@sha256:${'0'.repeat(64)}`,
+        verified: false,
+      };
       const history = [...(source.history ?? []), install];
       const newest = history[0]!;
       obj = {
-        apiVersion: `${GROUP}/${VERSION}`, kind: 'ClusterVersion', metadata: { name: 'version' },
+        apiVersion: `${GROUP}/${VERSION}`,
+        kind: 'ClusterVersion',
+        metadata: { name: 'version' },
         spec: { clusterID: '2b3f1b2e-8c8a-4f51-9a0e-c1a57e71ab00', channel: `stable-${this.version.split('.').slice(0, 2).join('.')}` },
         status: {
-          desired: { version: newest.version, image: newest.image }, history, observedGeneration: 1, versionHash: 'clusterlab', availableUpdates: null,
+          desired: { version: newest.version, image: newest.image },
+          history,
+          observedGeneration: 1,
+          versionHash: 'clusterlab',
+          availableUpdates: null,
           conditions: [
-            { type: 'Available', status: 'True', lastTransitionTime: source.installedAt.toISOString(), message: `Done applying ${newest.version}` },
+            {
+              type: 'Available',
+              status: 'True',
+              lastTransitionTime: source.installedAt.toISOString(),
+              message: `Done applying ${newest.version}`,
+            },
             { type: 'Failing', status: 'False', lastTransitionTime: source.installedAt.toISOString() },
-            { type: 'Progressing', status: 'False', lastTransitionTime: source.installedAt.toISOString(), message: `Cluster version is ${newest.version}` },
+            {
+              type: 'Progressing',
+              status: 'False',
+              lastTransitionTime: source.installedAt.toISOString(),
+              message: `Cluster version is ${newest.version}`,
+            },
           ],
         },
       };
     }
-    await this.#api.deleteClusterCustomObject({ group: GROUP, version: VERSION, plural: 'clusterversions', name: 'version' }).catch(ignore404);
+    await this.#api
+      .deleteClusterCustomObject({ group: GROUP, version: VERSION, plural: 'clusterversions', name: 'version' })
+      .catch(ignore404);
     await this.#waitGone('clusterversions', 'version');
-    await this.#api.createClusterCustomObject({ group: GROUP, version: VERSION, plural: 'clusterversions', body: { apiVersion: obj.apiVersion, kind: obj.kind, metadata: obj.metadata, spec: obj.spec } });
+    await this.#api.createClusterCustomObject({
+      group: GROUP,
+      version: VERSION,
+      plural: 'clusterversions',
+      body: { apiVersion: obj.apiVersion, kind: obj.kind, metadata: obj.metadata, spec: obj.spec },
+    });
     return this.#replaceStatus('clusterversions', 'version', () => obj.status);
   }
 
   async removeClusterVersion(): Promise<void> {
-    await this.#api.deleteClusterCustomObject({ group: GROUP, version: VERSION, plural: 'clusterversions', name: 'version' }).catch(ignore404);
+    await this.#api
+      .deleteClusterCustomObject({ group: GROUP, version: VERSION, plural: 'clusterversions', name: 'version' })
+      .catch(ignore404);
   }
 
   async #waitGone(plural: string, name: string): Promise<void> {
     for (let i = 0; i < 100; i++) {
-      const exists = await this.#api.getClusterCustomObject({ group: GROUP, version: VERSION, plural, name }).then(() => true, () => false);
+      const exists = await this.#api.getClusterCustomObject({ group: GROUP, version: VERSION, plural, name }).then(
+        () => true,
+        () => false,
+      );
       if (!exists) return;
       await new Promise((r) => setTimeout(r, 100));
     }

@@ -11,15 +11,24 @@ import { promisify } from 'node:util';
 
 const run = promisify(execFile);
 
-export interface KeyPair { certPem: string; keyPem: string }
+export interface KeyPair {
+  certPem: string;
+  keyPem: string;
+}
 
 /** A fresh ECDSA P-256 private key, PKCS#8 PEM (what a kubelet generates). */
 export function generateKey(): string {
   return generateKeyPairSync('ec', { namedCurve: 'prime256v1' }).privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
 }
 
-export interface Subject { cn: string; o?: string[] }
-export interface Sans { dnsNames?: string[]; ips?: string[] }
+export interface Subject {
+  cn: string;
+  o?: string[];
+}
+export interface Sans {
+  dnsNames?: string[];
+  ips?: string[];
+}
 
 function subjectArg(s: Subject): string {
   const esc = (v: string) => v.replace(/[/\\=]/g, (c) => `\\${c}`);
@@ -44,7 +53,17 @@ export async function createCsr(keyPem: string, subject: Subject, sans: Sans = {
   return inTemp(async (dir) => {
     writeFileSync(join(dir, 'key.pem'), keyPem, { mode: 0o600 });
     const san = sanLine(sans);
-    await run('openssl', ['req', '-new', '-key', join(dir, 'key.pem'), '-subj', subjectArg(subject), ...(san ? ['-addext', san] : []), '-out', join(dir, 'req.pem')]);
+    await run('openssl', [
+      'req',
+      '-new',
+      '-key',
+      join(dir, 'key.pem'),
+      '-subj',
+      subjectArg(subject),
+      ...(san ? ['-addext', san] : []),
+      '-out',
+      join(dir, 'req.pem'),
+    ]);
     return readFileSync(join(dir, 'req.pem'), 'utf8');
   });
 }
@@ -103,27 +122,70 @@ export async function createCertificate(spec: CertSpec): Promise<KeyPair> {
     writeFileSync(f('serial'), `${BigInt(Date.now()) * 1000n + BigInt(Math.floor(Math.random() * 1000))}`.padStart(16, '0').slice(-16));
     writeFileSync(f('key.pem'), keyPem, { mode: 0o600 });
     const san = spec.sans && sanLine(spec.sans);
-    await run('openssl', ['req', '-new', '-key', f('key.pem'), '-subj', subjectArg(spec.subject), ...(san ? ['-addext', san] : []), '-out', f('req.pem')]);
+    await run('openssl', [
+      'req',
+      '-new',
+      '-key',
+      f('key.pem'),
+      '-subj',
+      subjectArg(spec.subject),
+      ...(san ? ['-addext', san] : []),
+      '-out',
+      f('req.pem'),
+    ]);
     const signer = spec.issuer ? ['-cert', f('issuer.pem'), '-keyfile', f('issuer.key')] : ['-selfsign', '-keyfile', f('key.pem')];
     if (spec.issuer) {
       writeFileSync(f('issuer.pem'), spec.issuer.certPem);
       writeFileSync(f('issuer.key'), spec.issuer.keyPem, { mode: 0o600 });
     }
-    await run('openssl', ['ca', '-batch', '-config', f('ca.cnf'), ...signer, '-in', f('req.pem'), '-startdate', asn1Time(spec.notBefore),
-      '-enddate', asn1Time(spec.notAfter), '-extensions', `${spec.kind}_ext`, '-notext', '-out', f('cert.pem')], { cwd: dir });
+    await run(
+      'openssl',
+      [
+        'ca',
+        '-batch',
+        '-config',
+        f('ca.cnf'),
+        ...signer,
+        '-in',
+        f('req.pem'),
+        '-startdate',
+        asn1Time(spec.notBefore),
+        '-enddate',
+        asn1Time(spec.notAfter),
+        '-extensions',
+        `${spec.kind}_ext`,
+        '-notext',
+        '-out',
+        f('cert.pem'),
+      ],
+      { cwd: dir },
+    );
     return readFileSync(f('cert.pem'), 'utf8');
   });
   return { certPem, keyPem };
 }
 
-export interface CertInfo { subject: string; issuer: string; commonName: string; issuerCommonName: string; notBefore: Date; notAfter: Date; isCa: boolean }
+export interface CertInfo {
+  subject: string;
+  issuer: string;
+  commonName: string;
+  issuerCommonName: string;
+  notBefore: Date;
+  notAfter: Date;
+  isCa: boolean;
+}
 
 /** The facts a test asserts on, from the first certificate of a PEM bundle. */
 export function certInfo(pem: string): CertInfo {
   const cert = new X509Certificate(pem);
   const cn = (dn: string) => /(?:^|\n)CN=([^\n]*)/.exec(dn)?.[1] ?? '';
   return {
-    subject: cert.subject, issuer: cert.issuer, commonName: cn(cert.subject), issuerCommonName: cn(cert.issuer),
-    notBefore: new Date(cert.validFrom), notAfter: new Date(cert.validTo), isCa: cert.ca,
+    subject: cert.subject,
+    issuer: cert.issuer,
+    commonName: cn(cert.subject),
+    issuerCommonName: cn(cert.issuer),
+    notBefore: new Date(cert.validFrom),
+    notAfter: new Date(cert.validTo),
+    isCa: cert.ca,
   };
 }

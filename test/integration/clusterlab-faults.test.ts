@@ -23,7 +23,14 @@ describe('clusterlab faults', () => {
     const watch = new k8s.Watch(modulesConfig());
     let ended: unknown = 'not yet';
     const events: string[] = [];
-    const req = await watch.watch('/api/v1/nodes', {}, (type) => events.push(type), (err) => { ended = err ?? null; });
+    const req = await watch.watch(
+      '/api/v1/nodes',
+      {},
+      (type) => events.push(type),
+      (err) => {
+        ended = err ?? null;
+      },
+    );
     try {
       await sleep(500);
       assert.equal(ended, 'not yet');
@@ -62,7 +69,14 @@ describe('clusterlab faults', () => {
       await assert.rejects(core.listNode(), (e: unknown) => code(e) === 503);
       const nodes = await core.listNode();
       assert.ok(Array.isArray(nodes.items));
-      assert.deepEqual(proxy.requests.map((r) => [r.status, r.injected]), [[429, true], [503, true], [200, false]]);
+      assert.deepEqual(
+        proxy.requests.map((r) => [r.status, r.injected]),
+        [
+          [429, true],
+          [503, true],
+          [200, false],
+        ],
+      );
     } finally {
       await proxy.stop();
     }
@@ -114,7 +128,16 @@ describe('clusterlab certificates', () => {
       for (;;) {
         const name = uniqueName('csr-rot');
         const request = await createCsr(generateKey(), { cn: `system:node:${node}`, o: ['system:nodes'] });
-        await api.createCertificateSigningRequest({ body: { metadata: { name }, spec: { request: Buffer.from(request).toString('base64'), signerName: 'kubernetes.io/kube-apiserver-client-kubelet', usages: ['digital signature', 'client auth'] } } });
+        await api.createCertificateSigningRequest({
+          body: {
+            metadata: { name },
+            spec: {
+              request: Buffer.from(request).toString('base64'),
+              signerName: 'kubernetes.io/kube-apiserver-client-kubelet',
+              usages: ['digital signature', 'client auth'],
+            },
+          },
+        });
         const csr = await approver.readCertificateSigningRequest({ name });
         csr.status = { conditions: [{ type: 'Approved', status: 'True', reason: 'Test', message: 'test' }] };
         await approver.replaceCertificateSigningRequestApproval({ name, body: csr });
@@ -124,7 +147,10 @@ describe('clusterlab certificates', () => {
           if (c.status?.certificate) pem = Buffer.from(c.status.certificate, 'base64').toString();
           else await sleep(200);
         }
-        await adminConfig().makeApiClient(k8s.CertificatesV1Api).deleteCertificateSigningRequest({ name }).catch(() => undefined);
+        await adminConfig()
+          .makeApiClient(k8s.CertificatesV1Api)
+          .deleteCertificateSigningRequest({ name })
+          .catch(() => undefined);
         const cn = pem ? certInfo(pem).issuerCommonName : '';
         if (cn === newSigner || Date.now() > deadline) return cn;
         await sleep(2000);

@@ -12,7 +12,12 @@ import { LAB_SH, uniqueName } from '../clusterlab/lab.ts';
 
 const run = promisify(execFile);
 const state = `/tmp/${uniqueName('clusterlab-updown')}`;
-const ports = { CLUSTERLAB_API_PORT: '26443', CLUSTERLAB_ETCD_PORT: '22379', CLUSTERLAB_ETCD_PEER_PORT: '22380', CLUSTERLAB_KCM_PORT: '26257' };
+const ports = {
+  CLUSTERLAB_API_PORT: '26443',
+  CLUSTERLAB_ETCD_PORT: '22379',
+  CLUSTERLAB_ETCD_PEER_PORT: '22380',
+  CLUSTERLAB_KCM_PORT: '26257',
+};
 const env = { ...process.env, CLUSTERLAB_STATE: state, ...ports };
 
 async function lab(...args: string[]): Promise<{ code: number; out: string }> {
@@ -27,7 +32,9 @@ async function lab(...args: string[]): Promise<{ code: number; out: string }> {
 
 function pids(): number[] {
   return ['etcd', 'kube-apiserver', 'kube-controller-manager']
-    .map((c) => `${state}/run/${c}.pid`).filter((f) => existsSync(f)).map((f) => Number(readFileSync(f, 'utf8')));
+    .map((c) => `${state}/run/${c}.pid`)
+    .filter((f) => existsSync(f))
+    .map((f) => Number(readFileSync(f, 'utf8')));
 }
 
 describe('clusterlab/lab.sh up / status / down on a private lab', () => {

@@ -3,14 +3,25 @@
 // the least-privilege kubeconfigs, the route API outage, and the actors' timing. Every test uses
 // its own node / CSR / namespace names; ClusterOperators are cluster singletons and are reset.
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import * as k8s from '@kubernetes/client-node';
-import { adminConfig, bootstrapConfig, discoveryStatus, ensureUp, isUp, modulesConfig, nodeGraceMs, noneConfig, setRouteApiAvailable, uniqueName } from '../clusterlab/lab.ts';
 import { Kubelet } from '../clusterlab/kubelets.ts';
-import { MISSING, Operators, PROGRESSING, STABLE, DEGRADED, isStable, flap } from '../clusterlab/operators.ts';
+import {
+  adminConfig,
+  bootstrapConfig,
+  discoveryStatus,
+  ensureUp,
+  isUp,
+  modulesConfig,
+  nodeGraceMs,
+  noneConfig,
+  paths,
+  setRouteApiAvailable,
+  uniqueName,
+} from '../clusterlab/lab.ts';
+import { DEGRADED, flap, isStable, MISSING, Operators, PROGRESSING, STABLE } from '../clusterlab/operators.ts';
 import { certInfo, createCsr, generateKey } from '../clusterlab/x509.ts';
-import { readFileSync } from 'node:fs';
-import { paths } from '../clusterlab/lab.ts';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const code = (e: unknown) => (e as { code?: number }).code;
@@ -34,14 +45,27 @@ async function fileKubeletClientCsr(nodeName: string): Promise<string> {
   const request = await createCsr(generateKey(), { cn: `system:node:${nodeName}`, o: ['system:nodes'] });
   const name = uniqueName('csr-test');
   await api.createCertificateSigningRequest({
-    body: { metadata: { name }, spec: { request: Buffer.from(request).toString('base64'), signerName: 'kubernetes.io/kube-apiserver-client-kubelet', usages: ['digital signature', 'client auth'] } },
+    body: {
+      metadata: { name },
+      spec: {
+        request: Buffer.from(request).toString('base64'),
+        signerName: 'kubernetes.io/kube-apiserver-client-kubelet',
+        usages: ['digital signature', 'client auth'],
+      },
+    },
   });
   return name;
 }
 
 async function approve(api: k8s.CertificatesV1Api, name: string): Promise<void> {
   const csr = await api.readCertificateSigningRequest({ name });
-  csr.status = { ...csr.status, conditions: [...(csr.status?.conditions ?? []), { type: 'Approved', status: 'True', reason: 'ClusterlabTest', message: 'approved by the clusterlab test' }] };
+  csr.status = {
+    ...csr.status,
+    conditions: [
+      ...(csr.status?.conditions ?? []),
+      { type: 'Approved', status: 'True', reason: 'ClusterlabTest', message: 'approved by the clusterlab test' },
+    ],
+  };
   await api.replaceCertificateSigningRequestApproval({ name, body: csr });
 }
 
@@ -57,18 +81,39 @@ describe('clusterlab: API and OpenShift CRDs', () => {
     assert.ok(names.includes('config.openshift.io'));
     assert.ok(names.includes('route.openshift.io'));
     const custom = adminConfig().makeApiClient(k8s.CustomObjectsApi);
-    const list = (await custom.listClusterCustomObject({ group: 'config.openshift.io', version: 'v1', plural: 'clusteroperators' })) as { items: unknown[] };
+    const list = (await custom.listClusterCustomObject({ group: 'config.openshift.io', version: 'v1', plural: 'clusteroperators' })) as {
+      items: unknown[];
+    };
     assert.ok(Array.isArray(list.items));
   });
 
   it('validates ClusterOperator status with the real CRD schema (a condition without status is refused)', async () => {
     const custom = adminConfig().makeApiClient(k8s.CustomObjectsApi);
     const name = uniqueName('clusterlab-schema');
-    await custom.createClusterCustomObject({ group: 'config.openshift.io', version: 'v1', plural: 'clusteroperators', body: { apiVersion: 'config.openshift.io/v1', kind: 'ClusterOperator', metadata: { name }, spec: {} } });
+    await custom.createClusterCustomObject({
+      group: 'config.openshift.io',
+      version: 'v1',
+      plural: 'clusteroperators',
+      body: { apiVersion: 'config.openshift.io/v1', kind: 'ClusterOperator', metadata: { name }, spec: {} },
+    });
     try {
-      const co = (await custom.getClusterCustomObject({ group: 'config.openshift.io', version: 'v1', plural: 'clusteroperators', name })) as Record<string, any>;
+      const co = (await custom.getClusterCustomObject({
+        group: 'config.openshift.io',
+        version: 'v1',
+        plural: 'clusteroperators',
+        name,
+      })) as Record<string, any>;
       co.status = { conditions: [{ type: 'Available', lastTransitionTime: new Date().toISOString() }] };
-      await assert.rejects(custom.replaceClusterCustomObjectStatus({ group: 'config.openshift.io', version: 'v1', plural: 'clusteroperators', name, body: co }), (e: unknown) => code(e) === 422);
+      await assert.rejects(
+        custom.replaceClusterCustomObjectStatus({
+          group: 'config.openshift.io',
+          version: 'v1',
+          plural: 'clusteroperators',
+          name,
+          body: co,
+        }),
+        (e: unknown) => code(e) === 422,
+      );
     } finally {
       await custom.deleteClusterCustomObject({ group: 'config.openshift.io', version: 'v1', plural: 'clusteroperators', name });
     }
@@ -94,7 +139,10 @@ describe('clusterlab: CSR signing', () => {
       assert.equal(info.commonName, `system:node:${node}`);
       assert.equal(info.issuerCommonName, certInfo(readFileSync(paths.csrSignerCert, 'utf8')).commonName);
     } finally {
-      await adminConfig().makeApiClient(k8s.CertificatesV1Api).deleteCertificateSigningRequest({ name }).catch(() => undefined);
+      await adminConfig()
+        .makeApiClient(k8s.CertificatesV1Api)
+        .deleteCertificateSigningRequest({ name })
+        .catch(() => undefined);
     }
   });
 });
@@ -108,7 +156,10 @@ describe('clusterlab: least privilege', () => {
     await core.listNamespacedSecret({ namespace: 'openshift-kube-controller-manager-operator' });
     await assert.rejects(core.listNamespacedSecret({ namespace: 'kube-system' }), (e: unknown) => code(e) === 403);
     await assert.rejects(core.deleteNode({ name: 'no-such-node' }), (e: unknown) => code(e) === 403);
-    await assert.rejects(custom.deleteClusterCustomObject({ group: 'config.openshift.io', version: 'v1', plural: 'clusteroperators', name: 'dns' }), (e: unknown) => code(e) === 403);
+    await assert.rejects(
+      custom.deleteClusterCustomObject({ group: 'config.openshift.io', version: 'v1', plural: 'clusteroperators', name: 'dns' }),
+      (e: unknown) => code(e) === 403,
+    );
   });
 
   it('the no-permission account is refused with a 403 naming the user, verb and resource', async () => {
@@ -127,14 +178,23 @@ describe('clusterlab: kubelets and node lifecycle', () => {
     const core = adminConfig().makeApiClient(k8s.CoreV1Api);
     try {
       await kubelet.start();
-      const node = await until('Ready=True', 15_000, async () => { const n = await core.readNode({ name: kubelet.name }); return nodeReady(n) === 'True' && n; });
+      const node = await until('Ready=True', 15_000, async () => {
+        const n = await core.readNode({ name: kubelet.name });
+        return nodeReady(n) === 'True' && n;
+      });
       assert.equal(node.metadata?.labels?.['node-role.kubernetes.io/worker'], '');
       await kubelet.stop();
       const stopped = Date.now();
-      await until('Ready=Unknown', nodeGraceMs() + 20_000, async () => nodeReady(await core.readNode({ name: kubelet.name })) === 'Unknown');
+      await until(
+        'Ready=Unknown',
+        nodeGraceMs() + 20_000,
+        async () => nodeReady(await core.readNode({ name: kubelet.name })) === 'Unknown',
+      );
       const took = Date.now() - stopped;
       assert.ok(took >= nodeGraceMs() - 2000, `NotReady after ${took} ms, grace is ${nodeGraceMs()} ms`);
-      const tainted = await until('unreachable taint', 15_000, async () => (await core.readNode({ name: kubelet.name })).spec?.taints?.some((t) => t.key === 'node.kubernetes.io/unreachable'));
+      const tainted = await until('unreachable taint', 15_000, async () =>
+        (await core.readNode({ name: kubelet.name })).spec?.taints?.some((t) => t.key === 'node.kubernetes.io/unreachable'),
+      );
       assert.ok(tainted);
     } finally {
       await kubelet.remove();
@@ -148,27 +208,53 @@ describe('clusterlab: kubelets and node lifecycle', () => {
     const ns = uniqueName('openshift-debug');
     try {
       await kubelet.start();
-      await core.createNamespace({ body: { metadata: { name: ns, labels: { 'pod-security.kubernetes.io/enforce': 'privileged', 'debug.openshift.io/managed-by': 'oc-debug' } } } });
+      await core.createNamespace({
+        body: {
+          metadata: {
+            name: ns,
+            labels: { 'pod-security.kubernetes.io/enforce': 'privileged', 'debug.openshift.io/managed-by': 'oc-debug' },
+          },
+        },
+      });
       const pod: k8s.V1Pod = {
         metadata: { name: `${kubelet.name}-debug`, namespace: ns, labels: { 'debug.openshift.io/managed-by': 'oc-debug' } },
         spec: {
-          nodeName: kubelet.name, hostNetwork: true, hostPID: true, hostIPC: true, restartPolicy: 'Never',
+          nodeName: kubelet.name,
+          hostNetwork: true,
+          hostPID: true,
+          hostIPC: true,
+          restartPolicy: 'Never',
           tolerations: [{ operator: 'Exists' }],
           volumes: [{ name: 'host', hostPath: { path: '/', type: 'Directory' } }],
-          containers: [{ name: 'container-00', image: 'registry.redhat.io/rhel9/support-tools', command: ['chroot', '/host', 'shutdown', '-h', '+1'],
-            securityContext: { privileged: true, runAsUser: 0 }, volumeMounts: [{ name: 'host', mountPath: '/host' }] }],
+          containers: [
+            {
+              name: 'container-00',
+              image: 'registry.redhat.io/rhel9/support-tools',
+              command: ['chroot', '/host', 'shutdown', '-h', '+1'],
+              securityContext: { privileged: true, runAsUser: 0 },
+              volumeMounts: [{ name: 'host', mountPath: '/host' }],
+            },
+          ],
         },
       };
       // the namespace's default service account appears shortly after the namespace (serviceaccount controller)
       await until('debug pod created', 20_000, async () => core.createNamespacedPod({ namespace: ns, body: pod }));
       const t0 = Date.now();
-      await until('pod Succeeded', 15_000, async () => (await core.readNamespacedPod({ namespace: ns, name: pod.metadata!.name! })).status?.phase === 'Succeeded');
+      await until(
+        'pod Succeeded',
+        15_000,
+        async () => (await core.readNamespacedPod({ namespace: ns, name: pod.metadata!.name! })).status?.phase === 'Succeeded',
+      );
       await until('powered off', 10_000, async () => kubelet.power === 'off');
       const offAfter = Date.now() - t0;
       assert.ok(offAfter >= 1500, `powered off ${offAfter} ms after the pod, one scaled minute is 2000 ms`);
       const scheduled = kubelet.journal.find((e) => e.event === 'shutdown-scheduled');
       assert.deepEqual(scheduled?.detail?.argv, ['chroot', '/host', 'shutdown', '-h', '+1']);
-      await until('Ready=Unknown', nodeGraceMs() + 20_000, async () => nodeReady(await admin.readNode({ name: kubelet.name })) === 'Unknown');
+      await until(
+        'Ready=Unknown',
+        nodeGraceMs() + 20_000,
+        async () => nodeReady(await admin.readNode({ name: kubelet.name })) === 'Unknown',
+      );
     } finally {
       await admin.deleteNamespace({ name: ns }).catch(() => undefined);
       await kubelet.remove();
@@ -182,7 +268,11 @@ describe('clusterlab: kubelets and node lifecycle', () => {
     try {
       await kubelet.start();
       await kubelet.powerOff();
-      await until('Ready=Unknown', nodeGraceMs() + 20_000, async () => nodeReady(await admin.readNode({ name: kubelet.name })) === 'Unknown');
+      await until(
+        'Ready=Unknown',
+        nodeGraceMs() + 20_000,
+        async () => nodeReady(await admin.readNode({ name: kubelet.name })) === 'Unknown',
+      );
       const booted = kubelet.boot({ certificates: 'csr' });
       const client = await until('client CSR filed', 15_000, async () => kubelet.csrNames[0]);
       const clientCsr = await csrs.readCertificateSigningRequest({ name: client });
@@ -200,7 +290,10 @@ describe('clusterlab: kubelets and node lifecycle', () => {
       await booted;
       await until('Ready=True', 15_000, async () => nodeReady(await admin.readNode({ name: kubelet.name })) === 'True');
       for (const name of [client, serving]) {
-        await adminConfig().makeApiClient(k8s.CertificatesV1Api).deleteCertificateSigningRequest({ name }).catch(() => undefined);
+        await adminConfig()
+          .makeApiClient(k8s.CertificatesV1Api)
+          .deleteCertificateSigningRequest({ name })
+          .catch(() => undefined);
       }
     } finally {
       await kubelet.remove();
@@ -215,7 +308,11 @@ describe('clusterlab: operators actor', () => {
   it('plays a script on time: progressing → available, flapping, degraded, missing conditions', async () => {
     await operators.install(PROGRESSING);
     const custom = adminConfig().makeApiClient(k8s.CustomObjectsApi);
-    const get = async (name: string) => (await custom.getClusterCustomObject({ group: 'config.openshift.io', version: 'v1', plural: 'clusteroperators', name })) as Record<string, any>;
+    const get = async (name: string) =>
+      (await custom.getClusterCustomObject({ group: 'config.openshift.io', version: 'v1', plural: 'clusteroperators', name })) as Record<
+        string,
+        any
+      >;
     assert.equal(isStable(await get('clusterlab-a')), false);
     const script = [
       { atMs: 500, operator: 'clusterlab-a', state: STABLE },
@@ -233,7 +330,11 @@ describe('clusterlab: operators actor', () => {
     assert.deepEqual(seen, ['a:true']);
     for (const a of operators.applied) assert.ok(a.lateMs < 1000, `step at ${a.step.atMs} ms applied ${a.lateMs} ms late`);
     const c = await get('clusterlab-c');
-    assert.equal(c.status.conditions.some((x: { type: string }) => x.type === 'Available'), false, 'conditions removed');
+    assert.equal(
+      c.status.conditions.some((x: { type: string }) => x.type === 'Available'),
+      false,
+      'conditions removed',
+    );
     assert.equal(isStable(await get('clusterlab-b')), false, 'flap ended on progressing');
   });
 

@@ -2,7 +2,7 @@
 // signer operator rotates, flapping scripts, stability as oc sees it, and real x509 output.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { needsNewSigner, NOT_AFTER, NOT_BEFORE } from '../clusterlab/certificates.ts';
+import { NOT_AFTER, NOT_BEFORE, needsNewSigner } from '../clusterlab/certificates.ts';
 import { parseShutdown } from '../clusterlab/kubelets.ts';
 import { flap, isStable, PROGRESSING, STABLE } from '../clusterlab/operators.ts';
 import { certInfo, createCertificate, createCsr, generateKey } from '../clusterlab/x509.ts';
@@ -37,7 +37,15 @@ describe('clusterlab certificates: needsNewSigner (library-go rules)', () => {
 describe('clusterlab operators: scripts and stability', () => {
   it('flap alternates two states at the period', () => {
     const steps = flap('dns', STABLE, PROGRESSING, 500, 4, 100);
-    assert.deepEqual(steps.map((s) => [s.atMs, s.state]), [[100, STABLE], [600, PROGRESSING], [1100, STABLE], [1600, PROGRESSING]]);
+    assert.deepEqual(
+      steps.map((s) => [s.atMs, s.state]),
+      [
+        [100, STABLE],
+        [600, PROGRESSING],
+        [1100, STABLE],
+        [1600, PROGRESSING],
+      ],
+    );
   });
   it('isStable needs Available=True, Progressing=False, Degraded=False; a missing one is unstable', () => {
     const co = (c: Record<string, string>) => ({ status: { conditions: Object.entries(c).map(([type, status]) => ({ type, status })) } });
