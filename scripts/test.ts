@@ -1,7 +1,8 @@
 // npm test: everything the test suite needs, then the suite — on a fresh machine as on a used one.
 //   1. type check, 2. build the module executables, 3. host packages (ansible-core) and the local
 //   cloud (devcloud: installs its Debian packages when missing, starts what is not running),
-//   4. unit and integration tests in one node:test run (files one at a time: they share the cloud).
+//   4. unit, lint (biome, validate-modules, ansible-lint, yamllint) and integration tests in one
+//   node:test run (files one at a time: they share the cloud).
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execa, ExecaError } from 'execa';
@@ -20,7 +21,7 @@ try {
   const only = process.argv.slice(2);
   await step('tests', process.execPath, [
     '--test', '--test-concurrency=1', '--test-reporter=spec',
-    ...(only.length ? only : ['test/unit/**/*.test.ts', 'test/integration/**/*.test.ts']),
+    ...(only.length ? only : ['test/unit/**/*.test.ts', 'test/lint/**/*.test.ts', 'test/integration/**/*.test.ts']),
   ]);
 } catch (error) {
   const status = error instanceof ExecaError ? error.exitCode : undefined;

@@ -345,6 +345,10 @@ export async function main(
   interrupts: InterruptOptions = { graceMs: 150_000 },
 ): Promise<void> {
   divertConsoleToStderr();
+  // When Ansible is gone (Ctrl-C on ansible-playbook closes the pipes), writes fail with EPIPE: the
+  // rollback must go on regardless, so a failed write is not a crash.
+  process.stdout.on('error', () => {});
+  process.stderr.on('error', () => {});
   let raw: Record<string, unknown> = {};
   try {
     raw = readArgsFile(argv[2]);

@@ -314,6 +314,9 @@ export async function createSnapset(clients: SnapsetClients, instances: SnapsetI
   // An interrupt does not wait for createImage calls in flight: the rollback starts at once.
   await Promise.race([allSettled, new Promise<void>((resolve) => (signal.aborted ? resolve() : signal.addEventListener('abort', () => resolve(), { once: true })))]);
 
+  // From here the set is made: an interrupt during its (short) marking lets the marking finish.
+  signal.removeEventListener('abort', onAbort);
+  if (!firstError && signal.aborted) fail(abortReason(signal));
   if (!firstError) {
     log(`every image active and tagged; marking the set ${SNAPSET_TAG}`);
     try {
@@ -323,7 +326,6 @@ export async function createSnapset(clients: SnapsetClients, instances: SnapsetI
       fail(new SnapsetError(`marking the set ${snapId} complete failed: ${messageOf(error)}`, { cause: error }));
     }
   }
-  signal.removeEventListener('abort', onAbort);
   if (firstError) {
     queue.kill();
     throw await rollback(clients, instances, run, allSettled, firstError, options, log);
@@ -456,9 +458,10 @@ async function rollback(
     );
   }
   log(`rollback of set ${snapId}: removed ${removed.length} image(s)`);
+  const lookedLate = run.doubtSince !== undefined ? `, late ones included (looked for ${Math.round((Date.now() - started) / 1000)}s)` : '';
   const what = removed.length === 0 && failedToRemove.size === 0
-    ? 'no image had been created'
-    : `removed the ${removed.length} image(s) this run had created${removed.length ? `: ${removed.join(', ')}` : ''}`;
+    ? `no image of this run was found${lookedLate}`
+    : `removed the ${removed.length} image(s) this run had created${removed.length ? `: ${removed.join(', ')}` : ''}${lookedLate}`;
   const leftBehind = [...failedToRemove].map(([id, why]) => `${id} (${why})`);
   const left = leftBehind.length
     ? `; could NOT remove ${leftBehind.join(', ')}: delete them by hand (they carry ${SNAP_ID_PROPERTY}=${snapId} and are not marked ${SNAPSET_TAG})`

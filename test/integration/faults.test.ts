@@ -1,37 +1,15 @@
 // Faults only a real cloud gives: the image service dying mid-snapshot, two snapshot runs on one
 // server, a token revoked while a run waits.
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
-import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { execa } from 'execa';
 import { connect, type Connection } from '../../lib/openstack/connect.ts';
 import { createSnapset, SnapsetError } from '../../lib/snapset/create.ts';
 import { parseSnapsetData } from '../../lib/snapset/data.ts';
 import { sleep } from '../../lib/poll.ts';
-import { ROOT, runModuleTask } from '../helpers/ansible.ts';
+import { runModuleTask } from '../helpers/ansible.ts';
 import {
-  bootDeployment, cleanEnv, cleanup, CLOUD_NAME, devcloudConnection, devcloudEnv, imagesNamedFor, imagesOfSet, type Deployment,
+  bigImage, bootDeployment, cleanEnv, cleanup, CLOUD_NAME, devcloudConnection, devcloudEnv, imagesNamedFor, imagesOfSet, service, type Deployment,
 } from '../helpers/devcloud.ts';
-
-const BIG_IMAGE = 'hotstack-test-big';
-const service = (action: 'stop' | 'start' | 'restart', name: string) =>
-  execa('bash', [join(ROOT, 'devcloud/service.sh'), action, name], { stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, KILL_AFTER: '0' } });
-
-/**
- * An image with 192 MiB of incompressible data, so that a snapshot of a server booted from it
- * takes seconds (copy and upload), long enough to break something in the middle of it.
- */
-async function bigImage(conn: Connection): Promise<string> {
-  const existing = await conn.glance.listImages({ name: BIG_IMAGE, status: 'active' });
-  if (existing[0]) return BIG_IMAGE;
-  const image = await conn.glance.uploadImage(
-    { name: BIG_IMAGE, disk_format: 'raw', container_format: 'bare', visibility: 'private' },
-    randomBytes(192 * 1024 * 1024),
-  );
-  for (let i = 0; i < 120 && (await conn.glance.getImage(image.id))?.status !== 'active'; i++) await sleep(500);
-  return BIG_IMAGE;
-}
 
 describe('faults on devcloud', { timeout: 900_000 }, () => {
   let conn: Connection;

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { execaSync } from 'execa';
+import { execa, execaSync } from 'execa';
 import { AbortedError, HotstackError } from '../../lib/errors.ts';
 import { executeModule, ModuleFailure, readArgsFile, type ModuleContext, type ModuleDefinition, type ModuleResult } from '../../lib/ansible/module.ts';
 import type { ArgsOf, Options } from '../../lib/ansible/options.ts';
@@ -616,4 +616,72 @@ test('ctx.signal: an interrupted run\'s failure names the signal once, whatever 
   });
   const again = await executeModule(named, { name: 'x' }, { stderr: quiet, signal: controller.signal });
   assert.equal(again.msg, 'interrupted by SIGTERM', 'not named twice');
+});
+
+// ------------------------------------------------------------------------------------------------
+// main() and signals, in a child process
+
+const SIGNAL_ENTRY = `
+import { main } from ${JSON.stringify(MODULE_TS)};
+import { HotstackError } from ${JSON.stringify(new URL('../../lib/errors.ts', import.meta.url).href)};
+const module = {
+  name: 'waiter', shortDescription: 'w', description: ['w'], checkMode: 'full', examples: '', returns: { stats: {} },
+  options: { ignore: { type: 'bool', description: 'ignore the signal', default: false } },
+  async run(args, ctx) {
+    ctx.log('ready');
+    // Work in flight keeps a real module's process alive; here an interval stands for it.
+    setInterval(() => {}, 1000);
+    if (args.ignore) await new Promise(() => {});
+    await new Promise((resolve) => ctx.signal.addEventListener('abort', resolve));
+    await new Promise((resolve) => setTimeout(resolve, 200)); // the rollback
+    throw new HotstackError('removed the 2 image(s) this run had created', { details: { removed_images: ['a', 'b'] } });
+  },
+};
+await main({ waiter: module }, process.argv, { graceMs: Number(process.env.GRACE_MS ?? 60000) });
+`;
+
+async function signalled(t: { after: (fn: () => void) => void }, signals: NodeJS.Signals[], args: Record<string, unknown>, env: Record<string, string> = {}) {
+  const dir = tempDir(t);
+  fs.writeFileSync(path.join(dir, 'package.json'), '{"type":"module"}');
+  fs.writeFileSync(path.join(dir, 'waiter.ts'), SIGNAL_ENTRY);
+  fs.writeFileSync(path.join(dir, 'args.json'), JSON.stringify(args));
+  const child = execa(NODE, [path.join(dir, 'waiter.ts'), path.join(dir, 'args.json')], { reject: false, stripFinalNewline: false, timeout: 30_000, env });
+  await new Promise<void>((resolve) => child.stderr.on('data', (chunk: Buffer) => /ready/.test(chunk.toString()) && resolve()));
+  const sentAt = Date.now();
+  for (const signal of signals) {
+    child.kill(signal);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  const done = await child;
+  const lines = done.stdout.split('\n');
+  assert.equal(lines.length, 2, `one line on stdout: ${JSON.stringify(done.stdout)} (stderr ${done.stderr})`);
+  return { exitCode: done.exitCode, result: JSON.parse(lines[0]!) as Record<string, unknown>, stderr: done.stderr, tookMs: Date.now() - sentAt };
+}
+
+for (const signal of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) {
+  test(`main(): ${signal} aborts ctx.signal; the module's rollback result is printed once, naming the signal`, async (t) => {
+    const run = await signalled(t, [signal], {});
+    assert.equal(run.exitCode, 1);
+    assert.equal(run.result.failed, true);
+    assert.equal(run.result.signal, signal);
+    assert.equal(run.result.msg, `interrupted by ${signal}: removed the 2 image(s) this run had created`);
+    assert.deepEqual(run.result.removed_images, ['a', 'b']);
+    assert.ok(run.result.stats, 'stats, as documented');
+    assert.match(run.stderr, new RegExp(`received ${signal}: starting no new work`));
+  });
+}
+
+test('main(): a second signal ends the process at once with one failure line', async (t) => {
+  const run = await signalled(t, ['SIGTERM', 'SIGINT'], { ignore: true });
+  assert.equal(run.exitCode, 128 + 15);
+  assert.equal(run.result.failed, true);
+  assert.equal(run.result.signal, 'SIGTERM');
+  assert.match(String(run.result.msg), /^interrupted by SIGTERM, then SIGINT during the rollback: ended at once; what this run made may be left behind/);
+  assert.ok(run.tookMs < 5_000);
+});
+
+test('main(): a rollback that outlasts the grace period is ended with one failure line', async (t) => {
+  const run = await signalled(t, ['SIGHUP'], { ignore: true }, { GRACE_MS: '300' });
+  assert.equal(run.exitCode, 128 + 1);
+  assert.match(String(run.result.msg), /^interrupted by SIGHUP, and the rollback did not end within 0.3s/);
 });
