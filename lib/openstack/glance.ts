@@ -22,6 +22,8 @@ export interface ImageFilters {
   ids?: string[];
   /** Images whose (custom) properties have these values. */
   properties?: Record<string, string>;
+  /** Images owned by this project (Glance's `owner` filter): leaves out other projects' public and shared images. */
+  owner?: string;
   /** Page size (Glance caps it at its api_limit_max, 1000 by default). */
   pageSize?: number;
 }
@@ -53,6 +55,7 @@ export class Glance {
     for (const tag of filters.tags ?? []) query.append('tag', tag);
     if (filters.name !== undefined) query.set('name', filters.name);
     if (filters.status !== undefined) query.set('status', filters.status);
+    if (filters.owner !== undefined) query.set('owner', filters.owner);
     for (const [key, value] of Object.entries(filters.properties ?? {})) query.set(key, value);
     if (filters.ids !== undefined) {
       if (filters.ids.length === 0) return [];

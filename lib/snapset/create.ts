@@ -248,7 +248,7 @@ export async function createSnapset(conn: Connection, instances: SnapsetInstance
     const startedAt = Date.now();
     let imageId: string;
     try {
-      imageId = await conn.nova.createImage(instance.uuid, name, { [SNAP_ID_PROPERTY]: snapId, hotstack_name: instance.name });
+      imageId = await conn.nova.createImage(instance.uuid, name, { [SNAP_ID_PROPERTY]: snapId, hotstack_name: instance.name, hotstack_snapset_size: String(instances.length) });
     } catch (error) {
       throw new SnapsetError(`cannot snapshot instance ${instance.name} (uuid ${instance.uuid}): ${describeCreateImageError(error)}`);
     }
