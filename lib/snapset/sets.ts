@@ -297,3 +297,27 @@ export function chooseSet(sets: SnapsetSummary[], options: { topology?: Topology
   const why = passedOver.length ? `; looked at ${passedOver.map((p) => `${p.snap_id} (${p.reasons.join('; ')})`).join(', ')}` : '';
   return { chosen: undefined, passed_over: passedOver, explanation: `no usable SnapSet${options.topology ? ` for instances ${Object.keys(options.topology).sort().join(', ')}` : ''}${why}` };
 }
+
+/**
+ * Pure: a topology as users give it — {name: role}, {name: {role: …}} (snapset_data.instances
+ * itself), or a list of "name=role" — checked, naming the entry at fault.
+ */
+export function parseTopology(value: unknown, where = 'instances'): Topology {
+  const topology: Topology = {};
+  const entries: [string, unknown][] = Array.isArray(value)
+    ? value.map((item) => {
+      const [name, role = ''] = String(item).split('=');
+      return [name ?? '', role];
+    })
+    : value && typeof value === 'object'
+      ? Object.entries(value as Record<string, unknown>)
+      : [];
+  if (!entries.length) throw new Error(`${where}: give the instances as {name: role} (or name=role items)`);
+  for (const [name, raw] of entries) {
+    const role = raw && typeof raw === 'object' ? (raw as Record<string, unknown>).role : raw;
+    if (!name) throw new Error(`${where}: an instance has no name`);
+    if (typeof role !== 'string') throw new Error(`${where}.${name}: the role must be a string`);
+    topology[name] = role;
+  }
+  return topology;
+}
