@@ -87,6 +87,19 @@ export class Glance {
     return response.body as Image;
   }
 
+  /** Adds or replaces custom properties of an image in one request (JSON patch). */
+  async setProperties(id: string, properties: Record<string, string>): Promise<Image> {
+    const response = await this.session.request('image', {
+      method: 'PATCH',
+      path: `${await this.#base()}/images/${encodeURIComponent(id)}`,
+      headers: { 'Content-Type': 'application/openstack-images-v2.1-json-patch' },
+      // "add" on an existing property replaces its value (RFC 6902 on an object member).
+      body: JSON.stringify(Object.entries(properties).map(([key, value]) => ({ op: 'add', path: `/${key}`, value }))),
+      idempotent: true,
+    });
+    return response.body as Image;
+  }
+
   /** Adds one tag (idempotent: a tag already there is fine). */
   async addTag(id: string, tag: string): Promise<void> {
     await this.session.request('image', { method: 'PUT', path: `${await this.#base()}/images/${encodeURIComponent(id)}/tags/${encodeURIComponent(tag)}` });
