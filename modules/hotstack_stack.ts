@@ -19,7 +19,7 @@ export const hotstackStack: ModuleDefinition<Args> = {
   name: 'hotstack_stack',
   shortDescription: 'Create or update a Heat stack, wait until it is COMPLETE, and return every output',
   description: [
-    'Creates the stack I(name) from I(template) and I(parameters) (I(state=present)), or, when it exists, asks Heat for a preview of the update and updates it only when something would change (a stack that FAILED is always updated, which retries it).',
+    'Creates a Heat stack named I(name) from I(template) and I(parameters) (I(state=present)), or, when it exists, asks Heat for a preview of the update and updates it only when something would change (a stack that FAILED is always updated, which retries it).',
     'Waits until the stack is C(CREATE_COMPLETE) or C(UPDATE_COMPLETE); an update is followed from its own start, so the COMPLETE status of the previous run is never taken for the end of this one.',
     'On C(*_FAILED), fails with the stack\'s reason and, for each failed resource (nested stacks included), its name, type and reason.',
     'Files the template reads with C(get_file) are read relative to the template and sent along.',
