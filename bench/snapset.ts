@@ -4,6 +4,9 @@
 //      slowest image (create → active) plus the start-up; HTTP requests per image.
 // Targets (issue 2): wall ≤ 1.1 × (slowest image + start-up); ≤ 4 requests per image on average.
 // Needs devcloud up (npm run devcloud:up) and a build (npm run build).
+// `npm run bench -- --cold-start` measures only 1. (no devcloud needed); BENCH_BASELINE=<executable>
+// measures another build beside this one, interleaved (before/after a change).
+// spawnSync, not execa: a synchronous spawn times the child alone, without the event loop's own delays.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -25,15 +28,30 @@ const timeMs = (fn: () => void) => {
 // 1. Cold start: an argument error answers right after start-up, without touching the network.
 const badArgs = join(dir, 'bad-args');
 writeFileSync(badArgs, JSON.stringify({ unknown_option: 1 }));
-const runs = 15;
-const nodeMs = median(Array.from({ length: runs }, () => timeMs(() => execFileSync(process.execPath, ['-e', '0']))));
-const moduleMs = median(Array.from({ length: runs }, () => timeMs(() => spawnSync(executable, [badArgs]))));
+const runs = Number(process.env.BENCH_RUNS ?? 15);
+// Interleaved, so that the machine's load hits every candidate alike. BENCH_BASELINE=<executable>
+// adds another build (e.g. the one before a change) to the same run.
+const baseline = process.env.BENCH_BASELINE;
+const samples = { node: [] as number[], module: [] as number[], baseline: [] as number[] };
+for (let i = 0; i < runs; i++) {
+  samples.node.push(timeMs(() => execFileSync(process.execPath, ['-e', '0'])));
+  samples.module.push(timeMs(() => spawnSync(executable, [badArgs])));
+  if (baseline) samples.baseline.push(timeMs(() => spawnSync(baseline, [badArgs])));
+}
+const nodeMs = median(samples.node);
+const moduleMs = median(samples.module);
 const sizeMiB = statSync(executable).size / 1048576;
 const nodeMiB = statSync(process.execPath).size / 1048576;
 console.log('cold start (median of %d)', runs);
 console.log(`  node -e 0            ${nodeMs.toFixed(1)} ms`);
 console.log(`  hotstack_snapset     ${moduleMs.toFixed(1)} ms   ratio ${(moduleMs / nodeMs).toFixed(2)} × node`);
+if (baseline) {
+  const baselineMs = median(samples.baseline);
+  console.log(`  baseline build       ${baselineMs.toFixed(1)} ms   ratio ${(baselineMs / nodeMs).toFixed(2)} × node   (this build / baseline: ${(moduleMs / baselineMs).toFixed(2)})`);
+}
 console.log(`  size                 ${sizeMiB.toFixed(1)} MiB   ratio ${(sizeMiB / nodeMiB).toFixed(3)} × the node binary (one executable serves every module)`);
+
+if (process.argv.includes('--cold-start')) process.exit(0);
 
 // 2. Snapshot runs on devcloud.
 const conn = devcloudConnection();

@@ -1,19 +1,12 @@
 // hotstack_servers: the states of a deployment's instances (snapset_data), and the wait until all
 // are SHUTOFF before a SnapSet — one server listing per poll, not one request per server.
-import { ModuleFailure, type ModuleDefinition } from '../lib/ansible/module.ts';
-import { asModuleFailure, connectForModule, OPENSTACK_OPTIONS } from '../lib/openstack/connect.ts';
+import { defineModule, ModuleFailure } from '../lib/ansible/module.ts';
+import { OPENSTACK_NOTES, OPENSTACK_OPTIONS, openstackConnection } from '../lib/ansible/openstack.ts';
 import { parseSnapsetData, SnapsetDataError } from '../lib/snapset/data.ts';
 import { instanceStates, notYet, waitForStatus, WaitError } from '../lib/snapset/servers.ts';
 
-interface Args {
-  cloud?: string | Record<string, unknown> | null;
-  api_timeout: number;
-  snapset_data: Record<string, unknown>;
-  wait_for?: string;
-  timeout: number;
-}
 
-export const hotstackServers: ModuleDefinition<Args> = {
+const hotstackServers = defineModule({
   name: 'hotstack_servers',
   shortDescription: 'States of the instances of snapset_data; optionally wait until all have a status (SHUTOFF)',
   description: [
@@ -27,6 +20,7 @@ export const hotstackServers: ModuleDefinition<Args> = {
     wait_for: { type: 'str', choices: ['SHUTOFF', 'ACTIVE'], description: 'Wait until every instance has this status.' },
     timeout: { type: 'int', default: 600, minimum: 0, description: 'Seconds to wait with I(wait_for).' },
   },
+  notes: [...OPENSTACK_NOTES],
   checkMode: 'full',
   checkModeDetails: 'Reads the states; with I(wait_for) it reports without waiting.',
   examples: `- name: Wait until every instance is SHUTOFF
@@ -48,7 +42,7 @@ export const hotstackServers: ModuleDefinition<Args> = {
       if (error instanceof SnapsetDataError) throw new ModuleFailure(error.message);
       throw error;
     }
-    const conn = connectForModule(ctx, args);
+    const conn = openstackConnection(ctx, args);
     try {
       if (!args.wait_for || ctx.checkMode) {
         const servers = await instanceStates(conn, instances);
@@ -60,7 +54,9 @@ export const hotstackServers: ModuleDefinition<Args> = {
       return { msg: `all ${instances.length} instance(s) ${args.wait_for} after ${((Date.now() - started) / 1000).toFixed(0)}s`, servers: states, not_ready: [], polls };
     } catch (error) {
       if (error instanceof WaitError) throw new ModuleFailure(error.message, { servers: error.states, not_ready: notYet(error.states, args.wait_for ?? '') });
-      throw asModuleFailure(error);
+      throw error;
     }
   },
-};
+});
+
+export default hotstackServers;

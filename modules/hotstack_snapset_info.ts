@@ -1,25 +1,14 @@
 // hotstack_snapset_info: find SnapSets and judge them; pick the one to restore and the stack
 // parameters that boot it, checked against the target before anything is created.
-import { ModuleFailure, type ModuleDefinition } from '../lib/ansible/module.ts';
-import { asModuleFailure, connectForModule, OPENSTACK_OPTIONS } from '../lib/openstack/connect.ts';
+import { defineModule, ModuleFailure } from '../lib/ansible/module.ts';
+import { OPENSTACK_NOTES, OPENSTACK_OPTIONS, openstackConnection } from '../lib/ansible/openstack.ts';
 import { lookupSets } from '../lib/snapset/lookup.ts';
 import { RestoreError } from '../lib/snapset/restore.ts';
 import { parseTopology, type Scope } from '../lib/snapset/sets.ts';
 import { readTemplate } from '../lib/snapset/template.ts';
 
-interface Args {
-  cloud?: string | Record<string, unknown> | null;
-  api_timeout: number;
-  snap_id?: string;
-  name_prefix?: string;
-  instances?: unknown;
-  latest: boolean;
-  template?: string;
-  stack_parameters: Record<string, unknown>;
-  fail_if_none: boolean;
-}
 
-export const hotstackSnapsetInfo: ModuleDefinition<Args> = {
+const hotstackSnapsetInfo = defineModule({
   name: 'hotstack_snapset_info',
   shortDescription: 'Find, verify and choose SnapSets; give the stack parameters that restore one',
   description: [
@@ -45,6 +34,7 @@ export const hotstackSnapsetInfo: ModuleDefinition<Args> = {
     stack_parameters: { type: 'dict', default: {}, description: 'The parameters the target stack will be created with (MACs or images given through parameters are resolved from them).' },
     fail_if_none: { type: 'bool', default: true, description: 'When a set is to be chosen and none counts, fail (with the reasons) instead of returning C(snapset=null).' },
   },
+  notes: [...OPENSTACK_NOTES],
   checkMode: 'full',
   checkModeDetails: 'Reads only: the same in check mode.',
   examples: `- name: The newest usable SnapSet for sno-bmh-tests, and the parameters that restore it
@@ -78,30 +68,29 @@ export const hotstackSnapsetInfo: ModuleDefinition<Args> = {
     } catch (error) {
       throw new ModuleFailure(error instanceof Error ? error.message : String(error));
     }
-    const conn = connectForModule(ctx, args);
-    return inspect(conn, args, scope, target);
+    const conn = openstackConnection(ctx, args);
+    let result;
+    try {
+      result = await lookupSets(conn, { scope, choose: args.latest, ...(args.snap_id ? { snapId: args.snap_id } : {}), ...(target ? { target } : {}) });
+    } catch (error) {
+      if (error instanceof RestoreError) throw new ModuleFailure(error.message, { problems: error.problems });
+      throw error;
+    }
+    const { sets, choice, restore } = result;
+    if (!choice) return { changed: false, msg: `${sets.length} SnapSet(s)`, snapsets: sets };
+    if (!choice.chosen && args.fail_if_none) {
+      throw new ModuleFailure(choice.explanation, { snapsets: sets, snapset: null, passed_over: choice.passed_over });
+    }
+    return {
+      changed: false,
+      msg: choice.explanation,
+      snapsets: sets,
+      snapset: choice.chosen ?? null,
+      passed_over: choice.passed_over,
+      ...(restore ? { stack_parameters: restore.stack_parameters, restore: restore.instances } : {}),
+    };
   },
-};
+});
 
-async function inspect(conn: ReturnType<typeof connectForModule>, args: Args, scope: Scope, target: { template: Record<string, unknown>; parameters: Record<string, unknown> } | undefined) {
-  let result;
-  try {
-    result = await lookupSets(conn, { scope, choose: args.latest, ...(args.snap_id ? { snapId: args.snap_id } : {}), ...(target ? { target } : {}) });
-  } catch (error) {
-    if (error instanceof RestoreError) throw new ModuleFailure(error.message, { problems: error.problems });
-    throw asModuleFailure(error);
-  }
-  const { sets, choice, restore } = result;
-  if (!choice) return { changed: false, msg: `${sets.length} SnapSet(s)`, snapsets: sets };
-  if (!choice.chosen && args.fail_if_none) {
-    throw new ModuleFailure(choice.explanation, { snapsets: sets, snapset: null, passed_over: choice.passed_over });
-  }
-  return {
-    changed: false,
-    msg: choice.explanation,
-    snapsets: sets,
-    snapset: choice.chosen ?? null,
-    passed_over: choice.passed_over,
-    ...(restore ? { stack_parameters: restore.stack_parameters, restore: restore.instances } : {}),
-  };
-}
+export default hotstackSnapsetInfo;
+

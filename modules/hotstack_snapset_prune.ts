@@ -1,26 +1,25 @@
 // hotstack_snapset_prune: delete SnapSets — one named set, or by age or count within a scope, and
 // orphans of runs that never completed — never the newest usable set of the scope unless named.
-import { ModuleFailure, type ModuleDefinition } from '../lib/ansible/module.ts';
-import { asModuleFailure, connectForModule, OPENSTACK_OPTIONS } from '../lib/openstack/connect.ts';
+import { defineModule, ModuleFailure } from '../lib/ansible/module.ts';
+import { OPENSTACK_NOTES, OPENSTACK_OPTIONS, openstackConnection } from '../lib/ansible/openstack.ts';
 import { deleteImages, loadSets } from '../lib/snapset/catalog.ts';
 import { parseDuration, planPrune, type PrunePolicy } from '../lib/snapset/prune.ts';
 import { parseTopology, type Scope } from '../lib/snapset/sets.ts';
 
-interface Args {
-  cloud?: string | Record<string, unknown> | null;
-  api_timeout: number;
-  snap_id?: string[];
-  name_prefix?: string;
+/** The prune options (what prunePolicy reads of the module's arguments). */
+interface PruneArgs {
+  snap_id?: string[] | undefined;
+  name_prefix?: string | undefined;
   instances?: unknown;
   all_sets: boolean;
-  older_than?: string;
-  keep?: number;
+  older_than?: string | undefined;
+  keep?: number | undefined;
   orphans: boolean;
   orphan_grace: string;
 }
 
 /** Pure: the policy from the module's arguments, or a message naming the option at fault. */
-export function prunePolicy(args: Args): PrunePolicy {
+export function prunePolicy(args: PruneArgs): PrunePolicy {
   const scope: Scope = {
     ...(args.name_prefix !== undefined ? { namePrefix: args.name_prefix } : {}),
     ...(args.instances !== undefined && args.instances !== null ? { topology: parseTopology(args.instances) } : {}),
@@ -45,7 +44,7 @@ export function prunePolicy(args: Args): PrunePolicy {
   };
 }
 
-export const hotstackSnapsetPrune: ModuleDefinition<Args> = {
+const hotstackSnapsetPrune = defineModule({
   name: 'hotstack_snapset_prune',
   shortDescription: 'Delete SnapSets: one by snap_id, old ones by age or count, and orphans of runs that never completed',
   description: [
@@ -66,6 +65,7 @@ export const hotstackSnapsetPrune: ModuleDefinition<Args> = {
     orphans: { type: 'bool', default: false, description: 'Also delete orphans: images of runs that never completed a set.' },
     orphan_grace: { type: 'str', default: '1h', description: 'An incomplete set is an orphan only after this long without a new image (a run may still be making it).' },
   },
+  notes: [...OPENSTACK_NOTES],
   checkMode: 'full',
   checkModeDetails: 'Deletes nothing and returns what would be deleted.',
   examples: `- name: Keep the three newest usable SnapSets of the scenario, and remove orphans
@@ -91,7 +91,7 @@ export const hotstackSnapsetPrune: ModuleDefinition<Args> = {
     } catch (error) {
       throw new ModuleFailure(error instanceof Error ? error.message : String(error));
     }
-    const conn = connectForModule(ctx, args);
+    const conn = openstackConnection(ctx, args);
     try {
       const now = new Date();
       const plan = planPrune(await loadSets(conn, now), policy, now);
@@ -111,7 +111,9 @@ export const hotstackSnapsetPrune: ModuleDefinition<Args> = {
       }
       return { ...result, msg: `deleted ${plan.delete.length} set(s) (${ids.length} image(s)): ${sets}` };
     } catch (error) {
-      throw asModuleFailure(error);
+      throw error;
     }
   },
-};
+});
+
+export default hotstackSnapsetPrune;

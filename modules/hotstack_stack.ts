@@ -1,21 +1,12 @@
 // hotstack_stack: create or update a Heat stack from a template and parameters, wait for it, and
 // return every output (what Hotstack's heat_stack role does with openstack.cloud.stack, stack_info
 // polling and get_all_stack_outputs) — or delete it.
-import { ModuleFailure, type ModuleDefinition } from '../lib/ansible/module.ts';
-import { asModuleFailure, connectForModule, OPENSTACK_OPTIONS } from '../lib/openstack/connect.ts';
+import { defineModule, ModuleFailure } from '../lib/ansible/module.ts';
+import { OPENSTACK_NOTES, OPENSTACK_OPTIONS, openstackConnection } from '../lib/ansible/openstack.ts';
 import { applyStack, deleteStack, readStackTemplate, StackError } from '../lib/stack/stack.ts';
 
-interface Args {
-  cloud?: string | Record<string, unknown> | null;
-  api_timeout: number;
-  name: string;
-  template?: string;
-  parameters: Record<string, unknown>;
-  state: 'present' | 'absent';
-  timeout: number;
-}
 
-export const hotstackStack: ModuleDefinition<Args> = {
+const hotstackStack = defineModule({
   name: 'hotstack_stack',
   shortDescription: 'Create or update a Heat stack, wait until it is COMPLETE, and return every output',
   description: [
@@ -33,6 +24,7 @@ export const hotstackStack: ModuleDefinition<Args> = {
     state: { type: 'str', default: 'present', choices: ['present', 'absent'], description: 'Whether the stack should exist.' },
     timeout: { type: 'int', default: 3000, minimum: 1, description: 'Seconds to wait for the stack (also given to Heat as the stack timeout, rounded up to minutes). Hotstack waited at most 50 minutes.' },
   },
+  notes: [...OPENSTACK_NOTES],
   checkMode: 'full',
   checkModeDetails: 'Creates, updates and deletes nothing: says whether the stack would be created, and for an existing stack what Heat\'s update preview says would change.',
   examples: `- name: Create or update the stack and keep its outputs
@@ -67,7 +59,7 @@ export const hotstackStack: ModuleDefinition<Args> = {
         throw new ModuleFailure(error instanceof Error ? error.message : String(error));
       }
     }
-    const conn = connectForModule(ctx, args);
+    const conn = openstackConnection(ctx, args);
     try {
       if (args.state === 'absent') {
         const deleted = await deleteStack(conn.heat, args.name, options);
@@ -87,7 +79,9 @@ export const hotstackStack: ModuleDefinition<Args> = {
       };
     } catch (error) {
       if (error instanceof StackError) throw new ModuleFailure(error.message, { stack_status: error.stack_status ?? null, failed_resources: error.failed_resources });
-      throw asModuleFailure(error);
+      throw error;
     }
   },
-};
+});
+
+export default hotstackStack;

@@ -1,15 +1,14 @@
-// Every module this project ships, by the name Ansible calls it.
+// Every module this project ships, by the name Ansible calls it. Each is imported only when it runs
+// (the bundler keeps each module's code unevaluated until then), so a module that brings a large
+// client library does not slow the start of the others.
 import type { ModuleDefinition } from '../lib/ansible/module.ts';
-import { hotstackServers } from './hotstack_servers.ts';
-import { hotstackSnapset } from './hotstack_snapset.ts';
-import { hotstackSnapsetInfo } from './hotstack_snapset_info.ts';
-import { hotstackSnapsetPrune } from './hotstack_snapset_prune.ts';
-import { hotstackStack } from './hotstack_stack.ts';
 
-export const MODULES: Record<string, ModuleDefinition<never>> = {
-  hotstack_servers: hotstackServers as ModuleDefinition<never>,
-  hotstack_snapset: hotstackSnapset as ModuleDefinition<never>,
-  hotstack_snapset_info: hotstackSnapsetInfo as ModuleDefinition<never>,
-  hotstack_snapset_prune: hotstackSnapsetPrune as ModuleDefinition<never>,
-  hotstack_stack: hotstackStack as ModuleDefinition<never>,
+export const MODULES: Record<string, () => Promise<ModuleDefinition>> = {
+  hotstack_snapset: async () => (await import('./hotstack_snapset.ts')).default,
+  hotstack_snapset_info: async () => (await import('./hotstack_snapset_info.ts')).default,
+  hotstack_snapset_prune: async () => (await import('./hotstack_snapset_prune.ts')).default,
+  hotstack_servers: async () => (await import('./hotstack_servers.ts')).default,
+  hotstack_stack: async () => (await import('./hotstack_stack.ts')).default,
+  hotstack_revive: async () => (await import('./hotstack_revive.ts')).default,
+  hotstack_prepare: async () => (await import('./hotstack_prepare.ts')).default,
 };

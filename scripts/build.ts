@@ -2,12 +2,12 @@
 // one standalone executable (Node single executable application), and lays out library/ where
 // Ansible finds modules: library/<module> (a hard link to that executable) and library/<module>.yml
 // (the ansible-doc sidecar); build/hotstack-snapset, the CLI on the same executable.
-import { execFileSync } from 'node:child_process';
 import { copyFileSync, chmodSync, linkSync, mkdirSync, readdirSync, rmSync, statSync, writeFileSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
+import { execa } from 'execa';
 import { sidecarYaml } from '../lib/ansible/sidecar.ts';
 import { MODULES } from '../modules/registry.ts';
 
@@ -43,7 +43,7 @@ log(`bundled modules/index.ts → ${bundle} (${(statSync(bundle).size / 1024).to
 const seaConfig = join(buildDir, 'sea-config.json');
 const blob = join(buildDir, 'sea-prep.blob');
 writeFileSync(seaConfig, JSON.stringify({ main: bundle, output: blob, disableExperimentalSEAWarning: true, useCodeCache: true }));
-execFileSync(process.execPath, ['--experimental-sea-config', seaConfig], { stdio: ['ignore', 'ignore', 'inherit'] });
+await execa(process.execPath, ['--experimental-sea-config', seaConfig], { stdio: ['ignore', 'ignore', 'inherit'] });
 
 rmSync(executable, { force: true });
 copyFileSync(process.execPath, executable);
@@ -62,7 +62,8 @@ log(`${cli} (the CLI: list, show, verify, delete, prune)`);
 // library/ holds only what this build makes: stale modules of an earlier build must not linger.
 mkdirSync(libraryDir, { recursive: true });
 for (const entry of readdirSync(libraryDir)) rmSync(join(libraryDir, entry), { force: true });
-for (const [name, definition] of Object.entries(MODULES)) {
+for (const [name, load] of Object.entries(MODULES)) {
+  const definition = await load();
   linkSync(executable, join(libraryDir, name));
   writeFileSync(join(libraryDir, `${name}.yml`), sidecarYaml(definition));
   log(`library/${name} and library/${name}.yml`);

@@ -3,11 +3,11 @@
 //   2. a Heat stack "hotstack-demo": a controller and two masters, whose output is snapset_data;
 //   3. the servers stopped; 4. playbooks/04-create-snapset.yml run by ansible-playbook;
 //   5. the new set listed as `openstack image list --tag snap_id=<id>` shows it.
-import { execFileSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { execa } from 'execa';
 import { connect } from '../lib/openstack/connect.ts';
 import type { Image } from '../lib/openstack/glance.ts';
 
@@ -17,7 +17,7 @@ const CLOUD_ENV = { OS_CLIENT_CONFIG_FILE: `${STATE}/clouds.yaml`, OS_CLOUD: 'de
 const STACK = 'hotstack-demo';
 const say = (message: string) => process.stdout.write(`\n[demo] ${message}\n`);
 const run = (command: string, args: string[], env: Record<string, string> = {}) =>
-  execFileSync(command, args, { cwd: root, stdio: 'inherit', env: { ...process.env, ...env } });
+  execa(command, args, { cwd: root, stdio: 'inherit', env: { ...process.env, ...env } });
 
 /** The deployment: what Hotstack's stacks look like, shrunk to devcloud's tiny flavor and image. */
 function template(): Record<string, unknown> {
@@ -56,9 +56,9 @@ function table(images: Image[]): string {
 }
 
 say('local cloud, host packages and module executables');
-run('bash', ['devcloud/up.sh']);
-run('bash', ['scripts/ensure-host.sh']);
-run(process.execPath, ['scripts/build.ts']);
+await run('bash', ['devcloud/up.sh']);
+await run('bash', ['scripts/ensure-host.sh']);
+await run(process.execPath, ['scripts/build.ts']);
 
 const conn = connect({ cloud: 'devcloud', env: CLOUD_ENV });
 const old = await conn.heat.getStack(STACK);
@@ -87,7 +87,7 @@ const varsFile = join(mkdtempSync(join(tmpdir(), 'hotstack-demo-')), 'snapset_da
 writeFileSync(varsFile, JSON.stringify({ snapset_data: snapsetData }));
 const started = new Date(Date.now() - 1000).toISOString().replace(/\.\d+Z$/, 'Z');
 // ansible-playbook refuses to run without a UTF-8 locale.
-run('ansible-playbook', ['-i', 'inventory.yml', 'playbooks/04-create-snapset.yml', '-e', `@${varsFile}`], { ...CLOUD_ENV, LANG: 'C.UTF-8', LC_ALL: 'C.UTF-8' });
+await run('ansible-playbook', ['-i', 'inventory.yml', 'playbooks/04-create-snapset.yml', '-e', `@${varsFile}`], { ...CLOUD_ENV, LANG: 'C.UTF-8', LC_ALL: 'C.UTF-8' });
 
 // Find the new set the way a user would: by its marker tag and an instance name.
 const sets = await conn.glance.listImages({ tags: ['hotstack-snapset', 'name=controller'] });

@@ -5,7 +5,9 @@
 #   env: ENSURE_HOST_LOG (default /tmp/ensure-host.log)   output of apt-get
 set -euo pipefail
 export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
-PKGS=(ansible-core)   # ansible-playbook for the playbook tests (Debian's: ansible-core 2.14)
+# ansible-core: ansible-playbook, ansible-doc and ansible-test (validate-modules) for the playbook and
+# documentation tests (Debian's: 2.14); ansible-lint (6.13) and yamllint (1.29) for the lint tests.
+PKGS=(ansible-core ansible-lint yamllint)
 LOG=${ENSURE_HOST_LOG:-/tmp/ensure-host.log}
 say() { printf '[ensure-host] %s\n' "$*"; }
 

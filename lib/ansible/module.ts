@@ -1,10 +1,13 @@
 // The Ansible binary-module protocol (facts §1): argv holds the path of a JSON args file; exactly one
-// JSON object goes to stdout; logs go to stderr. Input validation, check mode, masking of secrets
-// and the shape of failures live here once, so that a module is its options plus one run().
+// JSON object goes to stdout; logs go to stderr. Input validation, check mode, masking of secrets,
+// `stats`, the shape of failures (any HotstackError → failed: true, msg, details) and interrupts
+// (SIGTERM/SIGINT/SIGHUP → ctx.signal) live here once, so that a module is its options plus one
+// happy-path run().
 import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { format } from 'node:util';
 import { Ajv, type ErrorObject } from 'ajv';
+import { AbortedError, HotstackError } from '../errors.ts';
 import { Masker } from './mask.ts';
 import {
   argumentSchema,
@@ -13,25 +16,39 @@ import {
   noLogValues,
   resolveAliases,
   withDefaults,
+  type ArgsOf,
   type Options,
 } from './options.ts';
 
 export type CheckModeSupport = 'full' | 'partial' | 'none';
 
-export interface ModuleDefinition<Args> {
+export interface ModuleDefinition<O extends Options = Options> {
   name: string;
   shortDescription: string;
-  description: string[];
-  options: Options;
+  description: readonly string[];
+  options: O;
   /** What check mode does; 'none' makes the protocol answer `skipped` without running. */
   checkMode: CheckModeSupport;
   checkModeDetails?: string;
-  notes?: string[];
+  notes?: readonly string[];
   /** EXAMPLES block of the sidecar (YAML text). */
   examples: string;
-  /** RETURN block of the sidecar. */
+  /**
+   * RETURN block of the sidecar. When it documents `stats`, the protocol adds `stats` to every
+   * result (success, failure, skip): `wall_seconds` plus what the module's clients count
+   * (ctx.addStats), so the docs' `returned: always` holds.
+   */
   returns: Record<string, unknown>;
-  run(args: Args, ctx: ModuleContext): Promise<ModuleResult>;
+  /** The happy path: throw a HotstackError (or let one through) to fail; the protocol maps it. */
+  run(args: ArgsOf<O>, ctx: ModuleContext): Promise<ModuleResult>;
+}
+
+/**
+ * A module definition whose run() gets arguments typed from its option spec: write the options
+ * inline (or `as const`) and `args.timeout` is a number, `args.concurrency` a number | undefined.
+ */
+export function defineModule<const O extends Options>(definition: ModuleDefinition<O>): ModuleDefinition<O> {
+  return definition;
 }
 
 export type ModuleResult = Record<string, unknown> & { changed?: boolean; msg?: string };
@@ -44,18 +61,24 @@ export interface ModuleContext {
   readonly noLog: boolean;
   /** Every secret the module learns (credentials read from clouds.yaml, say) must be added here. */
   readonly masker: Masker;
+  /**
+   * Aborted when the process gets SIGTERM, SIGINT or SIGHUP (reason: an AbortedError "interrupted
+   * by SIGTERM" with details.signal). A module then starts no new work, waits a bounded time for
+   * what is in flight, puts things back as they were before the step, and throws a HotstackError
+   * saying what it removed; the protocol prints that as the one failure result.
+   */
+  readonly signal: AbortSignal;
   warn(message: string): void;
   /** A log line on stderr, masked. Shown by Ansible only when the module's output cannot be parsed. */
   log(message: string): void;
+  /** Adds counters to the result's `stats` (read when the result is made, success or failure). */
+  addStats(provider: () => Record<string, unknown>): void;
 }
 
 /** A failure the module means to report: its message is shown as is, with the extra result keys. */
-export class ModuleFailure extends Error {
-  readonly details: Record<string, unknown>;
+export class ModuleFailure extends HotstackError {
   constructor(message: string, details: Record<string, unknown> = {}) {
-    super(message);
-    this.name = 'ModuleFailure';
-    this.details = details;
+    super(message, { details });
   }
 }
 
@@ -68,7 +91,7 @@ interface AnsibleInternals {
 }
 
 /** Splits the `_ansible_*` keys (today's and future ones) from the module's own arguments. */
-export function splitInternals(raw: Record<string, unknown>): { args: Record<string, unknown>; internals: AnsibleInternals } {
+function splitInternals(raw: Record<string, unknown>): { args: Record<string, unknown>; internals: AnsibleInternals } {
   const args: Record<string, unknown> = {};
   const internal: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(raw)) {
@@ -95,7 +118,7 @@ function pathOf(error: ErrorObject): string {
 }
 
 /** Ansible-style messages for schema errors; each names the option (as a dotted path) at fault. */
-export function describeSchemaErrors(moduleName: string, options: Options, errors: ErrorObject[]): string {
+function describeSchemaErrors(moduleName: string, options: Options, errors: ErrorObject[]): string {
   const unknown: string[] = [];
   const messages: string[] = [];
   for (const error of errors) {
@@ -129,23 +152,34 @@ const ajv = new Ajv({ allErrors: true, strict: false });
  * Validates arguments whose aliases are already resolved (executeModule does that first, to know
  * the secrets); returns them typed with defaults applied, or throws ModuleFailure.
  */
-export function validateArguments<Args>(definition: ModuleDefinition<Args>, given: Record<string, unknown>): Args {
+function validateArguments<O extends Options>(definition: ModuleDefinition<O>, given: Record<string, unknown>): ArgsOf<O> {
   const args = coerceScalars(definition.options, given);
   const validate = ajv.compile(argumentSchema(definition.options));
   if (!validate(args)) {
     throw new ModuleFailure(describeSchemaErrors(definition.name, definition.options, validate.errors ?? []));
   }
-  return withDefaults(definition.options, args) as Args;
+  // The one place where a value becomes ArgsOf<O>: the schema made from O has just accepted it.
+  return withDefaults(definition.options, args) as ArgsOf<O>;
+}
+
+export interface ExecuteOptions {
+  /** Where log lines go (default stderr). */
+  stderr?: (line: string) => void;
+  /** ctx.signal: main() aborts it on SIGTERM/SIGINT/SIGHUP. */
+  signal?: AbortSignal;
 }
 
 /** Runs a module as Ansible does and returns the one result object it prints (already masked). */
-export async function executeModule<Args>(
-  definition: ModuleDefinition<Args>,
+export async function executeModule<O extends Options>(
+  definition: ModuleDefinition<O>,
   raw: Record<string, unknown>,
-  stderr: (line: string) => void = (line) => process.stderr.write(line + '\n'),
+  options: ExecuteOptions | ((line: string) => void) = {},
 ): Promise<Record<string, unknown>> {
+  const { stderr = (line: string) => process.stderr.write(line + '\n'), signal = new AbortController().signal } =
+    typeof options === 'function' ? { stderr: options } : options;
   const startedAt = performance.now();
   const masker = new Masker();
+  const statsProviders: (() => Record<string, unknown>)[] = [];
   const { args: rawArgs, internals } = splitInternals(raw);
   // Aliases first: a secret given under an alias must be known as secret before anything prints.
   const given = resolveAliases(definition.options, rawArgs);
@@ -160,7 +194,9 @@ export async function executeModule<Args>(
     verbosity: internals.verbosity,
     noLog: internals.noLog,
     masker,
+    signal,
     warn: (message) => warnings.push(message),
+    addStats: (provider) => statsProviders.push(provider),
     // With no_log on the task, the module keeps quiet on stderr too (Python modules skip syslog then).
     log: (message) => {
       if (!internals.noLog) stderr(masker.maskString(`${definition.name} +${((performance.now() - startedAt) / 1000).toFixed(2)}s: ${message}`));
@@ -179,18 +215,47 @@ export async function executeModule<Args>(
   } catch (error) {
     result = failureResult(error, internals.verbosity);
   }
+  if (signal.aborted) markInterrupted(result, signal);
+  if ('stats' in definition.returns) {
+    const stats: Record<string, unknown> = { wall_seconds: Math.round(performance.now() - startedAt) / 1000 };
+    for (const provider of statsProviders) Object.assign(stats, provider());
+    result.stats = { ...stats, ...(result.stats as Record<string, unknown> | undefined) };
+  }
   if (warnings.length > 0) result.warnings = [...((result.warnings as string[] | undefined) ?? []), ...warnings];
   result.invocation = invocation;
   return masker.mask(result);
 }
 
+/** Any HotstackError is an expected failure: its message and details; anything else is a bug. */
 function failureResult(error: unknown, verbosity: number): Record<string, unknown> {
-  if (error instanceof ModuleFailure) return { ...error.details, failed: true, changed: error.details.changed ?? false, msg: error.message };
-  const message = error instanceof Error ? error.message : String(error);
-  const result: Record<string, unknown> = { failed: true, changed: false, msg: message || 'unexpected error' };
+  let result: Record<string, unknown>;
+  if (error instanceof HotstackError) {
+    result = { ...error.details, failed: true, changed: error.details.changed ?? false, msg: error.message };
+  } else {
+    const message = error instanceof Error ? error.message : String(error);
+    result = { failed: true, changed: false, msg: message || 'unexpected error' };
+  }
   // A traceback helps only the one who debugs the module, so Ansible's convention: at -vvv and up.
-  if (verbosity >= 3 && error instanceof Error && error.stack) result.exception = error.stack;
+  if (verbosity >= 3 && error instanceof Error && error.stack) result.exception = stackWithCauses(error);
   return result;
+}
+
+function stackWithCauses(error: Error): string {
+  const parts = [error.stack ?? String(error)];
+  for (let cause = error.cause, depth = 0; cause !== undefined && depth < 5; depth++) {
+    parts.push(`Caused by: ${cause instanceof Error ? (cause.stack ?? cause.message) : String(cause)}`);
+    cause = cause instanceof Error ? cause.cause : undefined;
+  }
+  return parts.join('\n');
+}
+
+/** The signal that interrupted a run, named in its result (failed or not). */
+function markInterrupted(result: Record<string, unknown>, signal: AbortSignal): void {
+  const reason: unknown = signal.reason;
+  const name = reason instanceof HotstackError && typeof reason.details.signal === 'string' ? reason.details.signal : undefined;
+  if (!name) return;
+  result.signal = name;
+  if (result.failed && typeof result.msg === 'string' && !result.msg.includes(name)) result.msg = `interrupted by ${name}: ${result.msg}`;
 }
 
 /** Reads the args file named on the command line; failures become a failure result. */
@@ -230,13 +295,60 @@ function print(result: Record<string, unknown>): void {
   process.exitCode = result.failed ? 1 : 0;
 }
 
+/** A module, or a loader that imports it: main() loads only the module that runs (cold start). */
+export type ModuleSource = ModuleDefinition | (() => Promise<ModuleDefinition>);
+
+export interface InterruptOptions {
+  /** After the first signal, how long run() has to roll back before the process ends anyway. */
+  graceMs: number;
+}
+
+const INTERRUPT_SIGNALS = ['SIGTERM', 'SIGINT', 'SIGHUP'] as const;
+const SIGNAL_NUMBERS: Record<(typeof INTERRUPT_SIGNALS)[number], number> = { SIGHUP: 1, SIGINT: 2, SIGTERM: 15 };
+
 /**
- * The process entry of a binary module. `modules` maps module names to definitions; the module is
- * chosen by `_ansible_module_name`, else by the name the executable was called by (Ansible copies
- * it as `AnsiballZ_<name>`), which lets one executable serve every module.
+ * SIGTERM, SIGINT and SIGHUP abort `controller` with an AbortedError naming the signal; the run then
+ * rolls back and its failure is printed as usual. A second signal, or the run outlasting
+ * `graceMs`, calls `emergency` (which prints one failure and ends the process). Returns the uninstaller.
  */
-export async function main(modules: Record<string, ModuleDefinition<never>>, argv: string[] = process.argv): Promise<void> {
+function handleInterrupts(
+  controller: AbortController,
+  emergency: (why: string, signal: string) => void,
+  options: InterruptOptions,
+  log: (line: string) => void,
+): () => void {
+  let first: string | undefined;
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (first === undefined) {
+      first = signal;
+      log(`received ${signal}: starting no new work, rolling back what this run made (a second signal ends the process at once)`);
+      controller.abort(new AbortedError(`interrupted by ${signal}`, { details: { signal } }));
+      setTimeout(() => emergency(`interrupted by ${signal}, and the rollback did not end within ${options.graceMs / 1000}s`, signal), options.graceMs).unref();
+    } else {
+      emergency(`interrupted by ${first}, then ${signal} during the rollback: ended at once`, first);
+    }
+  };
+  for (const signal of INTERRUPT_SIGNALS) process.on(signal, onSignal);
+  return () => {
+    for (const signal of INTERRUPT_SIGNALS) process.off(signal, onSignal);
+  };
+}
+
+/**
+ * The process entry of a binary module. `modules` maps module names to definitions or loaders; the
+ * module is chosen by `_ansible_module_name`, else by the name the executable was called by (Ansible
+ * copies it as `AnsiballZ_<name>`), which lets one executable serve every module.
+ */
+export async function main(
+  modules: Record<string, ModuleSource>,
+  argv: string[] = process.argv,
+  interrupts: InterruptOptions = { graceMs: 150_000 },
+): Promise<void> {
   divertConsoleToStderr();
+  // When Ansible is gone (Ctrl-C on ansible-playbook closes the pipes), writes fail with EPIPE: the
+  // rollback must go on regardless, so a failed write is not a crash.
+  process.stdout.on('error', () => {});
+  process.stderr.on('error', () => {});
   let raw: Record<string, unknown> = {};
   try {
     raw = readArgsFile(argv[2]);
@@ -245,12 +357,39 @@ export async function main(modules: Record<string, ModuleDefinition<never>>, arg
     return;
   }
   const name = resolveModuleName(raw, modules, argv);
-  const definition = name ? modules[name] : undefined;
-  if (!definition) {
+  const source = name ? modules[name] : undefined;
+  if (!source) {
     print({ failed: true, changed: false, msg: `unknown module ${JSON.stringify(name ?? '')}: this executable provides ${Object.keys(modules).sort().join(', ')}` });
     return;
   }
-  print(await executeModule(definition, raw));
+  let printed = false;
+  const controller = new AbortController();
+  const stderr = (line: string) => process.stderr.write(line + '\n');
+  // On a second signal (or a rollback that hangs) the run is abandoned: one failure is still printed.
+  const emergency = (why: string, signal: string) => {
+    if (!printed) {
+      printed = true;
+      print({
+        failed: true, changed: true, signal,
+        msg: `${why}; what this run made may be left behind: see "Interrupted runs" in the README to find and remove it`,
+      });
+    }
+    process.exit(128 + (SIGNAL_NUMBERS[signal as keyof typeof SIGNAL_NUMBERS] ?? 15));
+  };
+  const uninstall = handleInterrupts(controller, emergency, interrupts, stderr);
+  let result: Record<string, unknown>;
+  try {
+    const definition = typeof source === 'function' ? await source() : source;
+    result = await executeModule(definition, raw, { stderr, signal: controller.signal });
+  } catch (error) {
+    result = failureResult(error, 0);
+  }
+  uninstall();
+  if (printed) return;
+  printed = true;
+  print(result);
+  // Requests abandoned by an interrupted run must not keep the process alive.
+  if (controller.signal.aborted) process.exit();
 }
 
 function resolveModuleName(raw: Record<string, unknown>, modules: Record<string, unknown>, argv: string[]): string | undefined {

@@ -1,31 +1,63 @@
-// A module's options, written once: the same spec validates the arguments (as JSON Schema for ajv)
-// and documents the module (the DOCUMENTATION block of its ansible-doc sidecar).
+// A module's options, written once: the same spec validates the arguments (as JSON Schema for ajv),
+// types them (ArgsOf: the argument type of run() is computed from the spec written `as const` or
+// through defineModule) and documents the module (the DOCUMENTATION block of its ansible-doc sidecar).
 import { NO_LOG_PLACEHOLDER } from './mask.ts';
 
 export type OptionType = 'str' | 'int' | 'float' | 'bool' | 'dict' | 'list' | 'raw' | 'path';
 
 export interface OptionSpec {
-  type: OptionType;
-  description: string | string[];
-  required?: boolean;
-  default?: unknown;
-  choices?: readonly (string | number)[];
+  readonly type: OptionType;
+  readonly description: string | readonly string[];
+  readonly required?: boolean;
+  readonly default?: unknown;
+  readonly choices?: readonly (string | number)[];
   /** Element type of a list. */
-  elements?: OptionType;
+  readonly elements?: OptionType;
   /** Secret: masked in `invocation` and in every string the module prints. */
-  no_log?: boolean;
+  readonly no_log?: boolean;
   /** Documented keys of a dict (or of each dict element of a list). */
-  suboptions?: Record<string, OptionSpec>;
-  minimum?: number;
-  maximum?: number;
+  readonly suboptions?: Options;
+  readonly minimum?: number;
+  readonly maximum?: number;
   /** Extra JSON Schema merged into the generated one (for rules the option types cannot say). */
-  schema?: Record<string, unknown>;
-  aliases?: string[];
+  readonly schema?: Record<string, unknown>;
+  readonly aliases?: readonly string[];
   /** For options that are not secret as a whole but may hold secrets (a cloud entry's password). */
-  secretValues?: (value: unknown) => unknown[];
+  readonly secretValues?: (value: unknown) => unknown[];
 }
 
-export type Options = Record<string, OptionSpec>;
+export type Options = { readonly [name: string]: OptionSpec };
+
+/** The value type of one Ansible option type. */
+type ValueOfType<T extends OptionType> =
+  T extends 'str' | 'path' ? string
+  : T extends 'int' | 'float' ? number
+  : T extends 'bool' ? boolean
+  : T extends 'dict' ? Record<string, unknown>
+  : T extends 'list' ? unknown[]
+  : unknown;
+
+/** The value of an option as run() gets it: its choices, its suboptions, its list elements. */
+export type ValueOf<S extends OptionSpec> =
+  S extends { readonly choices: readonly (infer C)[] } ? C
+  : S extends { readonly type: 'dict'; readonly suboptions: infer Sub extends Options } ? ArgsOf<Sub>
+  : S extends { readonly type: 'list'; readonly suboptions: infer Sub extends Options } ? ArgsOf<Sub>[]
+  : S extends { readonly type: 'list'; readonly elements: infer E extends OptionType } ? ValueOfType<E>[]
+  : ValueOfType<S['type']>;
+
+/** Whether run() always gets the option: it is required or has a default. */
+type AlwaysThere<S extends OptionSpec> =
+  S extends { readonly required: true } ? true
+  : S extends { readonly default: infer D } ? (undefined extends D ? false : true)
+  : false;
+
+type Flatten<T> = { [K in keyof T]: T[K] } & {};
+
+/** The arguments of a module with options O, after validation and defaults. */
+export type ArgsOf<O extends Options> = Flatten<
+  { -readonly [K in keyof O as AlwaysThere<O[K]> extends true ? K : never]: ValueOf<O[K]> } &
+  { -readonly [K in keyof O as AlwaysThere<O[K]> extends true ? never : K]?: ValueOf<O[K]> | undefined }
+>;
 
 type JsonSchema = Record<string, unknown>;
 
@@ -47,9 +79,7 @@ function optionSchema(spec: OptionSpec): JsonSchema {
   if (spec.maximum !== undefined) schema.maximum = spec.maximum;
   if (spec.type === 'dict' && spec.suboptions) Object.assign(schema, objectSchema(spec.suboptions));
   if (spec.type === 'list' && spec.elements) {
-    const element: OptionSpec = { type: spec.elements, description: '' };
-    if (spec.suboptions) element.suboptions = spec.suboptions;
-    schema.items = optionSchema(element);
+    schema.items = optionSchema({ type: spec.elements, description: '', ...(spec.suboptions ? { suboptions: spec.suboptions } : {}) });
   }
   return { ...schema, ...(spec.schema ?? {}) };
 }
@@ -108,11 +138,58 @@ export function coerceScalars(options: Options, args: Record<string, unknown>): 
       else if (spec.type === 'bool' && FALSE_STRINGS.has(lowered)) out[name] = false;
       else if (spec.type === 'int' && /^-?\d+$/.test(value.trim())) out[name] = Number(value.trim());
       else if (spec.type === 'float' && value.trim() !== '' && !Number.isNaN(Number(value))) out[name] = Number(value);
+      else if (spec.type === 'dict') {
+        const parsed = parseDictString(value);
+        if (parsed !== undefined) out[name] = parsed;
+      }
     } else if (typeof value === 'number' && spec.type === 'bool' && (value === 0 || value === 1)) {
       out[name] = value === 1;
     } else if (typeof value === 'number' && (spec.type === 'str' || spec.type === 'path')) {
       out[name] = String(value);
     }
+  }
+  return out;
+}
+
+/**
+ * A dict option given as a string, as AnsibleModule reads one (ad-hoc `-a`, a templated string): JSON
+ * when it starts with `{`, else `key=value` pairs separated by commas or spaces, quotes and
+ * backslashes protecting separators. Undefined when the string is neither; validation then names
+ * the option.
+ */
+export function parseDictString(text: string): Record<string, unknown> | undefined {
+  const trimmed = text.trim();
+  if (trimmed.startsWith('{')) {
+    try {
+      const parsed: unknown = JSON.parse(trimmed);
+      return parsed && typeof parsed === 'object' && !Array.isArray(parsed) ? (parsed as Record<string, unknown>) : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+  if (!trimmed.includes('=')) return undefined;
+  const fields: string[] = [];
+  let field = '';
+  let quote: string | undefined;
+  let escaped = false;
+  for (const c of trimmed) {
+    if (escaped) {
+      field += c;
+      escaped = false;
+    } else if (c === '\\') escaped = true;
+    else if (!quote && (c === "'" || c === '"')) quote = c;
+    else if (quote === c) quote = undefined;
+    else if (!quote && (c === ',' || c === ' ')) {
+      if (field) fields.push(field);
+      field = '';
+    } else field += c;
+  }
+  if (field) fields.push(field);
+  const out: Record<string, unknown> = {};
+  for (const pair of fields) {
+    const at = pair.indexOf('=');
+    if (at < 0) return undefined;
+    out[pair.slice(0, at)] = pair.slice(at + 1);
   }
   return out;
 }

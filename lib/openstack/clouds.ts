@@ -5,25 +5,62 @@
 //
 // Deliberate differences from openstacksdk, all in the direction of "what the user meant":
 //  - `auth_plugin` in a cloud entry is honoured (openstacksdk lets the default `auth_type: password` win).
-//  - `insecure`/`verify` strings accept true/yes/on/1 and false/no/off/0 (openstacksdk: only "true").
+//  - `verify` strings accept true/yes/on/1 and false/no/off/0 (openstacksdk hands any string to
+//    requests as a CA path). `insecure` is read exactly as openstacksdk does (get_boolean: a boolean,
+//    or the string "true" in any case), so OS_INSECURE=1 keeps verification on, as it does there.
 //  - a non-boolean string in `verify` is taken as a CA bundle path (requests would do the same).
 //  - YAML is read as PyYAML reads it (YAML 1.1 booleans yes/no/on/off, merge keys), except that
 //    dates stay strings and integers/floats become their text without losing digits.
+//  - vendor profiles (`profile:`/`cloud:`) are refused.
 //  - null values count as absent (openstacksdk turns some of them into the string "None").
 //  - `OS_REGION_NAME` (or `regionName`) requests a region for named clouds too, as the region
-//    argument of get_one does.
-//  - vendor profiles (`profile:`/`cloud:`) are refused.
+//    argument of get_one does (and as the `openstack` CLI passes it).
+//  - a clouds/secure file that does not parse is an error, as in openstacksdk <= 4.13 (4.14 skips it).
+//  - an `api_timeout` that is not a number is an error naming it (openstacksdk fails later, in requests).
+//
+// The parts live in config/: yaml.ts (parsing), find.ts (files, environment cloud), dict.ts
+// (merging), auth.ts (auth keys and types), overrides.ts (module options as get_one arguments).
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { loadAll, NOT_RESOLVED, Schema, YAML11_SCHEMA, defineScalarTag, floatYaml11Tag, intYaml11Tag } from 'js-yaml';
+import {
+  AUTH_TYPES,
+  type AuthType,
+  applyDefaultDomain,
+  fixBackwardsAuth,
+  handleDomainId,
+  requireAuth,
+  SECRET_KEYS,
+  validateAuth,
+} from './config/auth.ts';
+import {
+  authUpdate,
+  type Dict,
+  deepCopy,
+  get,
+  has,
+  isDict,
+  mergeClouds,
+  normalizeKeys,
+  parseBoolean,
+  put,
+  scalarString,
+  sdkBoolean,
+} from './config/dict.ts';
+import { CloudConfigError } from './config/errors.ts';
+import { environmentCloud, loadFirstFile, searchPaths, validateConfigFile } from './config/find.ts';
 
-export type AuthType = 'password' | 'v3password' | 'v3applicationcredential' | 'token' | 'v3token';
-
-export const AUTH_TYPES: readonly AuthType[] = ['password', 'v3password', 'v3applicationcredential', 'token', 'v3token'];
+export { AUTH_TYPES, type AuthType, credentialsIn } from './config/auth.ts';
+export { mergeClouds, normalizeKeys, parseBoolean } from './config/dict.ts';
+export { CloudConfigError } from './config/errors.ts';
+export { environmentCloud, type SearchPaths, searchPaths, siteConfigDir } from './config/find.ts';
+export { parseConfigText } from './config/yaml.ts';
 
 export interface CloudConfig {
-  /** The chosen cloud: its name in clouds.yaml, `envvars` (or OS_CLOUD_NAME) for the environment cloud, `inline` for a dict. */
+  /**
+   * The chosen cloud: its name in clouds.yaml, `envvars` (or OS_CLOUD_NAME) for the environment
+   * cloud, `inline` for a dict, `options` for one made of the caller's `auth` alone.
+   */
   name: string;
   authType: AuthType;
   /** auth_url, username, user_id, password, *_domain_*, project_*, application_credential_*, token... */
@@ -45,6 +82,8 @@ export interface CloudConfig {
   serviceInterfaces: Record<string, string>;
   /** Service type -> API version from `<service>_api_version`. */
   apiVersions: Record<string, string>;
+  /** `api_timeout` of the cloud (or of a `<service>_timeout` key), in seconds; absent when not set. */
+  apiTimeoutSeconds?: number;
   /** Every credential value present (passwords, application credential secrets, tokens), for masking. */
   secrets: string[];
   /** clouds and secure files actually read. */
@@ -64,42 +103,19 @@ export interface LoadCloudOptions {
   cwd?: string;
   /** Default os.homedir(). */
   home?: string;
+  /** The site config dir; default from XDG_CONFIG_DIRS (/etc/xdg/openstack). */
+  siteDir?: string;
   /** Default /etc/openstack. */
   systemDir?: string;
+  /**
+   * Settings given by the caller (get_one's keyword arguments, as openstack.cloud's auth options
+   * pass them): applied after the cloud entry and its region's values, `auth` merged key by key,
+   * null values skipped. See config/overrides.ts.
+   */
+  overrides?: Record<string, unknown>;
 }
 
-export class CloudConfigError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'CloudConfigError';
-  }
-}
-
-type Dict = Record<string, unknown>;
-
-const CONFIG_SUFFIXES = ['.yaml', '.yml', '.json'];
-const ENV_SELECTORS = new Set(['OS_CLOUD', 'OS_REGION_NAME', 'OS_CLIENT_CONFIG_FILE', 'OS_CLIENT_SECURE_FILE', 'OS_CLOUD_NAME']);
 const DEFAULTS: Dict = { auth_type: 'password', interface: 'public' };
-const SECRET_KEYS = ['password', 'application_credential_secret', 'token', 'passcode'];
-/** A credential key as it may be spelled in a raw cloud entry: the above, and legacy forms such as auth_token. */
-const CREDENTIAL_KEY = /(^|_)(password|secret|token|passcode)$/;
-
-/**
- * Every credential value in a cloud entry as given (any nesting, before normalisation or
- * validation), so that it can be masked even when the entry is rejected.
- */
-export function credentialsIn(entry: unknown): string[] {
-  const found: string[] = [];
-  const walk = (value: unknown) => {
-    if (!value || typeof value !== 'object') return;
-    for (const [key, inner] of Object.entries(value)) {
-      if (typeof inner === 'string' && CREDENTIAL_KEY.test(key.toLowerCase().replace(/-/g, '_'))) found.push(inner);
-      else walk(inner);
-    }
-  };
-  walk(entry);
-  return found;
-}
 // openstacksdk leaves only password out; no credential should be read as a template.
 const FORMAT_EXCLUSIONS = new Set(SECRET_KEYS);
 
@@ -126,107 +142,6 @@ export const SERVICE_TYPES: Readonly<Record<string, readonly string[]>> = {
   accelerator: [],
 };
 
-// keystoneauth plugin options (name, then deprecated names) per auth type.
-const V3_BASE = ['auth_url', 'system_scope', 'domain_id', 'domain_name', 'project_id', 'project_name', 'project_domain_id', 'project_domain_name', 'trust_id'];
-const GENERIC_BASE = [...V3_BASE, 'default_domain_id', 'default_domain_name'];
-const USER = ['user_id', 'username', 'user_domain_id', 'user_domain_name'];
-const PLUGIN_OPTIONS: Record<AuthType, string[]> = {
-  password: [...GENERIC_BASE, ...USER, 'password'],
-  v3password: [...V3_BASE, ...USER, 'password'],
-  v3applicationcredential: [...V3_BASE, ...USER, 'application_credential_secret', 'application_credential_id', 'application_credential_name'],
-  token: [...GENERIC_BASE, 'token'],
-  v3token: [...V3_BASE, 'token'],
-};
-const DEPRECATED_OPTIONS: Record<string, string[]> = { username: ['user_name'], project_id: ['tenant_id'], project_name: ['tenant_name'] };
-
-// ---------------------------------------------------------------------------------------------
-// Small helpers
-
-function isDict(value: unknown): value is Dict {
-  return typeof value === 'object' && value !== null && !Array.isArray(value) && !(value instanceof Date);
-}
-
-/** Assigns without ever touching a prototype (a `__proto__` key in a file stays a plain key). */
-function put(target: Dict, key: string, value: unknown): void {
-  Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
-}
-
-function has(target: Dict, key: string): boolean {
-  return Object.prototype.hasOwnProperty.call(target, key);
-}
-
-function get(target: Dict, key: string): unknown {
-  return has(target, key) ? target[key] : undefined;
-}
-
-function deepCopy(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(deepCopy);
-  if (isDict(value)) {
-    const out: Dict = {};
-    for (const [k, v] of Object.entries(value)) put(out, k, deepCopy(v));
-    return out;
-  }
-  return value;
-}
-
-/** `_util.normalize_keys`: `-` becomes `_` in keys (recursively in dicts), numbers become strings. */
-export function normalizeKeys(config: Dict): Dict {
-  const out: Dict = {};
-  for (const [rawKey, value] of Object.entries(config)) {
-    const key = rawKey.replace(/-/g, '_');
-    if (isDict(value)) put(out, key, normalizeKeys(value));
-    else if (typeof value === 'number' || typeof value === 'bigint') put(out, key, String(value));
-    else put(out, key, deepCopy(value));
-  }
-  return out;
-}
-
-/** `_util.merge_clouds`: `over` wins, dicts merged recursively. */
-export function mergeClouds(base: Dict, over: Dict): Dict {
-  const out = deepCopy(base) as Dict;
-  for (const [k, v] of Object.entries(over)) {
-    const current = get(out, k);
-    if (isDict(v) && isDict(current)) put(out, k, mergeClouds(current, v));
-    else put(out, k, deepCopy(v));
-  }
-  return out;
-}
-
-/** `_auth_update`: top-level keys replaced, the `auth` dict merged key by key. */
-function authUpdate(target: Dict, source: Dict): void {
-  for (const [k, v] of Object.entries(source)) {
-    const current = get(target, k);
-    if (k === 'auth' && isDict(v) && isDict(current)) {
-      for (const [ak, av] of Object.entries(v)) put(current, ak, deepCopy(av));
-    } else {
-      put(target, k, deepCopy(v));
-    }
-  }
-}
-
-const TRUE_WORDS = new Set(['true', 'yes', 'on', '1']);
-const FALSE_WORDS = new Set(['false', 'no', 'off', '0', '']);
-
-/** true/false for boolean-like values, undefined for anything else. */
-export function parseBoolean(value: unknown): boolean | undefined {
-  if (typeof value === 'boolean') return value;
-  if (typeof value === 'number') return value !== 0;
-  if (typeof value === 'string') {
-    const word = value.trim().toLowerCase();
-    if (TRUE_WORDS.has(word)) return true;
-    if (FALSE_WORDS.has(word)) return false;
-  }
-  return undefined;
-}
-
-/** A scalar as the string openstacksdk would hand on; undefined for null, dicts and lists. */
-function scalarString(value: unknown): string | undefined {
-  if (typeof value === 'string') return value;
-  if (typeof value === 'number' || typeof value === 'bigint') return String(value);
-  if (typeof value === 'boolean') return value ? 'True' : 'False';
-  return undefined;
-}
-
 function expandUser(file: string, home: string): string {
   if (file === '~') return home;
   if (file.startsWith('~/')) return path.join(home, file.slice(2));
@@ -235,147 +150,6 @@ function expandUser(file: string, home: string): string {
 
 function quote(name: string): string {
   return JSON.stringify(name);
-}
-
-// ---------------------------------------------------------------------------------------------
-// Reading files
-
-// PyYAML's safe_load (YAML 1.1), with numbers kept as exact text and dates kept as strings.
-const pyBoolTag = defineScalarTag<boolean>('tag:yaml.org,2002:bool', {
-  implicit: true,
-  implicitFirstChars: ['t', 'T', 'f', 'F', 'y', 'Y', 'n', 'N', 'o', 'O'],
-  resolve: (source) => {
-    if (/^(?:true|True|TRUE|yes|Yes|YES|on|On|ON)$/.test(source)) return true;
-    if (/^(?:false|False|FALSE|no|No|NO|off|Off|OFF)$/.test(source)) return false;
-    return NOT_RESOLVED;
-  },
-  identify: (data) => typeof data === 'boolean',
-});
-const textIntTag = defineScalarTag<string>('tag:yaml.org,2002:int', {
-  implicit: true,
-  implicitFirstChars: intYaml11Tag.implicitFirstChars,
-  resolve: (source, isExplicit, tagName) => {
-    const decimal = /^([-+]?)([1-9][0-9_]*)$/.exec(source);
-    if (decimal) return (decimal[1] === '-' ? '-' : '') + BigInt((decimal[2] ?? '').replace(/_/g, '')).toString();
-    const value = intYaml11Tag.resolve(source, isExplicit, tagName);
-    return value === NOT_RESOLVED ? NOT_RESOLVED : String(value);
-  },
-  identify: () => false,
-});
-const textFloatTag = defineScalarTag<string>('tag:yaml.org,2002:float', {
-  implicit: true,
-  implicitFirstChars: floatYaml11Tag.implicitFirstChars,
-  resolve: (source, isExplicit, tagName) => {
-    const value = floatYaml11Tag.resolve(source, isExplicit, tagName);
-    if (value === NOT_RESOLVED) return NOT_RESOLVED;
-    return /^[-+]?[0-9][0-9_]*\.[0-9_]*$/.test(source) ? source.replace(/_/g, '').replace(/^\+/, '') : String(value);
-  },
-  identify: () => false,
-});
-const REPLACED_TAGS = new Set(['tag:yaml.org,2002:bool', 'tag:yaml.org,2002:int', 'tag:yaml.org,2002:float', 'tag:yaml.org,2002:timestamp']);
-const PY_YAML_SCHEMA = new Schema([...YAML11_SCHEMA.tags.filter((tag) => !REPLACED_TAGS.has(tag.tagName)), pyBoolTag, textIntTag, textFloatTag]);
-
-/** Parses clouds/secure file text; the error message never quotes the file (it may hold a password). */
-export function parseConfigText(text: string, file: string): unknown {
-  if (file.endsWith('json')) {
-    try {
-      return JSON.parse(text) as unknown;
-    } catch {
-      throw new Error('not valid JSON');
-    }
-  }
-  let documents: unknown[];
-  try {
-    documents = loadAll(text, { schema: PY_YAML_SCHEMA, filename: file });
-  } catch (error) {
-    const e = error as { reason?: unknown; mark?: { line?: number; column?: number } };
-    const where = typeof e.mark?.line === 'number' ? ` at line ${e.mark.line + 1}, column ${(e.mark.column ?? 0) + 1}` : '';
-    throw new Error(`not valid YAML${typeof e.reason === 'string' ? `: ${e.reason}` : ''}${where}`);
-  }
-  if (documents.length > 1) throw new Error('not valid YAML: expected a single document, found several');
-  return documents[0] ?? null;
-}
-
-interface LoadedFile {
-  file: string;
-  data: unknown;
-}
-
-/** `_load_yaml_json_file`: the first file that exists and parses; the others are skipped with a warning. */
-function loadFirstFile(files: string[], warnings: string[]): LoadedFile | undefined {
-  for (const file of files) {
-    if (!fs.existsSync(file)) continue;
-    let text: string;
-    try {
-      text = fs.readFileSync(file, 'utf8');
-    } catch (error) {
-      const code = (error as NodeJS.ErrnoException).code ?? 'error';
-      warnings.push(`Skipping config file ${file}: cannot read it (${code})`);
-      continue;
-    }
-    try {
-      return { file, data: parseConfigText(text, file) };
-    } catch (error) {
-      warnings.push(`Skipping config file ${file}: ${(error as Error).message}`);
-    }
-  }
-  return undefined;
-}
-
-/** `_validate_config_file`: a non-empty file must be a mapping; one without `clouds` is warned about. */
-function validateConfigFile(loaded: LoadedFile, warnings: string[]): Dict {
-  const { file, data } = loaded;
-  if (data === null || data === undefined || data === '' || (Array.isArray(data) && data.length === 0)) {
-    warnings.push(`Configuration file ${file} is empty`);
-    return {};
-  }
-  if (!isDict(data)) throw new CloudConfigError(`Configuration file ${file} is empty or not a valid mapping`);
-  if (!has(data, 'clouds')) warnings.push(`Configuration file ${file} does not contain a 'clouds' key`);
-  else if (data.clouds !== null && !isDict(data.clouds)) throw new CloudConfigError(`Configuration file ${file}: 'clouds' is not a mapping`);
-  return data;
-}
-
-export interface SearchPaths {
-  directories: string[];
-  cloudFiles: string[];
-  secureFiles: string[];
-}
-
-/** The files openstacksdk looks at, in order (OS_CLIENT_CONFIG_FILE / OS_CLIENT_SECURE_FILE first). */
-export function searchPaths(options: LoadCloudOptions = {}): SearchPaths {
-  const env = options.env ?? process.env;
-  const cwd = options.cwd ?? process.cwd();
-  const home = options.home ?? os.homedir();
-  const systemDir = options.systemDir ?? '/etc/openstack';
-  const directories: string[] = [cwd];
-  const xdg = env.XDG_CONFIG_HOME?.trim();
-  if (xdg) directories.push(path.join(path.resolve(cwd, xdg), 'openstack'));
-  directories.push(path.join(home, '.config', 'openstack'), systemDir);
-  const unique = [...new Set(directories)];
-  const filesOf = (base: string) => unique.flatMap((dir) => CONFIG_SUFFIXES.map((suffix) => path.join(dir, base + suffix)));
-  const cloudFiles = filesOf('clouds');
-  const secureFiles = filesOf('secure');
-  if (env.OS_CLIENT_CONFIG_FILE) cloudFiles.unshift(path.resolve(cwd, env.OS_CLIENT_CONFIG_FILE));
-  if (env.OS_CLIENT_SECURE_FILE) secureFiles.unshift(path.resolve(cwd, env.OS_CLIENT_SECURE_FILE));
-  return { directories: unique, cloudFiles, secureFiles };
-}
-
-// ---------------------------------------------------------------------------------------------
-// The environment cloud
-
-/** `_get_os_environ`: the cloud made of OS_* variables, or undefined when only selectors are set. */
-export function environmentCloud(env: Record<string, string | undefined>): Dict | undefined {
-  const keys = Object.keys(env).filter(
-    (k) => k.startsWith('OS_') && !k.startsWith('OS_TEST') && !k.startsWith('OS_STD') && !k.startsWith('OS_LOG') && env[k] !== undefined,
-  );
-  if (!keys.some((k) => !ENV_SELECTORS.has(k))) return undefined;
-  const cloud: Dict = {};
-  for (const k of keys) {
-    // The selectors other than the region say which cloud, they are no part of it.
-    if (ENV_SELECTORS.has(k) && k !== 'OS_REGION_NAME') continue;
-    put(cloud, k.slice(3).toLowerCase(), env[k]);
-  }
-  return cloud;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -395,7 +169,9 @@ function knownRegions(cloudName: string, config: Dict, warnings: string[]): Regi
       if (isDict(region)) {
         const keys = Object.keys(region);
         if (!has(region, 'name') || keys.some((k) => k !== 'name' && k !== 'values')) {
-          throw new CloudConfigError(`Cloud ${cloudName}: invalid region entry #${index + 1} (it needs 'name' and may only have 'values' besides)`);
+          throw new CloudConfigError(
+            `Cloud ${cloudName}: invalid region entry #${index + 1} (it needs 'name' and may only have 'values' besides)`,
+          );
         }
         const name = scalarString(region.name);
         if (name === undefined) throw new CloudConfigError(`Cloud ${cloudName}: region entry #${index + 1} has no usable name`);
@@ -429,78 +205,16 @@ function selectRegion(cloudName: string, regions: Region[], requested: string): 
 }
 
 // ---------------------------------------------------------------------------------------------
-// Fixes of legacy forms (loader.magic_fixes) and auth validation
-
-function fixBackwardsAuth(config: Dict, auth: Dict): void {
-  const mappings: Array<[string, string[]]> = [
-    ['domain_id', ['domain_id']],
-    ['domain_name', ['domain_name']],
-    ['user_domain_id', ['user_domain_id']],
-    ['user_domain_name', ['user_domain_name']],
-    ['project_domain_id', ['project_domain_id']],
-    ['project_domain_name', ['project_domain_name']],
-    ['token', ['auth_token', 'token']],
-    ['passcode', ['passcode']],
-    ['project_id', ['tenant_id', 'project_id']],
-    ['project_name', ['tenant_name', 'project_name']],
-  ];
-  for (const [target, sources] of mappings) {
-    let value: string | undefined;
-    for (const key of sources) {
-      // Later names win; a top-level value wins over one in `auth` (it may come from an override).
-      if (has(auth, key)) {
-        value = scalarString(auth[key]) ?? value;
-        delete auth[key];
-      }
-      if (has(config, key)) {
-        value = scalarString(config[key]) ?? value;
-        delete config[key];
-      }
-    }
-    if (value) put(auth, target, value);
-  }
-}
+// Fixes of legacy forms (loader.magic_fixes), {key} templates, per-service keys
 
 /** `_fix_backwards_interface`: `*endpoint_type` keys become `*interface` (a `*_interface` given too wins). */
 function fixBackwardsInterface(config: Dict): void {
   for (const key of Object.keys(config)) {
     if (!key.endsWith('endpoint_type')) continue;
-    const target = key.slice(0, -'endpoint_type'.length) + 'interface';
+    const target = `${key.slice(0, -'endpoint_type'.length)}interface`;
     const value = config[key];
     delete config[key];
     if (!has(config, target)) put(config, target, value);
-  }
-}
-
-function handleDomainId(auth: Dict): void {
-  const projectScoped = has(auth, 'project_id') || has(auth, 'project_name');
-  if (!projectScoped) return;
-  for (const [target, keys] of [
-    ['domain_id', ['user_domain_id', 'project_domain_id']],
-    ['domain_name', ['user_domain_name', 'project_domain_name']],
-  ] as const) {
-    for (const key of keys) {
-      if (has(auth, target) && !has(auth, key)) put(auth, key, auth[target]);
-    }
-    delete auth[target];
-  }
-}
-
-/** `_validate_auth`: every option of the plugin ends in `auth` (a value in `auth` wins), under its current name. */
-function validateAuth(config: Dict, auth: Dict, authType: AuthType): void {
-  for (const option of PLUGIN_OPTIONS[authType]) {
-    const names = [option, ...(DEPRECATED_OPTIONS[option] ?? [])];
-    const pick = (source: Dict) => {
-      for (const name of names) if (has(source, name)) return source[name];
-      return undefined;
-    };
-    let winner = pick(auth);
-    if (!winner) winner = pick(config);
-    for (const name of names) {
-      delete auth[name];
-      delete config[name];
-    }
-    if (winner) put(auth, option, winner);
   }
 }
 
@@ -533,38 +247,6 @@ export function pyFormat(template: string, context: Dict): string | undefined {
   return out;
 }
 
-function requireAuth(cloudName: string, authType: AuthType, auth: Dict): void {
-  const present = (key: string) => typeof auth[key] === 'string' && auth[key] !== '';
-  const need = (...keys: string[]) => {
-    if (keys.some(present)) return;
-    const what = keys.map((k) => `'${k}'`).join(' or ');
-    throw new CloudConfigError(`Cloud ${cloudName}: auth_type ${authType} needs ${what} in its auth, which is missing`);
-  };
-  need('auth_url');
-  switch (authType) {
-    case 'password':
-    case 'v3password':
-      need('username', 'user_id');
-      need('password');
-      break;
-    case 'v3applicationcredential':
-      need('application_credential_secret');
-      need('application_credential_id', 'application_credential_name');
-      if (!present('application_credential_id')) {
-        if (!present('username') && !present('user_id')) {
-          throw new CloudConfigError(
-            `Cloud ${cloudName}: auth_type v3applicationcredential with 'application_credential_name' needs 'username' or 'user_id' in its auth, which is missing`,
-          );
-        }
-      }
-      break;
-    case 'token':
-    case 'v3token':
-      need('token');
-      break;
-  }
-}
-
 function serviceValue(config: Dict, serviceType: string, option: string): string | undefined {
   for (const type of [serviceType, ...(SERVICE_TYPES[serviceType] ?? [])]) {
     const value = scalarString(get(config, `${type.toLowerCase().replace(/-/g, '_')}_${option}`));
@@ -586,6 +268,34 @@ interface BuildContext {
   warnings: string[];
   requestedRegion: string;
   sourceFiles: string[];
+  /** The caller's settings (LoadCloudOptions.overrides). */
+  overrides?: Dict | undefined;
+}
+
+/**
+ * `_fix_backwards_api_timeout`: a key ending in `timeout` other than `timeout` and `api_timeout`
+ * (legacy `compute_timeout`, `image_api_timeout`...) replaces api_timeout; the last one wins.
+ */
+function fixBackwardsApiTimeout(config: Dict): void {
+  let serviceTimeout: unknown;
+  for (const key of Object.keys(config)) {
+    if (key.endsWith('timeout') && key !== 'timeout' && key !== 'api_timeout') {
+      serviceTimeout = config[key];
+      delete config[key];
+    }
+  }
+  if (serviceTimeout !== undefined && serviceTimeout !== null) put(config, 'api_timeout', serviceTimeout);
+}
+
+/** api_timeout in seconds (keystoneauth's Session takes float(api_timeout)); undefined when unset. */
+function apiTimeoutOf(cloudName: string, value: unknown): number | undefined {
+  if (value === null || value === undefined || value === '') return undefined;
+  const text = scalarString(value);
+  const seconds = text === undefined || text.trim() === '' ? Number.NaN : Number(text);
+  if (!Number.isFinite(seconds) || seconds <= 0) {
+    throw new CloudConfigError(`Cloud ${cloudName}: api_timeout must be a positive number of seconds, got ${quote(text ?? typeof value)}`);
+  }
+  return seconds;
 }
 
 /** get_one for one cloud entry: defaults, the entry, the region's values, the fixes, the validation. */
@@ -595,9 +305,12 @@ export function buildCloudConfig(cloudName: string, rawEntry: unknown, context: 
   if (!isDict(rawEntry)) throw new CloudConfigError(`Cloud ${cloudName}: its entry is not a mapping`);
   const entry = normalizeKeys(rawEntry);
   if (has(entry, 'profile') || has(entry, 'cloud')) {
-    throw new CloudConfigError(`Cloud ${cloudName}: vendor profiles are not supported (remove '${has(entry, 'profile') ? 'profile' : 'cloud'}' and give the settings in full)`);
+    throw new CloudConfigError(
+      `Cloud ${cloudName}: vendor profiles are not supported (remove '${has(entry, 'profile') ? 'profile' : 'cloud'}' and give the settings in full)`,
+    );
   }
-  if (has(entry, 'auth') && entry.auth !== null && !isDict(entry.auth)) throw new CloudConfigError(`Cloud ${cloudName}: 'auth' is not a mapping`);
+  if (has(entry, 'auth') && entry.auth !== null && !isDict(entry.auth))
+    throw new CloudConfigError(`Cloud ${cloudName}: 'auth' is not a mapping`);
   if (entry.auth === null) delete entry.auth;
   // auth_plugin is the old name of auth_type; auth_type wins when both are given.
   if (has(entry, 'auth_plugin')) {
@@ -613,15 +326,14 @@ export function buildCloudConfig(cloudName: string, rawEntry: unknown, context: 
   delete config.regions;
   config.region_name = region.name;
   fixBackwardsInterface(region.values);
-  for (const [k, v] of Object.entries(region.values)) {
-    if (v === null || v === undefined) continue;
-    const current = get(config, 'auth');
-    if (k === 'auth' && isDict(v) && isDict(current)) {
-      for (const [ak, av] of Object.entries(v)) put(current, ak, deepCopy(av));
-    } else {
-      put(config, k, deepCopy(v));
-    }
-  }
+  authUpdate(config, region.values, true);
+  // The caller's settings (openstack.cloud's auth options) come last, as get_one's arguments do.
+  const overrides = normalizeKeys(context.overrides ?? {});
+  if (has(overrides, 'auth') && overrides.auth !== null && !isDict(overrides.auth))
+    throw new CloudConfigError(`Cloud ${cloudName}: the 'auth' given is not a mapping`);
+  authUpdate(config, overrides, true);
+  if (!isDict(config.auth)) config.auth = {};
+  fixBackwardsApiTimeout(config);
 
   const auth = config.auth as Dict;
   delete config.auth;
@@ -637,6 +349,7 @@ export function buildCloudConfig(cloudName: string, rawEntry: unknown, context: 
   fixBackwardsAuth(config, auth);
   handleDomainId(auth);
   validateAuth(config, auth, authType);
+  applyDefaultDomain(authType, auth);
 
   // `{key}` references in top-level strings (credentials excepted) and in auth_url. openstacksdk
   // raises on a reference it cannot expand; the value is kept as it is here, with a warning.
@@ -661,7 +374,7 @@ export function buildCloudConfig(cloudName: string, rawEntry: unknown, context: 
   requireAuth(cloudName, authType, authOut);
 
   // TLS
-  const insecure = has(config, 'insecure') ? parseBoolean(config.insecure) === true : false;
+  const insecure = has(config, 'insecure') ? sdkBoolean(config.insecure) : false;
   let verify = true;
   let cacertValue = scalarString(config.cacert) || undefined;
   const rawVerify = config.verify;
@@ -674,9 +387,16 @@ export function buildCloudConfig(cloudName: string, rawEntry: unknown, context: 
       warnings.push(`Cloud ${cloudName}: 'verify' holds a path; it is used as the CA bundle`);
     }
   }
+  if (insecure && verify && parseBoolean(overrides.verify) === true) {
+    warnings.push(
+      `Cloud ${cloudName}: validate_certs is true but the cloud says insecure: true, which wins (as in openstacksdk); the host certificate will not be verified`,
+    );
+  }
   if (insecure) verify = false;
   if (!verify && cacertValue) {
-    warnings.push(`Cloud ${cloudName}: a cacert is given but verification is off (verify: false or insecure: true); the host certificate will not be verified`);
+    warnings.push(
+      `Cloud ${cloudName}: a cacert is given but verification is off (verify: false or insecure: true); the host certificate will not be verified`,
+    );
     cacertValue = undefined;
   }
   const certValue = scalarString(config.cert) || undefined;
@@ -718,6 +438,8 @@ export function buildCloudConfig(cloudName: string, rawEntry: unknown, context: 
     warnings,
   };
   if (region.name) result.regionName = region.name;
+  const apiTimeout = apiTimeoutOf(cloudName, config.api_timeout);
+  if (apiTimeout !== undefined) result.apiTimeoutSeconds = apiTimeout;
   if (cacertValue) result.cacert = expandUser(cacertValue, context.home);
   if (certValue) result.cert = expandUser(certValue, context.home);
   if (keyValue) result.key = expandUser(keyValue, context.home);
@@ -735,7 +457,13 @@ export function loadCloudConfig(options: LoadCloudOptions = {}): CloudConfig {
 
   if (isDict(options.cloud)) {
     // A whole entry: no file, no environment.
-    return buildCloudConfig('inline', options.cloud, { home, warnings, requestedRegion: options.regionName ?? '', sourceFiles: [] });
+    return buildCloudConfig('inline', options.cloud, {
+      home,
+      warnings,
+      requestedRegion: options.regionName ?? '',
+      sourceFiles: [],
+      overrides: options.overrides,
+    });
   }
 
   const paths = searchPaths(options);
@@ -784,6 +512,12 @@ export function loadCloudConfig(options: LoadCloudOptions = {}): CloudConfig {
   const available = () => (names.length > 0 ? `Available clouds: ${names.join(', ')}.` : 'No clouds are defined.');
 
   const requested = typeof options.cloud === 'string' && options.cloud !== '' ? options.cloud : defaultCloud;
+  const requestedRegion = options.regionName ?? env.OS_REGION_NAME ?? '';
+  if (!requested && isDict(options.overrides?.auth)) {
+    // No cloud chosen but auth given (openstack.cloud's `auth` option alone): openstacksdk builds
+    // the cloud from its defaults and the arguments only.
+    return buildCloudConfig('options', {}, { home, warnings, requestedRegion, sourceFiles, overrides: options.overrides });
+  }
   if (!requested) {
     if (names.length === 0) {
       throw new CloudConfigError(`No cloud is configured: no clouds.yaml entry and no OS_* environment variables. ${where()}`);
@@ -793,10 +527,5 @@ export function loadCloudConfig(options: LoadCloudOptions = {}): CloudConfig {
   if (!has(clouds, requested)) {
     throw new CloudConfigError(`Cloud ${requested} was not found. ${available()} ${where()}`);
   }
-  return buildCloudConfig(requested, clouds[requested], {
-    home,
-    warnings,
-    requestedRegion: options.regionName ?? env.OS_REGION_NAME ?? '',
-    sourceFiles,
-  });
+  return buildCloudConfig(requested, clouds[requested], { home, warnings, requestedRegion, sourceFiles, overrides: options.overrides });
 }

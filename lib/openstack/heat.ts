@@ -1,4 +1,6 @@
 // Heat (orchestration) v1: stacks and their outputs.
+import { HotstackError } from '../errors.ts';
+import { pollUntil } from '../poll.ts';
 import type { Session } from './session.ts';
 
 export interface Stack {
@@ -10,7 +12,6 @@ export interface Stack {
   [key: string]: unknown;
 }
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 export interface StackOptions {
   template: Record<string, unknown> | string;
@@ -78,16 +79,24 @@ export class Heat {
    * Waits until the stack's status matches `until`; undefined when the stack is gone (404). Fails
    * on a *_FAILED status or after timeoutMs.
    */
-  async waitForStack(nameOrId: string, until: RegExp, options: { timeoutMs?: number; intervalMs?: number } = {}): Promise<Stack | undefined> {
-    const timeoutMs = options.timeoutMs ?? 300_000;
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
+  /** Waits until the stack's status matches `until` (or the stack is gone: undefined); fails on *_FAILED. */
+  async waitForStack(
+    nameOrId: string,
+    until: RegExp,
+    options: { timeoutMs?: number; intervalMs?: number; signal?: AbortSignal } = {},
+  ): Promise<Stack | undefined> {
+    let last: string | undefined;
+    const found = await pollUntil(async () => {
       const stack = await this.getStack(nameOrId);
-      if (!stack || until.test(stack.stack_status)) return stack;
-      if (/_FAILED$/.test(stack.stack_status)) throw new Error(`stack ${nameOrId} ${stack.stack_status}: ${stack.stack_status_reason ?? ''}`);
-      if (Date.now() > deadline) throw new Error(`stack ${nameOrId} not ${until.source} after ${timeoutMs} ms (is ${stack.stack_status})`);
-      await sleep(options.intervalMs ?? 1000);
-    }
+      last = stack?.stack_status;
+      if (!stack || until.test(stack.stack_status)) return { stack };
+      if (/_FAILED$/.test(stack.stack_status)) throw new HotstackError(`stack ${nameOrId} ${stack.stack_status}: ${stack.stack_status_reason ?? ''}`);
+      return undefined;
+    }, {
+      timeoutMs: options.timeoutMs ?? 300_000, interval: options.intervalMs ?? 1000, what: `stack ${nameOrId} to be ${until.source}`,
+      lastSeen: () => last, ...(options.signal ? { signal: options.signal } : {}),
+    });
+    return found.stack;
   }
 
   /** What an update with these options would change, without changing anything. */

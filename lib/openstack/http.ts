@@ -3,6 +3,8 @@
 // cloud said — never a header, so never a token.
 import { readFileSync } from 'node:fs';
 import { got, type Method, RequestError } from 'got';
+import { HotstackError } from '../errors.ts';
+import { sleep } from '../poll.ts';
 
 export interface TlsOptions {
   verify: boolean;
@@ -50,13 +52,49 @@ export interface HttpResponse {
 }
 
 const IDEMPOTENT_METHODS = new Set(['GET', 'HEAD', 'PUT', 'DELETE', 'OPTIONS']);
-const RETRY_STATUSES = new Set([500, 502, 503, 504]);
-const RETRY_ERROR_CODES = new Set([
+const TRANSIENT_STATUSES = new Set([500, 502, 503, 504]);
+const TRANSIENT_ERROR_CODES = new Set([
   'ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'ENOTFOUND', 'EAI_AGAIN', 'ENETUNREACH', 'EHOSTUNREACH',
 ]);
+/** Connection errors that happen before a request is sent: the cloud cannot have acted on it. */
+const NEVER_SENT_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'ENETUNREACH', 'EHOSTUNREACH']);
+
+/** What a failed attempt looked like: an HTTP status, or a connection-level error code, or neither. */
+export interface Failure {
+  status?: number | undefined;
+  code?: string | undefined;
+}
+
+/**
+ * The one definition of a transient failure: the service is away or overloaded (HTTP 500, 502, 503,
+ * 504) or the connection failed (refused, reset, timed out, no route, name not resolved). Asking
+ * again later may succeed. The HTTP retries and every wait that tolerates an outage use it.
+ */
+export function isTransient(failure: Failure | unknown): boolean {
+  const { status, code } = failureOf(failure);
+  if (status !== undefined) return TRANSIENT_STATUSES.has(status);
+  return code !== undefined && TRANSIENT_ERROR_CODES.has(code);
+}
+
+/**
+ * Whether the cloud may have acted on a request that failed: no answer after the request left (reset,
+ * timeout, an unknown error) or a 5xx. A 4xx answer, or a connection that was never made, says no.
+ * A caller that created something must then look for it before saying nothing was made.
+ */
+export function mayHaveLanded(failure: Failure | unknown): boolean {
+  const { status, code } = failureOf(failure);
+  if (status !== undefined) return status >= 500;
+  return !(code !== undefined && NEVER_SENT_CODES.has(code));
+}
+
+function failureOf(failure: Failure | unknown): Failure {
+  if (failure instanceof OpenStackHttpError) return { status: failure.status, code: failure.code };
+  if (failure && typeof failure === 'object' && !(failure instanceof Error)) return failure as Failure;
+  return {};
+}
 
 /** An HTTP failure against the cloud: says what was asked, where, and what the cloud answered. */
-export class OpenStackHttpError extends Error {
+export class OpenStackHttpError extends HotstackError {
   readonly method: string;
   readonly path: string;
   readonly service: string | undefined;
@@ -65,12 +103,14 @@ export class OpenStackHttpError extends Error {
   readonly cloudMessage: string;
   readonly code: string | undefined;
 
-  constructor(init: { method: string; url: string; service?: string; status?: number; cloudMessage: string; code?: string }) {
+  constructor(init: { method: string; url: string; service?: string | undefined; status?: number | undefined; cloudMessage: string; code?: string | undefined; cause?: unknown }) {
     const path = pathOf(init.url);
     const where = `${init.method} ${init.service ? init.service + ' ' : ''}${path}`;
     const what = init.status !== undefined ? `HTTP ${init.status}` : (init.code ?? 'no answer');
-    super(`${where} failed: ${what}${init.cloudMessage ? `: ${init.cloudMessage}` : ''}`);
-    this.name = 'OpenStackHttpError';
+    super(`${where} failed: ${what}${init.cloudMessage ? `: ${init.cloudMessage}` : ''}`, {
+      details: { status: init.status ?? null },
+      ...(init.cause !== undefined ? { cause: init.cause } : {}),
+    });
     this.method = init.method;
     this.path = path;
     this.service = init.service;
@@ -128,15 +168,11 @@ export function retryDelayMs(policy: RetryPolicy, attempt: number): number {
   return Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** attempt);
 }
 
-/** Whether a failed attempt may be repeated: idempotent requests on 5xx or a connection error. */
-export function shouldRetry(request: Pick<HttpRequest, 'method' | 'idempotent'>, failure: { status?: number; code?: string }): boolean {
+/** Whether a failed attempt may be repeated: idempotent requests on a transient failure. */
+export function shouldRetry(request: Pick<HttpRequest, 'method' | 'idempotent'>, failure: Failure): boolean {
   const idempotent = request.idempotent ?? IDEMPOTENT_METHODS.has(request.method.toUpperCase());
-  if (!idempotent) return false;
-  if (failure.status !== undefined) return RETRY_STATUSES.has(failure.status);
-  return failure.code !== undefined && RETRY_ERROR_CODES.has(failure.code);
+  return idempotent && isTransient(failure);
 }
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 export class HttpClient {
   readonly timeoutMs: number;
@@ -153,13 +189,14 @@ export class HttpClient {
 
   async request(request: HttpRequest): Promise<HttpResponse> {
     for (let attempt = 0; ; attempt++) {
-      let failure: { status?: number; code?: string; message: string };
+      let failure: Failure & { message: string };
       try {
         const response = await this.#send(request);
         if (response.status < 400 || request.okStatuses?.includes(response.status)) return response;
         failure = { status: response.status, message: cloudMessageOf(response.text) };
       } catch (error) {
         const code = error instanceof RequestError ? error.code : undefined;
+        // got's error is not kept as `cause`: it holds the request options, token included.
         failure = { code, message: error instanceof Error ? error.message : String(error) };
       }
       if (attempt >= this.retry.retries || !shouldRetry(request, failure)) {

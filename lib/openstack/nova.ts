@@ -1,4 +1,6 @@
 // Nova (compute) calls the SnapSet needs, and the few a test or demo deployment needs.
+import { HotstackError } from '../errors.ts';
+import { pollUntil } from '../poll.ts';
 import { OpenStackHttpError } from './http.ts';
 import type { Session } from './session.ts';
 
@@ -26,8 +28,6 @@ const IMAGE_ID_MICROVERSION = '2.45';
 const BOOT_MICROVERSION = '2.37';
 
 const microversion = (version: string) => ({ 'OpenStack-API-Version': `compute ${version}`, 'X-OpenStack-Nova-API-Version': version });
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 export function taskState(server: Server): string | null {
   return server['OS-EXT-STS:task_state'] ?? null;
@@ -60,17 +60,19 @@ export class Nova {
   }
 
   /** Waits until the server has `status` and no task running; fails on ERROR, on its deletion, or after timeoutMs. */
-  async waitForServer(id: string, status: string, options: { timeoutMs?: number; intervalMs?: number } = {}): Promise<Server> {
-    const timeoutMs = options.timeoutMs ?? 120_000;
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
+  async waitForServer(id: string, status: string, options: { timeoutMs?: number; intervalMs?: number; signal?: AbortSignal } = {}): Promise<Server> {
+    let last: string | undefined;
+    return pollUntil(async () => {
       const server = await this.getServer(id);
-      if (!server) throw new Error(`server ${id} vanished while waiting for ${status}`);
+      if (!server) throw new HotstackError(`server ${id} vanished while waiting for ${status}`);
+      last = `${server.status}${taskState(server) ? `, task ${taskState(server)}` : ''}`;
       if (server.status === status && !taskState(server)) return server;
-      if (server.status === 'ERROR') throw new Error(`server ${id} went ERROR: ${server.fault?.message ?? ''}`);
-      if (Date.now() > deadline) throw new Error(`server ${id} not ${status} after ${timeoutMs} ms (is ${server.status})`);
-      await sleep(options.intervalMs ?? 300);
-    }
+      if (server.status === 'ERROR') throw new HotstackError(`server ${id} went ERROR: ${server.fault?.message ?? ''}`);
+      return undefined;
+    }, {
+      timeoutMs: options.timeoutMs ?? 120_000, interval: options.intervalMs ?? 300, what: `server ${id} to be ${status}`,
+      lastSeen: () => last, ...(options.signal ? { signal: options.signal } : {}),
+    });
   }
 
   async stopServer(id: string): Promise<void> {

@@ -1,5 +1,6 @@
 // A Keystone v3 session: one token with its catalog, renewed before it expires and once more when
 // a service answers 401, and the endpoint of each service as clouds.yaml chooses it.
+import { HotstackError } from '../errors.ts';
 import type { CloudConfig } from './clouds.ts';
 import { HttpClient, OpenStackHttpError, type HttpRequest, type HttpResponse } from './http.ts';
 
@@ -24,12 +25,8 @@ interface Token {
   projectId: string | undefined;
 }
 
-export class AuthenticationError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'AuthenticationError';
-  }
-}
+/** Keystone refused the credentials, or the auth settings cannot work; the message names the cloud setting. */
+export class AuthenticationError extends HotstackError {}
 
 /** The Keystone v3 base URL: openstacksdk discovers it; Keystone v3 is all we speak. */
 export function identityV3Url(authUrl: string): string {

@@ -1,5 +1,6 @@
 // The Glance side of SnapSet lookup and pruning: one paginated listing of the project's own images
 // (never another project's public or shared ones), judged by sets.ts; deletion of whole sets.
+import { HotstackError } from '../errors.ts';
 import type { Connection } from '../openstack/connect.ts';
 import { groupSets, type SnapsetSummary } from './sets.ts';
 
@@ -7,7 +8,7 @@ import { groupSets, type SnapsetSummary } from './sets.ts';
 export async function loadSets(conn: Connection, now = new Date()): Promise<SnapsetSummary[]> {
   await conn.session.token();
   const owner = conn.session.projectId;
-  if (!owner) throw new Error(`cloud '${conn.cloud.name}' gave a token without a project: SnapSets are looked for among a project's own images, so use project-scoped credentials`);
+  if (!owner) throw new HotstackError(`cloud '${conn.cloud.name}' gave a token without a project: SnapSets are looked for among a project's own images, so use project-scoped credentials`);
   return groupSets(await conn.glance.listImages({ owner }), now);
 }
 

@@ -1,27 +1,48 @@
 // createSnapset: one Glance image per SHUTOFF instance, made in parallel, tagged, and marked as a
-// complete set only when every image is active and tagged. On failure the images of this run are
-// removed, so that no set ever looks complete without being so.
+// complete set only when every image is active and tagged. On failure or interrupt the images of
+// this run are removed — those whose ids are known, those found by the run's `hotstack_snap_id`,
+// and, when a request may have landed unseen, those that appear during a grace period — so that no
+// half-made set is left behind, and servers left busy are named.
 import fastq from 'fastq';
-import { DEAD_IMAGE_STATUSES, type Image } from '../openstack/glance.ts';
-import { OpenStackHttpError } from '../openstack/http.ts';
-import { taskState, type Server } from '../openstack/nova.ts';
-import type { Connection } from '../openstack/connect.ts';
-import { SNAP_ID_PROPERTY, SNAPSET_TAG, imageName, imageTags, newSnapId, type SnapsetInstance } from './data.ts';
+import { HotstackError, messageOf } from '../errors.ts';
+import type { Glance, Image } from '../openstack/glance.ts';
+import { isTransient, mayHaveLanded, OpenStackHttpError } from '../openstack/http.ts';
+import { taskState, type Nova, type Server } from '../openstack/nova.ts';
+import { abortReason, sleep } from '../poll.ts';
+import {
+  SNAP_ID_PROPERTY, SNAPSET_TAG, imageName, imageProperties, imageTags, newSnapId, type SnapsetInstance,
+} from './data.ts';
+import { DEFAULT_WATCH_LIMITS, judgeImage, judgeWithServer, outageTooLong, watchSchedule, type WatchedImage, type WatchLimits } from './watch.ts';
+
+/** The clients a SnapSet needs (a Connection has them). */
+export interface SnapsetClients {
+  nova: Nova;
+  glance: Glance;
+}
 
 export interface CreateSnapsetOptions {
   /** Seconds each image may take from createImage to active. */
   timeoutSeconds: number;
   /** Images created at once; default all. */
-  concurrency?: number;
+  concurrency?: number | undefined;
   /** Leave the images of a failed run in place (never marked as a set). */
-  keepPartial?: boolean;
-  /** Check only: validate and inspect the servers, create nothing. */
-  checkMode?: boolean;
+  keepPartial?: boolean | undefined;
+  /** Extra `hotstack_*` properties put on every image (with createImage, like the set's own). */
+  properties?: Record<string, string> | undefined;
   /** First poll interval; it stays this short for the first seconds, then grows. */
   pollIntervalMs?: number;
   maxPollIntervalMs?: number;
   /** How long Glance may stay unreachable while we wait before the run gives up. */
   unreachableGraceMs?: number;
+  /** Stops the run: no new snapshot starts, the run's images are removed, a SnapsetError says so. */
+  signal?: AbortSignal | undefined;
+  /** After a failure or interrupt, how long createImage calls still in flight may take to answer. */
+  inFlightWaitMs?: number;
+  /**
+   * After a failure, how long to keep looking for images of the run that appear late (a request
+   * that landed although its answer was lost) and for the servers' tasks to end.
+   */
+  settleGraceMs?: number;
   log?: (message: string) => void;
   snapId?: string;
 }
@@ -45,20 +66,44 @@ export interface SnapsetOutcome {
 
 export interface SnapsetPlan {
   snapId: string;
-  images: { name: string; image_name: string; server_id: string; role: string; mac_address: string; tags: string[] }[];
+  images: { name: string; image_name: string; server_id: string; role: string; mac_address: string; tags: string[]; properties: Record<string, string> }[];
 }
 
-/** A failed run: the message names the instance; `removed`/`kept` say what became of the images. */
-export class SnapsetError extends Error {
+/** A server the run leaves busy with a task, and how to clear it. */
+export interface StuckServer {
+  name: string;
+  uuid: string;
+  task_state: string;
+  how_to_clear: string;
+}
+
+/**
+ * A failed run: the message names the instance; the details (result keys) say what became of the
+ * images: `removed_images`, `kept_images`, and `stuck_servers` left in a task state.
+ */
+export class SnapsetError extends HotstackError {
   readonly snapId: string | undefined;
   readonly removed: string[];
   readonly kept: string[];
-  constructor(message: string, details: { snapId?: string; removed?: string[]; kept?: string[] } = {}) {
-    super(message);
-    this.name = 'SnapsetError';
-    this.snapId = details.snapId;
-    this.removed = details.removed ?? [];
-    this.kept = details.kept ?? [];
+  readonly stuck: StuckServer[];
+  constructor(message: string, info: { snapId?: string; removed?: string[]; kept?: string[]; stuck?: StuckServer[]; cause?: unknown } = {}) {
+    const removed = info.removed ?? [];
+    const kept = info.kept ?? [];
+    const stuck = info.stuck ?? [];
+    super(message, {
+      details: {
+        changed: kept.length > 0,
+        ...(info.snapId ? { snap_id: info.snapId } : {}),
+        removed_images: removed,
+        ...(kept.length ? { kept_images: kept } : {}),
+        ...(stuck.length ? { stuck_servers: stuck } : {}),
+      },
+      ...(info.cause !== undefined ? { cause: info.cause } : {}),
+    });
+    this.snapId = info.snapId;
+    this.removed = removed;
+    this.kept = kept;
+    this.stuck = stuck;
   }
 }
 
@@ -67,21 +112,21 @@ export class SnapsetError extends Error {
  * servers answers for all of them; ids it does not hold (another project's, unknown) are then
  * asked one by one, which is also how an unknown uuid is told apart.
  */
-export async function fetchServers(conn: Connection, uuids: string[]): Promise<Map<string, Server | undefined>> {
+async function fetchServers(nova: Nova, uuids: string[]): Promise<Map<string, Server | undefined>> {
   const found = new Map<string, Server | undefined>();
   if (uuids.length >= 3) {
     const wanted = new Set(uuids);
-    for (const server of await conn.nova.listServers({ limit: '1000' })) if (wanted.has(server.id)) found.set(server.id, server);
+    for (const server of await nova.listServers({ limit: '1000' })) if (wanted.has(server.id)) found.set(server.id, server);
   }
   const missing = uuids.filter((uuid) => !found.has(uuid));
-  const fetched = await Promise.all(missing.map((uuid) => conn.nova.getServer(uuid)));
+  const fetched = await Promise.all(missing.map((uuid) => nova.getServer(uuid)));
   missing.forEach((uuid, index) => found.set(uuid, fetched[index]));
   return found;
 }
 
 /** Refuses unless every server exists and is SHUTOFF with no task running; names each offender. */
-export async function checkServersStopped(conn: Connection, instances: SnapsetInstance[]): Promise<void> {
-  const servers = await fetchServers(conn, instances.map((instance) => instance.uuid));
+export async function checkServersStopped(clients: Pick<SnapsetClients, 'nova'>, instances: SnapsetInstance[]): Promise<void> {
+  const servers = await fetchServers(clients.nova, instances.map((instance) => instance.uuid));
   const problems: string[] = [];
   for (const instance of instances) {
     const server = servers.get(instance.uuid);
@@ -94,7 +139,7 @@ export async function checkServersStopped(conn: Connection, instances: SnapsetIn
   }
 }
 
-export function planSnapset(instances: SnapsetInstance[], snapId: string): SnapsetPlan {
+export function planSnapset(instances: SnapsetInstance[], snapId: string, extra: Record<string, string> = {}): SnapsetPlan {
   return {
     snapId,
     images: instances.map((instance) => ({
@@ -104,45 +149,44 @@ export function planSnapset(instances: SnapsetInstance[], snapId: string): Snaps
       role: instance.role,
       mac_address: instance.macAddress,
       tags: [...imageTags(instance, snapId), SNAPSET_TAG],
+      properties: imageProperties(instance, snapId, instances.length, extra),
     })),
   };
 }
 
-interface Pending {
+interface Pending extends WatchedImage {
   instance: SnapsetInstance;
-  imageId: string;
-  startedAt: number;
   settle: { resolve: (image: Image) => void; reject: (error: Error) => void };
-  /** When Nova was last asked whether this snapshot is still running. */
-  serverCheckedAt: number;
 }
 
-type WatchOptions = Required<Pick<CreateSnapsetOptions, 'timeoutSeconds' | 'pollIntervalMs' | 'maxPollIntervalMs' | 'unreachableGraceMs'>>;
+interface WatchOptions extends WatchLimits {
+  pollIntervalMs: number;
+  maxPollIntervalMs: number;
+  unreachableGraceMs: number;
+}
 
 /**
- * Watches all pending images with one Glance listing per poll (`id=in:…`), however many there are.
- * An image is failed as soon as Glance says it cannot become active (killed, deleted, gone: Nova
- * purges the image of a failed snapshot), or when Nova has finished the snapshot without it.
+ * Watches all pending images with one Glance listing per poll (`id=in:…`), however many there are;
+ * what each answer means is decided by judgeImage/judgeWithServer (watch.ts).
  */
 class ImageWatcher {
-  readonly #conn: Connection;
+  readonly #clients: SnapsetClients;
   readonly #options: WatchOptions;
   readonly #pending = new Map<string, Pending>();
   #running = false;
   #stopped = false;
-  #wake: (() => void) | undefined;
+  #wake = new AbortController();
 
-  constructor(conn: Connection, options: WatchOptions) {
-    this.#conn = conn;
+  constructor(clients: SnapsetClients, options: WatchOptions) {
+    this.#clients = clients;
     this.#options = options;
   }
 
   waitForActive(instance: SnapsetInstance, imageId: string, startedAt: number): Promise<Image> {
     return new Promise((resolve, reject) => {
       if (this.#stopped) return reject(new Error('the run is being abandoned'));
-      this.#pending.set(imageId, { instance, imageId, startedAt, settle: { resolve, reject }, serverCheckedAt: startedAt });
+      this.#pending.set(imageId, { instance, imageId, startedAt, serverCheckedAt: startedAt, settle: { resolve, reject } });
       if (!this.#running) void this.#loop();
-      this.#wake?.();
     });
   }
 
@@ -150,38 +194,30 @@ class ImageWatcher {
     this.#stopped = true;
     for (const pending of this.#pending.values()) pending.settle.reject(reason);
     this.#pending.clear();
-    this.#wake?.();
+    this.#wake.abort();
   }
 
   async #loop(): Promise<void> {
     this.#running = true;
     const loopStart = Date.now();
+    const schedule = watchSchedule({ fastMs: this.#options.pollIntervalMs, maxMs: this.#options.maxPollIntervalMs });
     let unreachableSince: number | undefined;
-    let interval = this.#options.pollIntervalMs;
+    let interval: number | undefined;
     try {
       while (this.#pending.size > 0 && !this.#stopped) {
-        await new Promise<void>((resolve) => {
-          const timer = setTimeout(resolve, interval);
-          this.#wake = () => {
-            clearTimeout(timer);
-            resolve();
-          };
-        });
-        this.#wake = undefined;
+        interval = schedule(interval, Date.now() - loopStart);
+        await sleep(interval, this.#wake.signal).catch(() => {});
         if (this.#stopped || this.#pending.size === 0) break;
-        // Polls every 0.4 s for the first seconds, so that a quick snapshot is noticed within 0.5 s
-        // of going active; then further apart, for uploads of large disks that take minutes.
-        if (Date.now() - loopStart > 6_000) interval = Math.min(this.#options.maxPollIntervalMs, Math.round(interval * 1.2));
-        let images: Image[];
         // Only the images asked about are judged: one added while the request ran is not missing.
         const asked = [...this.#pending.values()];
+        let images: Image[];
         try {
-          images = await this.#conn.glance.listImages({ ids: asked.map((pending) => pending.imageId) });
+          images = await this.#clients.glance.listImages({ ids: asked.map((pending) => pending.imageId) });
           unreachableSince = undefined;
         } catch (error) {
-          if (!(error instanceof OpenStackHttpError) || (error.status !== undefined && error.status < 500)) throw error;
+          if (!isTransient(error)) throw error;
           unreachableSince ??= Date.now();
-          if (Date.now() - unreachableSince > this.#options.unreachableGraceMs) throw error;
+          if (outageTooLong(unreachableSince, Date.now(), this.#options.unreachableGraceMs)) throw error;
           continue;
         }
         const byId = new Map(images.map((image) => [image.id, image]));
@@ -195,100 +231,105 @@ class ImageWatcher {
   }
 
   async #judge(pending: Pending, image: Image | undefined): Promise<void> {
-    const { instance, imageId } = pending;
-    const fail = (why: string) => {
-      this.#pending.delete(imageId);
-      pending.settle.reject(new SnapsetError(`snapshot of instance ${instance.name} (uuid ${instance.uuid}) failed: ${why}`));
-    };
-    if (!image) return fail(`its image ${imageId} disappeared from Glance (Nova removes the image of a failed snapshot; see the server's fault and the nova-compute log)`);
-    if (image.status === 'active') {
-      this.#pending.delete(imageId);
-      pending.settle.resolve(image);
-      return;
-    }
-    if (DEAD_IMAGE_STATUSES.has(image.status)) return fail(`its image ${imageId} went ${image.status}`);
     const now = Date.now();
-    if (now - pending.startedAt > this.#options.timeoutSeconds * 1000) {
-      return fail(`its image ${imageId} was not active after ${this.#options.timeoutSeconds}s (last status ${image.status})`);
-    }
-    // A snapshot that Nova gave up on can leave its image queued or saving forever (when Glance
-    // was unreachable, Nova could not delete it). Nova's task state tells: ask now and then.
-    if (now - pending.startedAt > 15_000 && now - pending.serverCheckedAt > 10_000) {
+    let verdict = judgeImage(image, pending, now, this.#options);
+    if (verdict.kind === 'waiting' && verdict.askNova) {
       pending.serverCheckedAt = now;
-      const server = await this.#conn.nova.getServer(instance.uuid);
-      if (server && !taskState(server)) {
-        const again = await this.#conn.glance.getImage(imageId);
-        if (again?.status === 'active') return this.#judge(pending, again);
-        fail(`Nova finished the snapshot but its image ${imageId} is ${again?.status ?? 'gone'}${server.fault?.message ? ` (server fault: ${server.fault.message})` : ''}`);
-      }
+      const server = await this.#clients.nova.getServer(pending.instance.uuid);
+      const again = server && taskState(server) ? image : await this.#clients.glance.getImage(pending.imageId);
+      verdict = judgeWithServer(server, again, pending.imageId);
     }
+    if (verdict.kind === 'waiting') return;
+    this.#pending.delete(pending.imageId);
+    if (verdict.kind === 'active') pending.settle.resolve(verdict.image);
+    else pending.settle.reject(new SnapsetError(`snapshot of instance ${pending.instance.name} (uuid ${pending.instance.uuid}) failed: ${verdict.why}`));
   }
 }
 
 /** Validated instances in, a complete tagged SnapSet out — or an error and no partial set. */
-export async function createSnapset(conn: Connection, instances: SnapsetInstance[], options: CreateSnapsetOptions): Promise<SnapsetOutcome> {
+export async function createSnapset(clients: SnapsetClients, instances: SnapsetInstance[], options: CreateSnapsetOptions): Promise<SnapsetOutcome> {
   const log = options.log ?? (() => {});
-  await checkServersStopped(conn, instances);
+  const signal = options.signal ?? new AbortController().signal;
+  if (signal.aborted) throw new SnapsetError(`${abortReason(signal).message}; nothing was created`);
+  await checkServersStopped(clients, instances);
   const snapId = options.snapId ?? newSnapId();
   log(`all ${instances.length} server(s) SHUTOFF; creating set ${snapId}`);
 
-  const watcher = new ImageWatcher(conn, {
-    timeoutSeconds: options.timeoutSeconds,
+  const watcher = new ImageWatcher(clients, {
+    timeoutMs: options.timeoutSeconds * 1000,
+    ...DEFAULT_WATCH_LIMITS,
     pollIntervalMs: options.pollIntervalMs ?? 400,
     maxPollIntervalMs: options.maxPollIntervalMs ?? 3_000,
     unreachableGraceMs: options.unreachableGraceMs ?? 120_000,
   });
-  const created: string[] = [];
+  const run: RunState = { snapId, created: [], inFlight: 0, doubtSince: undefined, touched: new Set() };
   const done: SnapsetImage[] = [];
   let firstError: Error | undefined;
+  const fail = (error: Error) => {
+    if (firstError) return;
+    firstError = error;
+    watcher.stop(error);
+  };
+  const onAbort = () => fail(abortReason(signal));
+  signal.addEventListener('abort', onAbort, { once: true });
 
   const snapshotOne = async (instance: SnapsetInstance): Promise<void> => {
-    if (firstError) return; // fail fast: no new snapshot once one has failed
     const name = imageName(instance, snapId);
     const startedAt = Date.now();
     let imageId: string;
+    run.inFlight++;
     try {
-      imageId = await conn.nova.createImage(instance.uuid, name, { [SNAP_ID_PROPERTY]: snapId, hotstack_name: instance.name, hotstack_snapset_size: String(instances.length) });
+      run.touched.add(instance.uuid);
+      imageId = await clients.nova.createImage(instance.uuid, name, imageProperties(instance, snapId, instances.length, options.properties));
     } catch (error) {
-      throw new SnapsetError(`cannot snapshot instance ${instance.name} (uuid ${instance.uuid}): ${describeCreateImageError(error)}`);
+      // A request that got no clear answer may still have made an image: the rollback looks for it.
+      if (mayHaveLanded(error)) run.doubtSince = Date.now();
+      else run.touched.delete(instance.uuid); // refused (4xx): any task on the server is someone else's
+      throw new SnapsetError(`cannot snapshot instance ${instance.name} (uuid ${instance.uuid}): ${describeCreateImageError(error)}`, { cause: error });
+    } finally {
+      run.inFlight--;
     }
-    created.push(imageId);
-    if (firstError) return; // another snapshot failed meanwhile: this image goes with the rollback
+    run.created.push(imageId);
+    if (firstError) return; // the run failed or was interrupted meanwhile: this image goes with the rollback
     log(`instance ${instance.name}: image ${name} (${imageId}) requested`);
     await watcher.waitForActive(instance, imageId, startedAt);
     const secondsToActive = (Date.now() - startedAt) / 1000;
-    await conn.glance.replaceTags(imageId, imageTags(instance, snapId));
+    await clients.glance.replaceTags(imageId, imageTags(instance, snapId));
     log(`instance ${instance.name}: image ${imageId} active after ${secondsToActive.toFixed(1)}s and tagged`);
     done.push({ name: instance.name, image_id: imageId, image_name: name, role: instance.role, mac_address: instance.macAddress, seconds_to_active: secondsToActive });
   };
 
   // The first failure is recorded inside the worker, before the queue hands out the next task, so
-  // that no snapshot starts after it.
+  // that no snapshot starts after it (nor after an interrupt).
   const worker = async (instance: SnapsetInstance): Promise<void> => {
+    if (firstError) return;
     try {
       await snapshotOne(instance);
     } catch (error) {
-      if (!firstError) {
-        firstError = error instanceof Error ? error : new Error(String(error));
-        watcher.stop(firstError);
-      }
-      throw error;
+      fail(error instanceof Error ? error : new Error(String(error)));
     }
   };
   const queue = fastq.promise(worker, Math.max(1, options.concurrency ?? instances.length));
-  // Failures are in firstError; a rejection here is only the task's own.
-  await Promise.all(instances.map((instance) => queue.push(instance).catch(() => {})));
+  const allSettled = Promise.all(instances.map((instance) => queue.push(instance)));
+  // An interrupt does not wait for createImage calls in flight: the rollback starts at once.
+  await Promise.race([allSettled, new Promise<void>((resolve) => (signal.aborted ? resolve() : signal.addEventListener('abort', () => resolve(), { once: true })))]);
 
+  // From here the set is made: an interrupt during its (short) marking lets the marking finish.
+  signal.removeEventListener('abort', onAbort);
+  if (!firstError && signal.aborted) fail(abortReason(signal));
   if (!firstError) {
     log(`every image active and tagged; marking the set ${SNAPSET_TAG}`);
     try {
       // The set is complete: only now does it become visible as one (`--tag hotstack-snapset`).
-      await Promise.all(done.map((image) => conn.glance.addTag(image.image_id, SNAPSET_TAG)));
+      await Promise.all(done.map((image) => clients.glance.addTag(image.image_id, SNAPSET_TAG)));
     } catch (error) {
-      firstError = new SnapsetError(`marking the set ${snapId} complete failed: ${error instanceof Error ? error.message : String(error)}`);
+      fail(new SnapsetError(`marking the set ${snapId} complete failed: ${messageOf(error)}`, { cause: error }));
     }
   }
-  if (firstError) throw await rollback(conn, created, snapId, firstError, options.keepPartial ?? false, log);
+  if (firstError) {
+    queue.kill();
+    throw await rollback(clients, instances, run, allSettled, firstError, options, log);
+  }
 
   const byName = new Map(done.map((image) => [image.name, image]));
   const ordered = instances.map((instance) => byName.get(instance.name) as SnapsetImage);
@@ -298,7 +339,7 @@ export async function createSnapset(conn: Connection, instances: SnapsetInstance
 }
 
 function describeCreateImageError(error: unknown): string {
-  const message = error instanceof Error ? error.message : String(error);
+  const message = messageOf(error);
   // Two snapshot requests racing inside nova-api: the loser gets a 500 rather than a 409.
   if (error instanceof OpenStackHttpError && error.status === 500 && /UnexpectedTaskStateError/.test(error.cloudMessage)) {
     return `another task (a second snapshot?) started on the server at the same moment; Nova said: ${message}`;
@@ -306,45 +347,124 @@ function describeCreateImageError(error: unknown): string {
   return message;
 }
 
+/** What the rollback needs to know of a run. */
+interface RunState {
+  snapId: string;
+  /** Image ids createImage returned. */
+  created: string[];
+  /** createImage calls sent and not answered yet. */
+  inFlight: number;
+  /** When a createImage last failed in a way that may have made an image anyway. */
+  doubtSince: number | undefined;
+  /** Servers this run may have started a snapshot on. */
+  touched: Set<string>;
+}
+
 /**
  * The images of a run: those whose ids we know, plus any Nova created without telling us (a
- * createImage that failed after Glance had the record, e.g. the 500 above), found by property.
+ * createImage that failed after Glance had the record, a lost answer), found by property.
  */
-async function imagesOfRun(conn: Connection, known: string[], snapId: string): Promise<string[]> {
+async function imagesOfRun(glance: Glance, known: string[], snapId: string): Promise<string[]> {
   const ids = new Set(known);
   try {
-    for (const image of await conn.glance.listImages({ properties: { [SNAP_ID_PROPERTY]: snapId } })) ids.add(image.id);
+    for (const image of await glance.listImages({ properties: { [SNAP_ID_PROPERTY]: snapId } })) ids.add(image.id);
   } catch {
     // Best effort: the known ids are still removed.
   }
   return [...ids];
 }
 
-/** Removes the images of a failed run (or, with keepPartial, says they stay) and builds the error. */
-async function rollback(conn: Connection, knownIds: string[], snapId: string, cause: Error, keepPartial: boolean, log: (m: string) => void): Promise<SnapsetError> {
-  const imageIds = await imagesOfRun(conn, knownIds, snapId);
+/** How a server left busy by a snapshot is put back, as an admin (Nova's reset-state). */
+export function howToClear(uuid: string): string {
+  return `if no snapshot of it is still running (its image is gone and nova-compute is idle), reset it as an admin: ` +
+    `openstack server set --state active ${uuid} && openstack server stop ${uuid} (nova reset-state --active ${uuid} does the same)`;
+}
+
+/**
+ * Removes the images of a failed run (or, with keepPartial, says they stay) and builds the error.
+ * Order matters when the process may be killed soon after an interrupt: known images go first, then
+ * createImage calls in flight get a bounded wait, then late images are looked for while a request
+ * may have landed or a server is still busy, and servers still busy at the end are named.
+ */
+async function rollback(
+  clients: SnapsetClients,
+  instances: SnapsetInstance[],
+  run: RunState,
+  allSettled: Promise<unknown>,
+  cause: Error,
+  options: CreateSnapsetOptions,
+  log: (m: string) => void,
+): Promise<SnapsetError> {
+  const { snapId } = run;
+  const keepPartial = options.keepPartial ?? false;
+  const removed: string[] = [];
+  const failedToRemove = new Map<string, string>();
+  const sweep = async () => {
+    const ids = await imagesOfRun(clients.glance, run.created, snapId);
+    if (keepPartial) return ids;
+    await Promise.all(
+      ids.filter((id) => !removed.includes(id)).map(async (id) => {
+        try {
+          await clients.glance.deleteImage(id);
+          removed.push(id);
+          failedToRemove.delete(id);
+        } catch (error) {
+          failedToRemove.set(id, messageOf(error));
+        }
+      }),
+    );
+    return ids;
+  };
+
+  let ids = await sweep();
+  if (run.inFlight > 0) {
+    log(`waiting up to ${(options.inFlightWaitMs ?? 20_000) / 1000}s for ${run.inFlight} createImage call(s) in flight`);
+    const stillOpen = await Promise.race([allSettled.then(() => false), sleep(options.inFlightWaitMs ?? 20_000).then(() => true)]);
+    if (stillOpen) run.doubtSince = Date.now();
+    ids = await sweep();
+  }
+
+  // Settle: keep looking while a request may have landed unseen or a server of the run is busy.
+  const graceMs = options.settleGraceMs ?? 30_000;
+  const lateAfterDoubtMs = Math.min(10_000, graceMs);
+  const started = Date.now();
+  const touched = instances.filter((instance) => run.touched.has(instance.uuid));
+  let busy: { instance: SnapsetInstance; server: Server }[] = [];
+  for (;;) {
+    const servers = touched.length === 0 ? new Map<string, Server | undefined>() : await fetchServers(clients.nova, touched.map((instance) => instance.uuid)).catch(() => undefined);
+    busy = servers === undefined ? [] : touched.flatMap((instance) => {
+      const server = servers.get(instance.uuid);
+      return server && taskState(server) ? [{ instance, server }] : [];
+    });
+    const doubtful = run.doubtSince !== undefined && Date.now() - run.doubtSince < lateAfterDoubtMs;
+    if ((servers !== undefined && busy.length === 0 && !doubtful) || Date.now() - started >= graceMs) break;
+    await sleep(1_000);
+    ids = await sweep();
+  }
+  ids = await sweep();
+
+  const stuck: StuckServer[] = busy.map(({ instance, server }) => ({
+    name: instance.name, uuid: instance.uuid, task_state: taskState(server) ?? '', how_to_clear: howToClear(instance.uuid),
+  }));
+  const stuckText = stuck.length
+    ? `; server(s) still busy after ${Math.round(graceMs / 1000)}s: ${stuck.map((s) => `${s.name} (uuid ${s.uuid}) in task ${s.task_state}`).join(', ')}` +
+      ` — a new SnapSet of them is refused until that ends; ${stuck.length === 1 ? howToClear(stuck[0]!.uuid) : 'see stuck_servers for how to clear each'}`
+    : '';
+
   if (keepPartial) {
     return new SnapsetError(
-      `${cause.message}; keep_partial is set: the ${imageIds.length} image(s) of set ${snapId} stay, never marked ${SNAPSET_TAG}`,
-      { snapId, kept: imageIds },
+      `${cause.message}; keep_partial is set: the ${ids.length} image(s) of set ${snapId} stay, never marked ${SNAPSET_TAG}${stuckText}`,
+      { snapId, kept: ids, stuck, cause },
     );
   }
-  const removed: string[] = [];
-  const leftBehind: string[] = [];
-  await Promise.all(
-    imageIds.map(async (imageId) => {
-      try {
-        await conn.glance.deleteImage(imageId);
-        removed.push(imageId);
-      } catch (error) {
-        leftBehind.push(`${imageId} (${error instanceof Error ? error.message : String(error)})`);
-      }
-    }),
-  );
   log(`rollback of set ${snapId}: removed ${removed.length} image(s)`);
-  const what = imageIds.length === 0
-    ? 'no image had been created'
-    : `removed the ${removed.length} image(s) this run had created${removed.length ? `: ${removed.join(', ')}` : ''}`;
-  const left = leftBehind.length ? `; could NOT remove ${leftBehind.join(', ')}: delete them by hand (they are not marked ${SNAPSET_TAG})` : '';
-  return new SnapsetError(`${cause.message}; ${what}${left}`, { snapId, removed, kept: leftBehind });
+  const lookedLate = run.doubtSince !== undefined ? `, late ones included (looked for ${Math.round((Date.now() - started) / 1000)}s)` : '';
+  const what = removed.length === 0 && failedToRemove.size === 0
+    ? `no image of this run was found${lookedLate}`
+    : `removed the ${removed.length} image(s) this run had created${removed.length ? `: ${removed.join(', ')}` : ''}${lookedLate}`;
+  const leftBehind = [...failedToRemove].map(([id, why]) => `${id} (${why})`);
+  const left = leftBehind.length
+    ? `; could NOT remove ${leftBehind.join(', ')}: delete them by hand (they carry ${SNAP_ID_PROPERTY}=${snapId} and are not marked ${SNAPSET_TAG})`
+    : '';
+  return new SnapsetError(`${cause.message}; ${what}${left}${stuckText}`, { snapId, removed, kept: [...failedToRemove.keys()], stuck, cause });
 }

@@ -1,5 +1,7 @@
-// The SnapSet vocabulary: instance data as Hotstack's Heat stacks output it, image names and tags.
+// The SnapSet vocabulary: instance data as Hotstack's Heat stacks output it, image names, tags and
+// properties (the contract other tools read: see README "What a SnapSet image carries").
 import { randomBytes } from 'node:crypto';
+import { HotstackError } from '../errors.ts';
 
 export interface SnapsetInstance {
   /** Key in snapset_data.instances (the Heat resource name, e.g. "controller", "master0"). */
@@ -14,16 +16,23 @@ export const SNAPSET_TAG = 'hotstack-snapset';
 export const HOTSTACK_TAG = 'hotstack';
 /** Image property set through createImage's metadata: finds a run's images even when Nova failed to say their ids. */
 export const SNAP_ID_PROPERTY = 'hotstack_snap_id';
+/** Image property: the instance name (the key in snapset_data.instances). */
+export const NAME_PROPERTY = 'hotstack_name';
+/**
+ * Image property: how many instances the set has (decimal), set with createImage on every image, so
+ * a reader can tell a complete set from a cut one without trusting the final mark alone.
+ */
+export const SNAPSET_SIZE_PROPERTY = 'hotstack_snapset_size';
+/** Properties the module sets itself; extra `properties` may not name them. */
+const OWN_PROPERTIES: readonly string[] = [SNAP_ID_PROPERTY, NAME_PROPERTY, SNAPSET_SIZE_PROPERTY];
+/** Nova's createImage metadata: keys and values of at most 255 characters. */
+const MAX_PROPERTY_LENGTH = 255;
 const INSTANCE_KEYS = ['mac_address', 'role', 'uuid'] as const;
 /** Glance's limit on a tag's length. */
 const MAX_TAG_LENGTH = 255;
 
-export class SnapsetDataError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'SnapsetDataError';
-  }
-}
+/** snapset_data or properties that cannot make a SnapSet; the message names the instance or key. */
+export class SnapsetDataError extends HotstackError {}
 
 /**
  * Checks snapset_data as Hotstack's module did (every instance a mapping with exactly uuid, role
@@ -95,4 +104,37 @@ export function imageName(instance: Pick<SnapsetInstance, 'name'>, snapId: strin
 /** The tags of one image of a set, without the set-complete marker. */
 export function imageTags(instance: SnapsetInstance, snapId: string): string[] {
   return [HOTSTACK_TAG, `name=${instance.name}`, `role=${instance.role}`, `snap_id=${snapId}`, `mac_address=${instance.macAddress}`];
+}
+
+/** The properties createImage puts on an image of the set: the set's own, then the extra ones. */
+export function imageProperties(instance: Pick<SnapsetInstance, 'name'>, snapId: string, setSize: number, extra: Record<string, string> = {}): Record<string, string> {
+  return { ...extra, [SNAP_ID_PROPERTY]: snapId, [NAME_PROPERTY]: instance.name, [SNAPSET_SIZE_PROPERTY]: String(setSize) };
+}
+
+/**
+ * Checks the `properties` option: a mapping of `hotstack_*` keys to strings (numbers and booleans
+ * are written as text), not one the module sets itself, within Nova's 255-character limits. Every
+ * problem is reported at once, each naming its key.
+ */
+export function parseExtraProperties(value: unknown): Record<string, string> {
+  if (value === undefined || value === null) return {};
+  if (typeof value !== 'object' || Array.isArray(value)) throw new SnapsetDataError('properties must be a mapping of hotstack_* names to strings');
+  const out: Record<string, string> = {};
+  const problems: string[] = [];
+  for (const [key, raw] of Object.entries(value as Record<string, unknown>)) {
+    const where = `properties.${key}`;
+    if (!/^hotstack_[A-Za-z0-9_.:-]+$/.test(key)) {
+      problems.push(`${where}: the name must start with 'hotstack_' and hold only letters, digits, '_', '.', ':' or '-'`);
+    } else if (OWN_PROPERTIES.includes(key)) problems.push(`${where}: is set by the module itself and cannot be given`);
+    else if (key.length > MAX_PROPERTY_LENGTH) problems.push(`${where}: the name is longer than ${MAX_PROPERTY_LENGTH} characters`);
+    if (typeof raw !== 'string' && typeof raw !== 'number' && typeof raw !== 'boolean') {
+      problems.push(`${where}: must be a string, not ${raw === null ? 'null' : Array.isArray(raw) ? 'a list' : typeof raw}`);
+      continue;
+    }
+    const text = String(raw);
+    if (text.length > MAX_PROPERTY_LENGTH) problems.push(`${where}: the value is longer than ${MAX_PROPERTY_LENGTH} characters`);
+    out[key] = text;
+  }
+  if (problems.length) throw new SnapsetDataError(`invalid properties: ${problems.join('; ')}`);
+  return out;
 }

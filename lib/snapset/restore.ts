@@ -2,6 +2,7 @@
 // the target's Heat template take which image of the set (through which parameter), and whether the
 // ports they boot with have the MACs the set's guests were configured for. Pure: the template is
 // given parsed, with the stack parameters it will be created with.
+import { HotstackError } from '../errors.ts';
 import type { SnapsetSummary, Topology } from './sets.ts';
 
 export type Template = Record<string, unknown>;
@@ -40,11 +41,10 @@ export interface RestorePlan {
   instances: RestoreInstance[];
 }
 
-export class RestoreError extends Error {
+export class RestoreError extends HotstackError {
   readonly problems: string[];
   constructor(problems: string[]) {
-    super(`cannot restore: ${problems.join('; ')}`);
-    this.name = 'RestoreError';
+    super(`cannot restore: ${problems.join('; ')}`, { details: { problems } });
     this.problems = problems;
   }
 }

@@ -1,5 +1,6 @@
 // The servers of a deployment (snapset_data instances) seen together: one listing of the project's
 // servers per poll, however many instances, until each has the wanted status and no task running.
+import { HotstackError } from '../errors.ts';
 import type { Connection } from '../openstack/connect.ts';
 import { taskState, type Server } from '../openstack/nova.ts';
 import type { SnapsetInstance } from './data.ts';
@@ -39,11 +40,10 @@ export async function instanceStates(conn: Connection, instances: SnapsetInstanc
   return states;
 }
 
-export class WaitError extends Error {
+export class WaitError extends HotstackError {
   readonly states: Record<string, InstanceState>;
   constructor(message: string, states: Record<string, InstanceState>) {
-    super(message);
-    this.name = 'WaitError';
+    super(message, { details: { servers: states } });
     this.states = states;
   }
 }

@@ -3,11 +3,10 @@
 // the reasons every newer one was passed over. Pure functions over image records: the Glance calls
 // are in catalog.ts.
 import type { Image } from '../openstack/glance.ts';
-import { HOTSTACK_TAG, SNAP_ID_PROPERTY, SNAPSET_TAG } from './data.ts';
+import { setCompleteness, snapIdOf } from './completeness.ts';
+import { HOTSTACK_TAG, NAME_PROPERTY, SNAP_ID_PROPERTY, SNAPSET_SIZE_PROPERTY, SNAPSET_TAG } from './data.ts';
 
-/** Number of instances of the set, put on every image at createImage time (contract with "core"). */
-export const SIZE_PROPERTY = 'hotstack_snapset_size';
-export const NAME_PROPERTY = 'hotstack_name';
+export { snapIdOf };
 /** Until when the set can be revived at all / without approving kubelet CSRs (ISO 8601 UTC). */
 export const REVIVABLE_UNTIL_PROPERTY = 'hotstack_revivable_until';
 export const REVIVABLE_WITHOUT_CSR_UNTIL_PROPERTY = 'hotstack_revivable_without_csr_until';
@@ -60,11 +59,6 @@ function propertyString(image: Image, key: string): string | undefined {
   return typeof value === 'string' && value !== '' ? value : undefined;
 }
 
-/** The snap_id of an image (property, set at createImage, else the tag), or undefined for a non-SnapSet image. */
-export function snapIdOf(image: Image): string | undefined {
-  return propertyString(image, SNAP_ID_PROPERTY) ?? tagValue(image.tags ?? [], 'snap_id')[0];
-}
-
 /** True for images a SnapSet run made (tagged hotstack, or carrying its snap_id property). */
 export function isSnapsetImage(image: Image): boolean {
   return snapIdOf(image) !== undefined && ((image.tags ?? []).includes(HOTSTACK_TAG) || propertyString(image, SNAP_ID_PROPERTY) !== undefined);
@@ -76,91 +70,48 @@ function earliest(dates: string[]): string | null {
   return valid.reduce((a, b) => (Date.parse(a) <= Date.parse(b) ? a : b));
 }
 
-/** Pure: the set built from its images, judged at `now`. */
+/**
+ * Pure: the set built from its images, judged at `now`. Completeness (size, members, status, the
+ * mark) is setCompleteness's verdict, shared with every reader; on top of it: an instance without
+ * role= or mac_address= tag cannot be restored, and a set past hotstack_revivable_until is expired.
+ * Contradictions (several snap_ids, sizes that disagree, an instance twice, more images than the
+ * size) make it inconsistent rather than merely incomplete.
+ */
 export function summarizeSet(snapId: string, images: Image[], now: Date): SnapsetSummary {
-  const problems: string[] = [];
-  let inconsistent = false;
-  let incomplete = false;
-  const setImages: SetImage[] = images.map((image) => {
-    const tags = image.tags ?? [];
-    return {
-      id: image.id,
-      image_name: image.name,
-      name: tagValue(tags, 'name')[0] ?? propertyString(image, NAME_PROPERTY),
-      role: tagValue(tags, 'role')[0],
-      mac_address: tagValue(tags, 'mac_address')[0],
-      status: image.status,
-      marked: tags.includes(SNAPSET_TAG),
-      size_bytes: typeof image.size === 'number' ? image.size : null,
-      created_at: image.created_at,
-    };
-  }).sort((a, b) => (a.name ?? '').localeCompare(b.name ?? '') || a.id.localeCompare(b.id));
+  const verdict = setCompleteness(images);
+  const problems: string[] = [...verdict.problems];
+  const setImages: SetImage[] = images
+    .map((image) => {
+      const tags = image.tags ?? [];
+      return {
+        id: image.id,
+        image_name: image.name,
+        name: propertyString(image, NAME_PROPERTY) ?? tagValue(tags, 'name')[0],
+        role: tagValue(tags, 'role')[0],
+        mac_address: tagValue(tags, 'mac_address')[0],
+        status: image.status,
+        marked: tags.includes(SNAPSET_TAG),
+        size_bytes: typeof image.size === 'number' ? image.size : null,
+        created_at: image.created_at,
+      };
+    })
+    .sort((a, b) => (a.name ?? '').localeCompare(b.name ?? '') || a.id.localeCompare(b.id));
 
-  // One snap_id: the property and the tags of every image agree.
-  for (const image of images) {
-    const ids = new Set([propertyString(image, SNAP_ID_PROPERTY), ...tagValue(image.tags ?? [], 'snap_id')].filter((id): id is string => !!id));
-    if (ids.size > 1 || !ids.has(snapId)) {
-      problems.push(`image ${image.id} carries snap_id ${[...ids].join(' and ')}`);
-      inconsistent = true;
-    }
-  }
+  const snapIds = new Set(images.map(snapIdOf));
+  const sizes = new Set(images.map((image) => propertyString(image, SNAPSET_SIZE_PROPERTY)));
+  const names = setImages.map((image) => image.name).filter((name): name is string => !!name);
+  let inconsistent = snapIds.size > 1 || !snapIds.has(snapId) || (sizes.size > 1 && !sizes.has(undefined)) || new Set(names).size < names.length;
+  if (verdict.expectedSize !== undefined && verdict.members.length > verdict.expectedSize) inconsistent = true;
+  const size = verdict.expectedSize ?? null;
 
-  // Declared size: every image must say the same.
-  const sizes = new Set(images.map((image) => propertyString(image, SIZE_PROPERTY) ?? String(image[SIZE_PROPERTY] ?? '')));
-  let size: number | null = null;
-  if (sizes.size > 1) {
-    problems.push(`its images disagree on ${SIZE_PROPERTY} (${[...sizes].map((s) => s || 'none').sort().join(', ')})`);
-    inconsistent = true;
-  } else {
-    const declared = [...sizes][0] ?? '';
-    if (/^[1-9]\d*$/.test(declared)) size = Number(declared);
-    else if (declared === '') problems.push(`no ${SIZE_PROPERTY} property: the set's size is unknown, so a cut set cannot be told from a whole one`);
-    else {
-      problems.push(`${SIZE_PROPERTY} is not a positive number (${declared})`);
-      inconsistent = true;
-    }
-  }
-
-  // Names: every image names its instance, each once, with a role.
   const instances: Record<string, string> = {};
   for (const image of setImages) {
-    if (!image.name) {
-      problems.push(`image ${image.id} has no name= tag`);
-      inconsistent = true;
-      continue;
-    }
-    if (image.name in instances) {
-      problems.push(`instance ${image.name} has more than one image`);
-      inconsistent = true;
-      continue;
-    }
+    if (!image.name || image.name in instances) continue;
     instances[image.name] = image.role ?? '';
-    if (!image.role) {
-      problems.push(`image ${image.id} (instance ${image.name}) has no role= tag`);
-      incomplete = true;
-    }
-    if (!image.mac_address) {
-      problems.push(`image ${image.id} (instance ${image.name}) has no mac_address= tag`);
-      incomplete = true;
-    }
+    if (!image.role) problems.push(`image ${image.id} (instance ${image.name}) has no role= tag`);
+    if (!image.mac_address) problems.push(`image ${image.id} (instance ${image.name}) has no mac_address= tag`);
   }
-  if (size !== null && images.length !== size) {
-    problems.push(images.length < size ? `${images.length} of ${size} image(s) present` : `${images.length} images for a set of ${size}`);
-    if (images.length < size) incomplete = true;
-    else inconsistent = true;
-  }
-  if (size === null) incomplete = true;
-
-  const notActive = setImages.filter((image) => image.status !== 'active');
-  if (notActive.length) {
-    problems.push(`not active: ${notActive.map((image) => `${image.name ?? image.id} (${image.status})`).join(', ')}`);
-    incomplete = true;
-  }
-  const unmarked = setImages.filter((image) => !image.marked);
-  if (unmarked.length) {
-    problems.push(`not marked ${SNAPSET_TAG}: ${unmarked.map((image) => image.name ?? image.id).join(', ')}`);
-    incomplete = true;
-  }
+  const incomplete = !verdict.complete || setImages.some((image) => !image.role || !image.mac_address);
 
   const dateProperty = (key: string): string | null => {
     const values = images.map((image) => propertyString(image, key)).filter((value): value is string => !!value);

@@ -4,16 +4,16 @@
 import { readFileSync } from 'node:fs';
 import { dirname, isAbsolute, join } from 'node:path';
 import { load } from 'js-yaml';
+import { HotstackError } from '../errors.ts';
 import type { Heat, ResourceChanges, Stack, StackOptions, StackResource } from '../openstack/heat.ts';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-export class StackError extends Error {
+export class StackError extends HotstackError {
   readonly stack_status: string | undefined;
   readonly failed_resources: { name: string; type: string; status: string; reason: string }[];
   constructor(message: string, details: { status?: string; failed?: StackError['failed_resources'] } = {}) {
-    super(message);
-    this.name = 'StackError';
+    super(message, { details: { stack_status: details.status ?? null, failed_resources: details.failed ?? [] } });
     this.stack_status = details.status;
     this.failed_resources = details.failed ?? [];
   }

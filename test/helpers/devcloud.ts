@@ -2,8 +2,11 @@
 // the project's own OpenStack client.
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { execa } from 'execa';
 import { connect, type Connection } from '../../lib/openstack/connect.ts';
 import type { Server } from '../../lib/openstack/nova.ts';
+import { sleep } from '../../lib/poll.ts';
 
 export const DEVCLOUD_STATE = process.env.DEVCLOUD_STATE ?? '/tmp/devcloud';
 export const CLOUDS_YAML = `${DEVCLOUD_STATE}/clouds.yaml`;
@@ -90,4 +93,26 @@ export async function cleanup(conn: Connection, deployment: Deployment | undefin
   if (!deployment) return;
   for (const image of await imagesNamedFor(conn, deployment.suffix)) await conn.glance.deleteImage(image.id).catch(() => {});
   await Promise.all(deployment.servers.map((server) => conn.nova.deleteServer(server.id).catch(() => {})));
+}
+
+const BIG_IMAGE = 'hotstack-test-big';
+/** Stops, starts or restarts one devcloud service (devcloud/service.sh); a stop kills at once (KILL_AFTER=0). */
+export const service = (action: 'stop' | 'start' | 'restart', name: string) =>
+  execa('bash', [fileURLToPath(new URL('../../devcloud/service.sh', import.meta.url)), action, name], {
+    stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, KILL_AFTER: '0' },
+  });
+
+/**
+ * An image with 192 MiB of incompressible data, so that a snapshot of a server booted from it
+ * takes seconds (copy and upload), long enough to break something in the middle of it.
+ */
+export async function bigImage(conn: Connection): Promise<string> {
+  const existing = await conn.glance.listImages({ name: BIG_IMAGE, status: 'active' });
+  if (existing[0]) return BIG_IMAGE;
+  const image = await conn.glance.uploadImage(
+    { name: BIG_IMAGE, disk_format: 'raw', container_format: 'bare', visibility: 'private' },
+    randomBytes(192 * 1024 * 1024),
+  );
+  for (let i = 0; i < 120 && (await conn.glance.getImage(image.id))?.status !== 'active'; i++) await sleep(500);
+  return BIG_IMAGE;
 }

@@ -9,7 +9,8 @@ import { load } from 'js-yaml';
 import { MODULES } from '../../modules/registry.ts';
 import { LIBRARY, ROOT, requireBuilt, runExecutable } from '../helpers/ansible.ts';
 
-for (const [name, definition] of Object.entries(MODULES)) {
+for (const [name, loadModule] of Object.entries(MODULES)) {
+  const definition = await loadModule();
   test(`ansible-doc shows ${name} with every option of its definition`, async () => {
     requireBuilt(name);
     const doc = await execa('ansible-doc', ['-M', LIBRARY, name], { cwd: ROOT, env: { ANSIBLE_NOCOLOR: '1', PAGER: 'cat' }, reject: false });

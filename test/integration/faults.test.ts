@@ -1,37 +1,15 @@
 // Faults only a real cloud gives: the image service dying mid-snapshot, two snapshot runs on one
 // server, a token revoked while a run waits.
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { connect, type Connection } from '../../lib/openstack/connect.ts';
 import { createSnapset, SnapsetError } from '../../lib/snapset/create.ts';
 import { parseSnapsetData } from '../../lib/snapset/data.ts';
-import { ROOT, runModuleTask } from '../helpers/ansible.ts';
+import { sleep } from '../../lib/poll.ts';
+import { runModuleTask } from '../helpers/ansible.ts';
 import {
-  bootDeployment, cleanEnv, cleanup, CLOUD_NAME, devcloudConnection, devcloudEnv, imagesNamedFor, imagesOfSet, type Deployment,
+  bigImage, bootDeployment, cleanEnv, cleanup, CLOUD_NAME, devcloudConnection, devcloudEnv, imagesNamedFor, imagesOfSet, service, type Deployment,
 } from '../helpers/devcloud.ts';
-
-const BIG_IMAGE = 'hotstack-test-big';
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-const service = (action: 'stop' | 'start', name: string) =>
-  execFileSync('bash', [join(ROOT, 'devcloud/service.sh'), action, name], { stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, KILL_AFTER: '0' } });
-
-/**
- * An image with 192 MiB of incompressible data, so that a snapshot of a server booted from it
- * takes seconds (copy and upload), long enough to break something in the middle of it.
- */
-async function bigImage(conn: Connection): Promise<string> {
-  const existing = await conn.glance.listImages({ name: BIG_IMAGE, status: 'active' });
-  if (existing[0]) return BIG_IMAGE;
-  const image = await conn.glance.uploadImage(
-    { name: BIG_IMAGE, disk_format: 'raw', container_format: 'bare', visibility: 'private' },
-    randomBytes(192 * 1024 * 1024),
-  );
-  for (let i = 0; i < 120 && (await conn.glance.getImage(image.id))?.status !== 'active'; i++) await sleep(500);
-  return BIG_IMAGE;
-}
 
 describe('faults on devcloud', { timeout: 900_000 }, () => {
   let conn: Connection;
@@ -58,11 +36,11 @@ describe('faults on devcloud', { timeout: 900_000 }, () => {
     }
     assert.ok(seen, 'the snapshot started');
     try {
-      service('stop', 'glance-api');
+      await service('stop', 'glance-api');
       // Longer than Nova's own retries of the upload, so the snapshot really fails.
       await sleep(12_000);
     } finally {
-      service('start', 'glance-api');
+      await service('start', 'glance-api');
     }
     const { result } = await run;
     assert.equal(result?.failed, true, JSON.stringify(result));

@@ -8,7 +8,8 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Connection } from '../../lib/openstack/connect.ts';
 import type { Image } from '../../lib/openstack/glance.ts';
-import { ROOT, runModuleTask, runPlaybook } from '../helpers/ansible.ts';
+import { setCompleteness } from '../../lib/snapset/completeness.ts';
+import { ROOT, runExecutable, runModuleTask, runPlaybook } from '../helpers/ansible.ts';
 import {
   bootDeployment, cleanup, CLOUDS_YAML, devcloudConnection, devcloudEnv, imagesNamedFor, imagesOfSet, type Deployment,
 } from '../helpers/devcloud.ts';
@@ -33,7 +34,11 @@ function assertCompleteSet(images: Image[], deployment: Deployment, snapId: stri
       ['hotstack', 'hotstack-snapset', `mac_address=${instance.mac_address}`, `name=${name}`, `role=${instance.role}`, `snap_id=${snapId}`].sort(),
     );
     assert.equal(image.instance_uuid, instance.uuid, 'the image is a snapshot of that server');
+    assert.equal(image.hotstack_snap_id, snapId);
+    assert.equal(image.hotstack_name, name);
+    assert.equal(image.hotstack_snapset_size, String(Object.keys(instances).length), 'each image says how many make the set');
   }
+  assert.deepEqual(setCompleteness(images).problems, [], 'complete by its own properties, not by the mark alone');
 }
 
 describe('hotstack_snapset on devcloud', { timeout: 900_000 }, () => {
@@ -174,5 +179,50 @@ describe('hotstack_snapset on devcloud', { timeout: 900_000 }, () => {
     assert.equal(run.result?.failed, true);
     assert.match(String(run.result?.msg), /nosuchcloud/);
     assert.match(String(run.result?.msg), /devcloud/);
+  });
+
+  test('extra hotstack_* properties go on every image; a set with one mark removed is told incomplete', async () => {
+    const deployment = await boot({ controller: 'controller', master0: 'ocp_master' });
+    const properties = { hotstack_revivable_until: '2026-11-26T18:00:00Z', hotstack_revivable_without_csr_until: '2026-11-26T06:00:00Z' };
+    const run = await runModuleTask('hotstack_snapset', { snapset_data: deployment.snapsetData, properties }, { env: devcloudEnv() });
+    assert.equal(run.result?.failed, false, JSON.stringify(run.result));
+    const snapId = (run.result?.snapset as { snap_id: string }).snap_id;
+    const images = await imagesOfSet(conn, snapId);
+    assertCompleteSet(images, deployment, snapId);
+    for (const image of images) {
+      assert.equal(image.hotstack_revivable_until, properties.hotstack_revivable_until);
+      assert.equal(image.hotstack_revivable_without_csr_until, properties.hotstack_revivable_without_csr_until);
+    }
+    // A final marking cut half-way (simulated on the real set): the other image alone is no set.
+    await conn.glance.removeTag(images[0]!.id, 'hotstack-snapset');
+    const cut = setCompleteness(await imagesOfSet(conn, snapId));
+    assert.equal(cut.complete, false);
+    assert.deepEqual(cut.problems, ['1 of 2 image(s) lack the hotstack-snapset mark (the final marking was cut, or the run failed)']);
+    const seenByMark = setCompleteness(await conn.glance.listImages({ tags: ['hotstack-snapset', `snap_id=${snapId}`] }));
+    assert.equal(seenByMark.complete, false);
+    assert.match(seenByMark.problems.join('; '), /1 of 2 images are there/);
+  });
+
+  test('a property name outside hotstack_*, or one the module sets, is refused by name and nothing is created', async () => {
+    const deployment = await boot({ controller: 'controller' });
+    const run = await runModuleTask('hotstack_snapset', {
+      snapset_data: deployment.snapsetData, properties: { owner: 'me', hotstack_snapset_size: '9' },
+    }, { env: devcloudEnv() });
+    assert.equal(run.result?.failed, true);
+    assert.match(String(run.result?.msg), /properties\.owner: the name must start with 'hotstack_'/);
+    assert.match(String(run.result?.msg), /properties\.hotstack_snapset_size: is set by the module itself/);
+    assert.ok(run.result?.stats, 'stats in every result');
+    assert.equal((await imagesNamedFor(conn, deployment.suffix)).length, 0);
+  });
+
+  test('snapset_data given as a JSON string (ad-hoc -a, a templated string) is read as a dict', async () => {
+    const deployment = await boot({ controller: 'controller' });
+    const run = await runExecutable('hotstack_snapset', {
+      _ansible_module_name: 'hotstack_snapset', _ansible_check_mode: true, snapset_data: JSON.stringify(deployment.snapsetData),
+    }, devcloudEnv());
+    const result = JSON.parse(run.stdout) as { failed?: boolean; msg: string; would_create: { name: string; properties: Record<string, string> }[] };
+    assert.equal(result.failed, undefined, result.msg);
+    assert.deepEqual(result.would_create.map((image) => image.name), Object.keys(deployment.snapsetData.instances));
+    assert.equal(result.would_create[0]!.properties.hotstack_snapset_size, '1');
   });
 });

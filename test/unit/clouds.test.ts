@@ -1,16 +1,30 @@
 // clouds.yaml rules (facts §4): every test works in its own temporary cwd/home/system directories with
 // an explicit environment, never the real home or /etc.
-import { test } from 'node:test';
+
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { CloudConfigError, credentialsIn, loadCloudConfig, parseConfigText, searchPaths, type CloudConfig, type LoadCloudOptions } from '../../lib/openstack/clouds.ts';
+import { test } from 'node:test';
+import {
+  type CloudConfig,
+  CloudConfigError,
+  credentialsIn,
+  type LoadCloudOptions,
+  loadCloudConfig,
+  parseConfigText,
+  searchPaths,
+  siteConfigDir,
+} from '../../lib/openstack/clouds.ts';
+import { connect } from '../../lib/openstack/connect.ts';
+import { authRequestBody } from '../../lib/openstack/session.ts';
 
 interface Sandbox {
   cwd: string;
   home: string;
   systemDir: string;
+  /** Stands for /etc/xdg/openstack. */
+  siteDir: string;
   root: string;
   /** Writes a file (parents created) and returns its path. */
   write(file: string, content: string): string;
@@ -24,12 +38,14 @@ function sandbox(t: { after: (fn: () => void) => void }): Sandbox {
   const cwd = path.join(root, 'cwd');
   const home = path.join(root, 'home');
   const systemDir = path.join(root, 'etc', 'openstack');
-  for (const dir of [cwd, home, systemDir]) fs.mkdirSync(dir, { recursive: true });
-  const base = (options: LoadCloudOptions = {}): LoadCloudOptions => ({ cwd, home, systemDir, env: {}, ...options });
+  const siteDir = path.join(root, 'etc', 'xdg', 'openstack');
+  for (const dir of [cwd, home, systemDir, siteDir]) fs.mkdirSync(dir, { recursive: true });
+  const base = (options: LoadCloudOptions = {}): LoadCloudOptions => ({ cwd, home, systemDir, siteDir, env: {}, ...options });
   const box: Sandbox = {
     cwd,
     home,
     systemDir,
+    siteDir,
     root,
     write(file, content) {
       fs.mkdirSync(path.dirname(file), { recursive: true });
@@ -58,7 +74,10 @@ function cloudsYaml(...names: string[]): string {
   return (
     'clouds:\n' +
     names
-      .map((name) => `  ${name}:\n    auth:\n      auth_url: ${AUTH_URL}\n      username: ${name}\n      password: ${PASSWORD}\n      project_name: admin\n`)
+      .map(
+        (name) =>
+          `  ${name}:\n    auth:\n      auth_url: ${AUTH_URL}\n      username: ${name}\n      password: ${PASSWORD}\n      project_name: admin\n`,
+      )
       .join('')
   );
 }
@@ -94,7 +113,10 @@ test('without a cwd file, ~/.config/openstack wins over the system dir, and the 
 
 test('in one directory clouds.yaml comes before clouds.yml and clouds.json; JSON files are read', (t) => {
   const box = sandbox(t);
-  box.write(path.join(box.cwd, 'clouds.json'), JSON.stringify({ clouds: { json_cloud: { auth: { auth_url: AUTH_URL, username: 'u', password: 'p' } } } }));
+  box.write(
+    path.join(box.cwd, 'clouds.json'),
+    JSON.stringify({ clouds: { json_cloud: { auth: { auth_url: AUTH_URL, username: 'u', password: 'p' } } } }),
+  );
   assert.equal(box.load().name, 'json_cloud');
   box.write(path.join(box.cwd, 'clouds.yml'), cloudsYaml('yml_cloud'));
   assert.equal(box.load().name, 'yml_cloud');
@@ -109,8 +131,32 @@ test('XDG_CONFIG_HOME/openstack is searched before ~/.config/openstack', (t) => 
   box.write(path.join(userConfigDir(box), 'clouds.yaml'), cloudsYaml('from_home'));
   assert.equal(box.load({ env: { XDG_CONFIG_HOME: xdg } }).name, 'from_xdg');
   assert.equal(box.load().name, 'from_home');
-  const paths = searchPaths({ cwd: box.cwd, home: box.home, systemDir: box.systemDir, env: { XDG_CONFIG_HOME: xdg } });
-  assert.deepEqual(paths.directories, [box.cwd, path.join(xdg, 'openstack'), userConfigDir(box), box.systemDir]);
+  const paths = searchPaths({
+    cwd: box.cwd,
+    home: box.home,
+    siteDir: box.siteDir,
+    systemDir: box.systemDir,
+    env: { XDG_CONFIG_HOME: xdg },
+  });
+  assert.deepEqual(paths.directories, [box.cwd, path.join(xdg, 'openstack'), userConfigDir(box), box.siteDir, box.systemDir]);
+});
+
+// openstacksdk's CONFIG_SEARCH_PATH: cwd, user config dir, ~/.config/openstack, the platformdirs
+// site config dir (/etc/xdg/openstack), /etc/openstack.
+test('sdk: /etc/xdg/openstack (the site config dir) is searched after ~/.config/openstack and before /etc/openstack', (t) => {
+  const box = sandbox(t);
+  box.write(path.join(box.systemDir, 'clouds.yaml'), cloudsYaml('from_etc'));
+  box.write(path.join(box.siteDir, 'clouds.yaml'), cloudsYaml('from_xdg_site'));
+  assert.equal(box.load().name, 'from_xdg_site');
+  box.write(path.join(userConfigDir(box), 'clouds.yaml'), cloudsYaml('from_home'));
+  assert.equal(box.load().name, 'from_home');
+  // Without an explicit siteDir, the directory comes from XDG_CONFIG_DIRS, /etc/xdg by default.
+  const at = (env: Record<string, string>) => searchPaths({ cwd: box.cwd, home: box.home, env }).directories;
+  assert.deepEqual(at({}), [box.cwd, userConfigDir(box), '/etc/xdg/openstack', '/etc/openstack']);
+  assert.deepEqual(at({ XDG_CONFIG_DIRS: '/opt/conf' }), [box.cwd, userConfigDir(box), '/opt/conf/openstack', '/etc/openstack']);
+  assert.equal(siteConfigDir({ XDG_CONFIG_DIRS: '  ' }, box.home), '/etc/xdg/openstack');
+  // platformdirs with multipath joins every entry with ':' into one path, which is what is searched.
+  assert.equal(siteConfigDir({ XDG_CONFIG_DIRS: '/a:/b' }, box.home), '/a/openstack:/b/openstack');
 });
 
 test('OS_CLIENT_CONFIG_FILE is read before every searched file', (t) => {
@@ -128,30 +174,112 @@ test('a missing OS_CLIENT_CONFIG_FILE falls through to the search, with a warnin
   const missing = path.join(box.root, 'nope.yaml');
   const cloud = box.load({ env: { OS_CLIENT_CONFIG_FILE: missing } });
   assert.equal(cloud.name, 'from_cwd');
-  assert.ok(cloud.warnings.some((w) => w.includes(missing)), cloud.warnings.join('\n'));
+  assert.ok(
+    cloud.warnings.some((w) => w.includes(missing)),
+    cloud.warnings.join('\n'),
+  );
 });
 
-test('an unparseable clouds file is skipped with a warning that does not quote its contents', (t) => {
+// openstacksdk 0.101 (Debian 12, the `openstack` CLI) up to 4.13: _load_yaml_json_file catches only
+// IOError, so yaml.safe_load's error (a YAMLError with the file, line and column) reaches the caller
+// and nothing else is tried.
+test('sdk: an unparseable clouds.yaml is an error naming the file and line; the next file is not used', (t) => {
   const box = sandbox(t);
   const broken = box.write(path.join(box.cwd, 'clouds.yaml'), `clouds:\n  bad:\n    auth: {password: ${PASSWORD}\n  - [\n`);
   box.write(path.join(userConfigDir(box), 'clouds.yaml'), cloudsYaml('good'));
-  const cloud = box.load();
-  assert.equal(cloud.name, 'good');
-  const warning = cloud.warnings.find((w) => w.includes(broken));
-  assert.ok(warning, cloud.warnings.join('\n'));
-  assert.match(warning, /Skipping config file/);
-  assert.ok(!cloud.warnings.join('\n').includes(PASSWORD));
-  assert.deepEqual(cloud.sourceFiles, [path.join(userConfigDir(box), 'clouds.yaml')]);
+  const error = box.fail();
+  assert.ok(error.message.startsWith(`Configuration file ${broken} is not valid YAML`), error.message);
+  assert.match(error.message, /at line 4, column \d+/);
+  assert.ok(!error.message.includes(PASSWORD), 'the message must not quote the file');
+  assert.ok(!error.message.includes('good'));
 });
 
-test('an unparseable JSON file is skipped without quoting it', (t) => {
+test("sdk: a clouds.yaml with two documents is an error naming the file and the second document's line", (t) => {
   const box = sandbox(t);
-  const broken = box.write(path.join(box.cwd, 'clouds.json'), `{"clouds": {"x": {"auth": {"password": "${PASSWORD}"`);
+  const broken = box.write(path.join(box.cwd, 'clouds.yaml'), `${cloudsYaml('one')}---\n${cloudsYaml('two')}`);
+  box.write(path.join(box.systemDir, 'clouds.yaml'), cloudsYaml('good'));
+  const error = box.fail();
+  assert.ok(error.message.includes(broken), error.message);
+  assert.match(error.message, /single document.* at line 8\b/);
+  assert.ok(!error.message.includes(PASSWORD));
+});
+
+test('sdk: an unparseable clouds.json is an error with its line and column, without quoting it', (t) => {
+  const box = sandbox(t);
+  const broken = box.write(path.join(box.cwd, 'clouds.json'), `{"clouds": {"x": {"auth":\n {"password": "${PASSWORD}" "user": 1}}}}`);
+  box.write(path.join(box.systemDir, 'clouds.yaml'), cloudsYaml('good'));
+  const error = box.fail();
+  assert.ok(error.message.includes(broken), error.message);
+  assert.match(error.message, /not valid JSON at line 2, column \d+/);
+  assert.ok(!error.message.includes(PASSWORD));
+  box.write(broken, `{"clouds": {"x": {"auth": {"password": "${PASSWORD}"`);
+  assert.ok(!box.fail().message.includes(PASSWORD));
+});
+
+test('sdk: a malformed secure.yaml is an error naming it, not a missing password', (t) => {
+  const box = sandbox(t);
+  box.write(
+    path.join(box.cwd, 'clouds.yaml'),
+    `clouds:\n  mine:\n    auth:\n      auth_url: ${AUTH_URL}\n      username: u\n      project_name: p\n`,
+  );
+  const secure = box.write(path.join(box.cwd, 'secure.yaml'), `clouds:\n  mine:\n    auth:\n      password: "${PASSWORD}\n`);
+  box.write(path.join(box.systemDir, 'secure.yaml'), `clouds:\n  mine:\n    auth:\n      password: other\n`);
+  const error = box.fail();
+  assert.ok(error.message.startsWith(`Configuration file ${secure} is not valid YAML`), error.message);
+  assert.match(error.message, /line \d+/);
+  assert.ok(!error.message.includes(PASSWORD));
+});
+
+test('an unreadable clouds file is skipped with a warning, as openstacksdk skips EACCES', {
+  skip: process.getuid?.() === 0 ? 'root reads every file' : false,
+}, (t) => {
+  const box = sandbox(t);
+  const locked = box.write(path.join(box.cwd, 'clouds.yaml'), cloudsYaml('locked'));
+  fs.chmodSync(locked, 0);
   box.write(path.join(box.systemDir, 'clouds.yaml'), cloudsYaml('good'));
   const cloud = box.load();
   assert.equal(cloud.name, 'good');
-  assert.ok(cloud.warnings.some((w) => w.includes(broken) && /not valid JSON/.test(w)), cloud.warnings.join('\n'));
+  assert.ok(
+    cloud.warnings.some((w) => w.includes(locked)),
+    cloud.warnings.join('\n'),
+  );
+});
+
+// PyYAML (so openstacksdk and the CLI) keeps the last value of a repeated key, silently.
+test('sdk: a duplicated key takes the last value, with a warning naming the file, key and line', (t) => {
+  const box = sandbox(t);
+  const file = box.write(
+    path.join(box.cwd, 'clouds.yaml'),
+    `clouds:\n  mine:\n    auth:\n      auth_url: ${AUTH_URL}\n      username: u\n      password: first-${PASSWORD}\n      password: ${PASSWORD}\n      project_name: p\n`,
+  );
+  box.write(path.join(box.systemDir, 'clouds.yaml'), cloudsYaml('other'));
+  const cloud = box.load();
+  assert.equal(cloud.name, 'mine');
+  assert.equal(cloud.auth.password, PASSWORD);
+  assert.deepEqual(cloud.sourceFiles, [file]);
+  const warning = cloud.warnings.find((w) => w.includes('duplicate'));
+  assert.ok(warning, cloud.warnings.join('\n'));
+  assert.ok(warning.includes(file) && warning.includes("'password'") && warning.includes('line 7'), warning);
   assert.ok(!cloud.warnings.join('\n').includes(PASSWORD));
+});
+
+test("sdk: a cloud defined twice in one file is the file's last definition, never a cloud of another file", (t) => {
+  const box = sandbox(t);
+  box.write(
+    path.join(box.cwd, 'clouds.yaml'),
+    `clouds:\n  mine:\n    auth: {auth_url: ${AUTH_URL}, username: first, password: x, project_name: p}\n` +
+      `  other:\n    auth: {auth_url: ${AUTH_URL}, username: o, password: x, project_name: p}\n` +
+      `  mine:\n    region_name: RegionTwo\n    auth: {auth_url: ${AUTH_URL}, username: last, password: x, project_name: p}\n`,
+  );
+  box.write(path.join(userConfigDir(box), 'clouds.yaml'), cloudsYaml('mine'));
+  const cloud = box.load({ cloud: 'mine' });
+  assert.equal(cloud.auth.username, 'last');
+  assert.equal(cloud.regionName, 'RegionTwo');
+  assert.deepEqual(cloud.sourceFiles, [path.join(box.cwd, 'clouds.yaml')]);
+  assert.ok(
+    cloud.warnings.some((w) => /duplicate key 'mine' at line 6/.test(w)),
+    cloud.warnings.join('\n'),
+  );
 });
 
 test('a clouds file that is not a mapping is an error naming the file', (t) => {
@@ -162,8 +290,22 @@ test('a clouds file that is not a mapping is an error naming the file', (t) => {
 });
 
 test('YAML is read as PyYAML reads it: yes/no booleans, numbers as exact text, y/n stay strings', () => {
-  const data = parseConfigText('a: yes\nb: off\nc: y\nd: 3\ne: 2.10\nf: 12345678901234567890123456789012\ng: 2024-01-01\nbase: &b {x: 1}\nm:\n  <<: *b\n  z: 2\n', 'clouds.yaml');
-  assert.deepEqual(data, { a: true, b: false, c: 'y', d: '3', e: '2.10', f: '12345678901234567890123456789012', g: '2024-01-01', base: { x: '1' }, m: { x: '1', z: '2' } });
+  const { data, duplicates } = parseConfigText(
+    'a: yes\nb: off\nc: y\nd: 3\ne: 2.10\nf: 12345678901234567890123456789012\ng: 2024-01-01\nbase: &b {x: 1}\nm:\n  <<: *b\n  z: 2\n',
+    'clouds.yaml',
+  );
+  assert.deepEqual(data, {
+    a: true,
+    b: false,
+    c: 'y',
+    d: '3',
+    e: '2.10',
+    f: '12345678901234567890123456789012',
+    g: '2024-01-01',
+    base: { x: '1' },
+    m: { x: '1', z: '2' },
+  });
+  assert.deepEqual(duplicates, [], 'a merge key is not a duplicate');
 });
 
 // ------------------------------------------------------------------------------------------------
@@ -189,7 +331,10 @@ test('OS_CLIENT_SECURE_FILE comes before the searched secure files', (t) => {
   const box = sandbox(t);
   box.write(path.join(box.cwd, 'clouds.yaml'), `clouds:\n  prod:\n    auth:\n      auth_url: ${AUTH_URL}\n      username: admin\n`);
   box.write(path.join(box.cwd, 'secure.yaml'), 'clouds:\n  prod:\n    auth:\n      password: from-cwd\n');
-  const custom = box.write(path.join(box.root, 'vault', 'secure.json'), JSON.stringify({ clouds: { prod: { auth: { password: 'from-env-file' } } } }));
+  const custom = box.write(
+    path.join(box.root, 'vault', 'secure.json'),
+    JSON.stringify({ clouds: { prod: { auth: { password: 'from-env-file' } } } }),
+  );
   assert.equal(box.load().auth.password, 'from-cwd');
   assert.equal(box.load({ env: { OS_CLIENT_SECURE_FILE: custom } }).auth.password, 'from-env-file');
 });
@@ -251,7 +396,15 @@ test('OS_* variables make the cloud "envvars", chosen when OS_CLOUD is not set; 
   const box = sandbox(t);
   box.write(path.join(box.cwd, 'clouds.yaml'), cloudsYaml('filecloud'));
   const cloud = box.load({
-    env: { ...ENV_CREDENTIALS, OS_REGION_NAME: 'RegionTwo', OS_IDENTITY_API_VERSION: '3', OS_TEST_TIMEOUT: '60', OS_STDOUT_CAPTURE: '1', OS_LOG_CAPTURE: '1', PATH: '/bin' },
+    env: {
+      ...ENV_CREDENTIALS,
+      OS_REGION_NAME: 'RegionTwo',
+      OS_IDENTITY_API_VERSION: '3',
+      OS_TEST_TIMEOUT: '60',
+      OS_STDOUT_CAPTURE: '1',
+      OS_LOG_CAPTURE: '1',
+      PATH: '/bin',
+    },
   });
   assert.equal(cloud.name, 'envvars');
   assert.equal(cloud.authType, 'password');
@@ -284,7 +437,12 @@ test('OS_CLOUD_NAME renames the environment cloud; OS_CLOUD still picks a file c
 test('only selector variables do not make an environment cloud', (t) => {
   const box = sandbox(t);
   box.write(path.join(box.cwd, 'clouds.yaml'), cloudsYaml('filecloud'));
-  const env = { OS_REGION_NAME: 'RegionOne', OS_CLOUD_NAME: 'x', OS_CLIENT_CONFIG_FILE: path.join(box.cwd, 'clouds.yaml'), OS_TEST_PATH: 't' };
+  const env = {
+    OS_REGION_NAME: 'RegionOne',
+    OS_CLOUD_NAME: 'x',
+    OS_CLIENT_CONFIG_FILE: path.join(box.cwd, 'clouds.yaml'),
+    OS_TEST_PATH: 't',
+  };
   const cloud = box.load({ env });
   // Were an environment cloud made, there would be two clouds and no choice.
   assert.equal(cloud.name, 'filecloud');
@@ -292,7 +450,7 @@ test('only selector variables do not make an environment cloud', (t) => {
   assert.match(error.message, /Cloud x was not found/);
 });
 
-test('a file cloud with the environment cloud\'s name is an error', (t) => {
+test("a file cloud with the environment cloud's name is an error", (t) => {
   const box = sandbox(t);
   const file = box.write(path.join(box.cwd, 'clouds.yaml'), cloudsYaml('envvars', 'other'));
   const error = box.fail({ env: ENV_CREDENTIALS, cloud: 'other' });
@@ -303,16 +461,35 @@ test('a file cloud with the environment cloud\'s name is an error', (t) => {
   assert.match(box.fail({ env: { ...ENV_CREDENTIALS, OS_CLOUD_NAME: 'mine' } }).message, /"mine"/);
 });
 
-test('environment strings: OS_INSECURE=1/true/yes turns verification off, "false" does not', (t) => {
+// openstacksdk: insecure goes through get_boolean (a bool as is; a string is true only when it is
+// "true" in any case), so OS_INSECURE=1 or yes leaves verification on.
+test('sdk: OS_INSECURE=1/yes/on keeps verification on; only "true" (any case) turns it off', (t) => {
   const box = sandbox(t);
-  for (const value of ['1', 'true', 'True', 'yes']) assert.equal(box.load({ env: { ...ENV_CREDENTIALS, OS_INSECURE: value } }).verify, false, value);
-  for (const value of ['0', 'false', 'no']) assert.equal(box.load({ env: { ...ENV_CREDENTIALS, OS_INSECURE: value } }).verify, true, value);
+  for (const value of ['true', 'True', 'TRUE'])
+    assert.equal(box.load({ env: { ...ENV_CREDENTIALS, OS_INSECURE: value } }).verify, false, value);
+  for (const value of ['1', 'yes', 'on', 'y', '0', 'false', 'no', ''])
+    assert.equal(box.load({ env: { ...ENV_CREDENTIALS, OS_INSECURE: value } }).verify, true, value);
+  // In a file the YAML booleans are booleans (insecure: yes is True for PyYAML); a quoted "1" is a string.
+  box.write(
+    path.join(box.cwd, 'clouds.yaml'),
+    `clouds:\n  a:\n    insecure: yes\n    auth: {auth_url: ${AUTH_URL}, username: u, password: p}\n  b:\n    insecure: "1"\n    auth: {auth_url: ${AUTH_URL}, username: u, password: p}\n`,
+  );
+  assert.equal(box.load({ cloud: 'a' }).verify, false);
+  assert.equal(box.load({ cloud: 'b' }).verify, true);
   assert.equal(box.load({ env: { ...ENV_CREDENTIALS, OS_VERIFY: 'False' } }).verify, false);
 });
 
 test('legacy environment names: OS_TENANT_NAME, OS_AUTH_TOKEN, OS_ENDPOINT_TYPE, OS_AUTH_PLUGIN', (t) => {
   const box = sandbox(t);
-  const cloud = box.load({ env: { OS_AUTH_URL: AUTH_URL, OS_TENANT_NAME: 'legacy', OS_AUTH_TOKEN: 'tok-123', OS_AUTH_PLUGIN: 'v3token', OS_ENDPOINT_TYPE: 'internal' } });
+  const cloud = box.load({
+    env: {
+      OS_AUTH_URL: AUTH_URL,
+      OS_TENANT_NAME: 'legacy',
+      OS_AUTH_TOKEN: 'tok-123',
+      OS_AUTH_PLUGIN: 'v3token',
+      OS_ENDPOINT_TYPE: 'internal',
+    },
+  });
   assert.equal(cloud.authType, 'v3token');
   assert.deepEqual(cloud.auth, { auth_url: AUTH_URL, project_name: 'legacy', token: 'tok-123' });
   assert.equal(cloud.interface, 'internal');
@@ -354,18 +531,27 @@ test('regions: the first of the list without a request; OS_REGION_NAME and regio
 
 test('an unknown region is an error listing the valid ones', (t) => {
   const box = sandbox(t);
-  box.write(path.join(box.cwd, 'clouds.yaml'), `clouds:\n  c:\n    auth: {auth_url: ${AUTH_URL}, username: u, password: ${PASSWORD}}\n    regions: [RegionOne, RegionTwo]\n`);
+  box.write(
+    path.join(box.cwd, 'clouds.yaml'),
+    `clouds:\n  c:\n    auth: {auth_url: ${AUTH_URL}, username: u, password: ${PASSWORD}}\n    regions: [RegionOne, RegionTwo]\n`,
+  );
   const error = box.fail({ env: { OS_REGION_NAME: 'regionone' } });
   assert.match(error.message, /Region regionone is not a valid region name for cloud c\. Valid choices are RegionOne,RegionTwo/);
   assert.ok(!error.message.includes(PASSWORD));
-  box.write(path.join(box.cwd, 'clouds.yaml'), `clouds:\n  c:\n    auth: {auth_url: ${AUTH_URL}, username: u, password: p}\n    region_name: RegionOne\n`);
+  box.write(
+    path.join(box.cwd, 'clouds.yaml'),
+    `clouds:\n  c:\n    auth: {auth_url: ${AUTH_URL}, username: u, password: p}\n    region_name: RegionOne\n`,
+  );
   assert.equal(box.load().regionName, 'RegionOne');
   assert.match(box.fail({ regionName: 'RegionNine' }).message, /Valid choices are RegionOne/);
 });
 
 test('a region entry with keys other than name/values is refused without printing it', (t) => {
   const box = sandbox(t);
-  box.write(path.join(box.cwd, 'clouds.yaml'), `clouds:\n  c:\n    auth: {auth_url: ${AUTH_URL}, username: u, password: p}\n    regions:\n      - {name: R1, password: ${PASSWORD}}\n`);
+  box.write(
+    path.join(box.cwd, 'clouds.yaml'),
+    `clouds:\n  c:\n    auth: {auth_url: ${AUTH_URL}, username: u, password: p}\n    regions:\n      - {name: R1, password: ${PASSWORD}}\n`,
+  );
   const error = box.fail();
   assert.match(error.message, /invalid region entry #1/);
   assert.ok(!error.message.includes(PASSWORD));
@@ -429,7 +615,8 @@ test('a top-level value wins over the same key in auth; domain_name fills user a
 
 test('auth_plugin is an alias of auth_type; auth_type wins; an unsupported type is named in the error', (t) => {
   const box = sandbox(t);
-  const entry = (extra: string) => `clouds:\n  c:\n${extra}    auth: {auth_url: ${AUTH_URL}, username: u, password: ${PASSWORD}, token: tok}\n`;
+  const entry = (extra: string) =>
+    `clouds:\n  c:\n${extra}    auth: {auth_url: ${AUTH_URL}, username: u, password: ${PASSWORD}, token: tok}\n`;
   box.write(path.join(box.cwd, 'clouds.yaml'), entry('    auth_plugin: v3token\n'));
   assert.equal(box.load().authType, 'v3token');
   box.write(path.join(box.cwd, 'clouds.yaml'), entry('    auth_plugin: v3token\n    auth_type: v3password\n'));
@@ -454,9 +641,19 @@ test('defaults: auth_type password, interface public, verify true, no region', (
 
 const REQUIRED: Array<{ type: string; auth: Record<string, string>; drop: string; message: RegExp }> = [
   { type: 'password', auth: { auth_url: AUTH_URL, username: 'u', password: PASSWORD }, drop: 'password', message: /'password'/ },
-  { type: 'password', auth: { auth_url: AUTH_URL, username: 'u', password: PASSWORD }, drop: 'username', message: /'username' or 'user_id'/ },
+  {
+    type: 'password',
+    auth: { auth_url: AUTH_URL, username: 'u', password: PASSWORD },
+    drop: 'username',
+    message: /'username' or 'user_id'/,
+  },
   { type: 'v3password', auth: { auth_url: AUTH_URL, user_id: 'uid', password: PASSWORD }, drop: 'auth_url', message: /'auth_url'/ },
-  { type: 'v3password', auth: { auth_url: AUTH_URL, user_id: 'uid', password: PASSWORD }, drop: 'user_id', message: /'username' or 'user_id'/ },
+  {
+    type: 'v3password',
+    auth: { auth_url: AUTH_URL, user_id: 'uid', password: PASSWORD },
+    drop: 'user_id',
+    message: /'username' or 'user_id'/,
+  },
   {
     type: 'v3applicationcredential',
     auth: { auth_url: AUTH_URL, application_credential_id: 'acid', application_credential_secret: PASSWORD },
@@ -495,7 +692,7 @@ test('each auth type loads with its required keys, and a missing one is named wi
   }
 });
 
-test('Hotstack\'s application credential cloud loads: secret masked, region and cacert kept', (t) => {
+test("Hotstack's application credential cloud loads: secret masked, region and cacert kept", (t) => {
   const box = sandbox(t);
   box.write(
     path.join(box.systemDir, 'clouds.yaml'),
@@ -527,7 +724,13 @@ test('secrets holds every credential present, once each, and nothing else', (t) 
     cloud: {
       auth_type: 'v3applicationcredential',
       password: 'stray-password',
-      auth: { auth_url: AUTH_URL, application_credential_id: 'id', application_credential_secret: 'app-secret', token: 'stray-token', username: 'visible' },
+      auth: {
+        auth_url: AUTH_URL,
+        application_credential_id: 'id',
+        application_credential_secret: 'app-secret',
+        token: 'stray-token',
+        username: 'visible',
+      },
     },
   });
   assert.deepEqual(cloud.secrets.sort(), ['app-secret', 'stray-password', 'stray-token']);
@@ -563,7 +766,10 @@ test('verify/insecure/cacert: insecure wins, verify false drops cacert with a wa
   const noVerify = box.load({ cloud: { auth, verify: false, cacert: '/ca.pem' } });
   assert.equal(noVerify.verify, false);
   assert.equal(noVerify.cacert, undefined);
-  assert.ok(noVerify.warnings.some((w) => /cacert/.test(w)), noVerify.warnings.join('\n'));
+  assert.ok(
+    noVerify.warnings.some((w) => /cacert/.test(w)),
+    noVerify.warnings.join('\n'),
+  );
 
   assert.equal(box.load({ cloud: { auth, insecure: false } }).verify, true);
   assert.equal(box.load({ cloud: { auth, verify: 'no' } }).verify, false);
@@ -579,7 +785,10 @@ test('verify/insecure/cacert: insecure wins, verify false drops cacert with a wa
 
 test('YAML "verify: no" and "insecure: yes" are booleans, as PyYAML reads them', (t) => {
   const box = sandbox(t);
-  box.write(path.join(box.cwd, 'clouds.yaml'), `clouds:\n  a:\n    verify: no\n    auth: {auth_url: ${AUTH_URL}, username: u, password: p}\n  b:\n    insecure: yes\n    auth: {auth_url: ${AUTH_URL}, username: u, password: p}\n`);
+  box.write(
+    path.join(box.cwd, 'clouds.yaml'),
+    `clouds:\n  a:\n    verify: no\n    auth: {auth_url: ${AUTH_URL}, username: u, password: p}\n  b:\n    insecure: yes\n    auth: {auth_url: ${AUTH_URL}, username: u, password: p}\n`,
+  );
   assert.equal(box.load({ cloud: 'a' }).verify, false);
   assert.equal(box.load({ cloud: 'b' }).verify, false);
 });
@@ -615,7 +824,8 @@ test('endpoint overrides: *_endpoint_override beats *_endpoint; service aliases;
   assert.equal(cloud.endpointOverrides.identity, 'https://keystone.example.com/v3');
   assert.equal(cloud.endpointOverrides.network, 'https://neutron.example.com');
   assert.equal(cloud.endpointOverrides.placement, 'https://placement.example.com');
-  for (const name of ['block-storage', 'block_storage', 'volumev3', 'volume']) assert.equal(cloud.endpointOverrides[name], 'https://cinder.example.com/v3', name);
+  for (const name of ['block-storage', 'block_storage', 'volumev3', 'volume'])
+    assert.equal(cloud.endpointOverrides[name], 'https://cinder.example.com/v3', name);
   assert.equal(cloud.serviceInterfaces.image, 'internal');
   assert.equal(cloud.serviceInterfaces['block-storage'], 'admin');
   assert.equal(cloud.serviceInterfaces.compute, undefined);
@@ -635,7 +845,9 @@ test('{key} references in string values are expanded, except in credentials', (t
   assert.equal(cloud.endpointOverrides.image, 'https://glance.east.example.com');
   assert.equal(cloud.auth.auth_url, 'https://keystone.east.example.com/v3');
   assert.equal(cloud.auth.password, 'p{region_name}');
-  const odd = box.load({ cloud: { compute_endpoint_override: 'https://nova/{nothing}', auth: { auth_url: AUTH_URL, username: 'u', password: 'p' } } });
+  const odd = box.load({
+    cloud: { compute_endpoint_override: 'https://nova/{nothing}', auth: { auth_url: AUTH_URL, username: 'u', password: 'p' } },
+  });
   assert.equal(odd.endpointOverrides.compute, 'https://nova/{nothing}');
   assert.ok(odd.warnings.some((w) => w.includes('compute_endpoint_override')));
 });
@@ -648,7 +860,12 @@ test('an inline dict is the whole cloud: named "inline", no file or environment 
   box.write(path.join(box.cwd, 'clouds.yaml'), cloudsYaml('filecloud'));
   box.write(path.join(box.cwd, 'secure.yaml'), 'clouds:\n  filecloud:\n    auth: {password: other}\n');
   const cloud = box.load({
-    cloud: { auth_type: 'v3password', region_name: 'R1', 'identity-api-version': 3, auth: { auth_url: AUTH_URL, username: 'inl', password: PASSWORD, project_id: 'p1' } },
+    cloud: {
+      auth_type: 'v3password',
+      region_name: 'R1',
+      'identity-api-version': 3,
+      auth: { auth_url: AUTH_URL, username: 'inl', password: PASSWORD, project_id: 'p1' },
+    },
     env: { ...ENV_CREDENTIALS, OS_CLOUD: 'filecloud', OS_REGION_NAME: 'R9' },
   });
   assert.equal(cloud.name, 'inline');
@@ -662,7 +879,10 @@ test('an inline dict is the whole cloud: named "inline", no file or environment 
 
 test('an inline dict with regions picks by regionName', (t) => {
   const box = sandbox(t);
-  const entry = { regions: ['A', { name: 'B', values: { interface: 'internal' } }], auth: { auth_url: AUTH_URL, username: 'u', password: 'p' } };
+  const entry = {
+    regions: ['A', { name: 'B', values: { interface: 'internal' } }],
+    auth: { auth_url: AUTH_URL, username: 'u', password: 'p' },
+  };
   assert.equal(box.load({ cloud: entry }).regionName, 'A');
   const b = box.load({ cloud: entry, regionName: 'B' });
   assert.equal(b.regionName, 'B');
@@ -679,4 +899,60 @@ test('credentialsIn finds every credential of a raw cloud entry, in any spelling
   };
   assert.deepEqual(credentialsIn(entry).sort(), ['pc-4', 'pw-1', 'sec-2', 'tok-3']);
   assert.deepEqual(credentialsIn('devcloud'), []);
+});
+
+// keystoneauth's generic plugins (auth_type password/token): user_domain_id = user_domain_id or
+// default_domain_id (name likewise), project_domain_* the same; the v3 body takes an id before a name.
+test('sdk: default_domain_id|name give the user and project domains at login (generic password/token only)', (t) => {
+  const box = sandbox(t);
+  const body = (entry: string) => {
+    box.write(path.join(box.cwd, 'clouds.yaml'), `clouds:\n  c:\n${entry}`);
+    return authRequestBody(box.load()) as {
+      auth: { identity: { password?: { user: Record<string, unknown> } }; scope?: { project: Record<string, unknown> } };
+    };
+  };
+  const auth = `    auth:\n      auth_url: ${AUTH_URL}\n      username: u\n      password: p\n      project_name: proj\n`;
+  let request = body(`${auth}      default_domain_id: dom-id\n`);
+  assert.deepEqual(request.auth.identity.password?.user.domain, { id: 'dom-id' });
+  assert.deepEqual(request.auth.scope?.project, { name: 'proj', domain: { id: 'dom-id' } });
+  request = body(`${auth}      default_domain_name: Dom\n`);
+  assert.deepEqual(request.auth.identity.password?.user.domain, { name: 'Dom' });
+  assert.deepEqual(request.auth.scope?.project, { name: 'proj', domain: { name: 'Dom' } });
+  // An explicit domain wins over the default of the same kind...
+  request = body(`${auth}      default_domain_id: dom-id\n      user_domain_id: user-dom\n`);
+  assert.deepEqual(request.auth.identity.password?.user.domain, { id: 'user-dom' });
+  assert.deepEqual(request.auth.scope?.project, { name: 'proj', domain: { id: 'dom-id' } });
+  // ...but a default id beats an explicit name (keystoneauth sends the id when it has one).
+  request = body(`${auth}      default_domain_id: dom-id\n      user_domain_name: UserDom\n`);
+  assert.deepEqual(request.auth.identity.password?.user.domain, { id: 'dom-id' });
+  // v3password has no default_domain option: the default domain applies.
+  request = body(`    auth_type: v3password\n${auth}      default_domain_id: dom-id\n`);
+  assert.deepEqual(request.auth.identity.password?.user.domain, { id: 'default' });
+  // From the environment, as OS_DEFAULT_DOMAIN_ID.
+  box.write(path.join(box.cwd, 'clouds.yaml'), 'clouds: {}\n');
+  const envBody = authRequestBody(
+    box.load({
+      env: { OS_AUTH_URL: AUTH_URL, OS_USERNAME: 'u', OS_PASSWORD: 'p', OS_PROJECT_NAME: 'proj', OS_DEFAULT_DOMAIN_ID: 'env-dom' },
+    }),
+  ) as typeof request;
+  assert.deepEqual(envBody.auth.identity.password?.user.domain, { id: 'env-dom' });
+});
+
+// openstacksdk hands api_timeout to keystoneauth's Session (float seconds); _fix_backwards_api_timeout
+// lets a legacy `<service>_timeout` key replace it.
+test('sdk: api_timeout from clouds.yaml or OS_API_TIMEOUT is the request timeout; a <service>_timeout replaces it', (t) => {
+  const box = sandbox(t);
+  const auth = `    auth: {auth_url: ${AUTH_URL}, username: u, password: p}\n`;
+  box.write(
+    path.join(box.cwd, 'clouds.yaml'),
+    `clouds:\n  a:\n    api_timeout: 7\n${auth}  b:\n    api_timeout: 7\n    compute_timeout: 2.5\n${auth}  c:\n${auth}  d:\n    api_timeout: soon\n${auth}`,
+  );
+  assert.equal(box.load({ cloud: 'a' }).apiTimeoutSeconds, 7);
+  assert.equal(box.load({ cloud: 'b' }).apiTimeoutSeconds, 2.5);
+  assert.equal(box.load({ cloud: 'c' }).apiTimeoutSeconds, undefined);
+  assert.match(box.fail({ cloud: 'd' }).message, /Cloud d: api_timeout .*"soon"/);
+  assert.equal(box.load({ env: { ...ENV_CREDENTIALS, OS_API_TIMEOUT: '12' } }).apiTimeoutSeconds, 12);
+  // connect() makes it the HTTP client's timeout.
+  const conn = connect({ cloud: { api_timeout: 3, auth: { auth_url: AUTH_URL, username: 'u', password: 'p' } }, env: {} });
+  assert.equal(conn.http.timeoutMs, 3000);
 });

@@ -1,7 +1,7 @@
 // snapset_data as Hotstack outputs it, the snap id, and the names and tags of a set's images.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { HOTSTACK_TAG, imageName, imageTags, newSnapId, parseSnapsetData, SnapsetDataError } from '../../lib/snapset/data.ts';
+import { HOTSTACK_TAG, imageName, imageProperties, imageTags, newSnapId, parseExtraProperties, parseSnapsetData, SnapsetDataError } from '../../lib/snapset/data.ts';
 
 const CONTROLLER = { uuid: '11111111-aaaa-4bbb-8ccc-000000000001', role: 'controller', mac_address: 'fa:16:3e:81:f6:05' };
 const MASTER = { uuid: '11111111-aaaa-4bbb-8ccc-000000000002', role: 'ocp_master', mac_address: 'fa:16:3e:81:f6:10' };
@@ -142,4 +142,42 @@ test('imageName and imageTags follow Hotstack\'s formats', () => {
   assert.equal(HOTSTACK_TAG, 'hotstack');
   const other = imageName({ name: 'controller' }, 'zzzzzzzz');
   assert.notEqual(other, imageName(instance, 'zzzzzzzz'));
+});
+
+test('every image carries the set id, its instance name and the set size as properties, extra ones first', () => {
+  assert.deepEqual(imageProperties({ name: 'controller' }, 'AbCd1234', 3, { hotstack_revivable_until: '2026-11-26T18:00:00Z' }), {
+    hotstack_revivable_until: '2026-11-26T18:00:00Z',
+    hotstack_snap_id: 'AbCd1234',
+    hotstack_name: 'controller',
+    hotstack_snapset_size: '3',
+  });
+});
+
+test('parseExtraProperties: hotstack_* names to strings; numbers and booleans as text', () => {
+  assert.deepEqual(parseExtraProperties(undefined), {});
+  assert.deepEqual(parseExtraProperties({}), {});
+  assert.deepEqual(parseExtraProperties({ hotstack_revivable_until: '2026-11-26T18:00:00Z', hotstack_count: 3, hotstack_ok: true }), {
+    hotstack_revivable_until: '2026-11-26T18:00:00Z', hotstack_count: '3', hotstack_ok: 'true',
+  });
+});
+
+test('parseExtraProperties: every bad key or value is named at once', () => {
+  const problemOf = (value: unknown) => {
+    try {
+      parseExtraProperties(value);
+    } catch (error) {
+      assert.ok(error instanceof SnapsetDataError);
+      return error.message;
+    }
+    return assert.fail('expected a SnapsetDataError');
+  };
+  assert.match(problemOf(['a']), /properties must be a mapping/);
+  const message = problemOf({ owner: 'me', hotstack_snap_id: 'x', hotstack_nested: { a: 1 }, hotstack_null: null, 'hotstack_a b': 'x', hotstack_long: 'x'.repeat(256) });
+  assert.match(message, /properties\.owner: the name must start with 'hotstack_'/);
+  assert.match(message, /properties\.hotstack_snap_id: is set by the module itself/);
+  assert.match(message, /properties\.hotstack_nested: must be a string, not object/);
+  assert.match(message, /properties\.hotstack_null: must be a string, not null/);
+  assert.match(message, /properties\.hotstack_a b: the name must start/);
+  assert.match(message, /properties\.hotstack_long: the value is longer than 255 characters/);
+  assert.match(problemOf({ hotstack_snapset_size: '9' }), /set by the module itself/);
 });

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { inspect } from 'node:util';
-import { cloudMessageOf, HttpClient, OpenStackHttpError, retryDelayMs, shouldRetry } from '../../lib/openstack/http.ts';
+import { cloudMessageOf, HttpClient, isTransient, mayHaveLanded, OpenStackHttpError, retryDelayMs, shouldRetry } from '../../lib/openstack/http.ts';
 
 // ------------------------------------------------------------------------------------------------
 // cloudMessageOf
@@ -295,4 +295,25 @@ test('HttpClient: a connection reset is retried for a GET', async (t) => {
   const response = await client.request({ method: 'GET', url: `${server.base}/flaky` });
   assert.equal(response.status, 200);
   assert.equal(server.seen.length, 2);
+});
+
+test('isTransient: 500/502/503/504 and connection errors, nothing else', () => {
+  for (const status of [500, 502, 503, 504]) assert.equal(isTransient({ status }), true, String(status));
+  for (const status of [400, 401, 403, 404, 409, 413, 501]) assert.equal(isTransient({ status }), false, String(status));
+  for (const code of ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE']) assert.equal(isTransient({ code }), true, code);
+  assert.equal(isTransient({ code: 'ERR_TLS_CERT_ALTNAME_INVALID' }), false, 'a TLS error does not go away');
+  assert.equal(isTransient(new OpenStackHttpError({ method: 'GET', url: 'http://x/images', status: 503, cloudMessage: '' })), true);
+  assert.equal(isTransient(new Error('anything')), false);
+});
+
+test('mayHaveLanded: a request whose answer was lost, or a 5xx, may have been acted on; a 4xx or a refused connection was not', () => {
+  const error = (init: { status?: number; code?: string }) => new OpenStackHttpError({ method: 'POST', url: 'http://x/servers/s/action', cloudMessage: '', ...init });
+  assert.equal(mayHaveLanded(error({ code: 'ECONNRESET' })), true);
+  assert.equal(mayHaveLanded(error({ code: 'ETIMEDOUT' })), true);
+  assert.equal(mayHaveLanded(error({ status: 500 })), true);
+  assert.equal(mayHaveLanded(error({ status: 503 })), true);
+  assert.equal(mayHaveLanded(error({ status: 409 })), false);
+  assert.equal(mayHaveLanded(error({ status: 404 })), false);
+  assert.equal(mayHaveLanded(error({ code: 'ECONNREFUSED' })), false);
+  assert.equal(mayHaveLanded(new Error('unknown')), true, 'an unknown failure is not proof of nothing');
 });

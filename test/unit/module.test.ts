@@ -2,36 +2,32 @@
 // then the process entry (one JSON line on stdout, the exit code, the choice of module) end to end.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { execa, execaSync } from 'execa';
+import { AbortedError, HotstackError } from '../../lib/errors.ts';
 import { executeModule, ModuleFailure, readArgsFile, type ModuleContext, type ModuleDefinition, type ModuleResult } from '../../lib/ansible/module.ts';
-import type { Options } from '../../lib/ansible/options.ts';
+import type { ArgsOf, Options } from '../../lib/ansible/options.ts';
 
 const NODE = process.execPath;
 const MODULE_TS = new URL('../../lib/ansible/module.ts', import.meta.url).href;
 
-interface FakeArgs {
-  name: string;
-  count: number;
-  wait: boolean;
-  password?: string;
-  [key: string]: unknown;
-}
-
-const FAKE_OPTIONS: Options = {
+const FAKE_OPTIONS = {
   name: { type: 'str', description: 'Name.', required: true },
   count: { type: 'int', description: 'Count.', default: 2 },
   wait: { type: 'bool', description: 'Wait.', default: false },
   password: { type: 'str', description: 'Secret.', no_log: true },
-};
+} as const satisfies Options;
+// Loose on purpose: tests swap the options (typed arguments are tested in options.test.ts).
+type FakeOptions = Options;
+type FakeArgs = ArgsOf<FakeOptions>;
 
 /** A module whose run() is given by the test; records the calls it gets. */
 function fakeModule(
   run: (args: FakeArgs, ctx: ModuleContext) => Promise<ModuleResult>,
-  overrides: Partial<ModuleDefinition<FakeArgs>> = {},
-): ModuleDefinition<FakeArgs> & { calls: { args: FakeArgs; ctx: ModuleContext }[] } {
+  overrides: Partial<ModuleDefinition<FakeOptions>> = {},
+): ModuleDefinition<FakeOptions> & { calls: { args: FakeArgs; ctx: ModuleContext }[] } {
   const calls: { args: FakeArgs; ctx: ModuleContext }[] = [];
   return {
     name: 'fake',
@@ -468,11 +464,11 @@ function runEntry(dir: string, script: string, args: Record<string, unknown> | u
     fs.writeFileSync(file, JSON.stringify(args));
     argv.push(file);
   }
-  const child = spawnSync(NODE, argv, { encoding: 'utf8', cwd: dir, timeout: 30_000 });
+  const child = execaSync(NODE, argv, { cwd: dir, timeout: 30_000, reject: false, stripFinalNewline: false });
   const lines = child.stdout.split('\n');
   assert.equal(lines.length, 2, `stdout must be exactly one line: ${JSON.stringify(child.stdout)} (stderr: ${child.stderr})`);
   assert.equal(lines[1], '');
-  return { status: child.status, stdout: child.stdout, stderr: child.stderr, result: JSON.parse(lines[0] ?? '') as Record<string, unknown> };
+  return { status: child.exitCode ?? null, stdout: child.stdout, stderr: child.stderr, result: JSON.parse(lines[0] ?? '') as Record<string, unknown> };
 }
 
 test('main(): one JSON line on stdout, console noise on stderr, exit 0 on success', (t) => {
@@ -508,8 +504,8 @@ test('main(): a missing or broken args file is a failure line with exit 1', (t) 
   fs.writeFileSync(path.join(dir, 'package.json'), '{"type":"module"}');
   fs.writeFileSync(path.join(dir, 'entry.ts'), ENTRY);
   fs.writeFileSync(path.join(dir, 'args.json'), 'not json');
-  const child = spawnSync(NODE, [path.join(dir, 'entry.ts'), path.join(dir, 'args.json')], { encoding: 'utf8', timeout: 30_000 });
-  assert.equal(child.status, 1);
+  const child = execaSync(NODE, [path.join(dir, 'entry.ts'), path.join(dir, 'args.json')], { timeout: 30_000, reject: false });
+  assert.equal(child.exitCode, 1);
   const lines = child.stdout.trimEnd().split('\n');
   assert.equal(lines.length, 1);
   assert.match(String((JSON.parse(lines[0] ?? '') as { msg: string }).msg), /is not JSON/);
@@ -556,4 +552,136 @@ test('log lines go to stderr masked and timed, and not at all when the task has 
   lines.length = 0;
   await executeModule(module, { name: 'x', password: 'hunter2-secret', _ansible_no_log: true }, (line) => lines.push(line));
   assert.deepEqual(lines, []);
+});
+
+// ------------------------------------------------------------------------------------------------
+// The base error, stats and interrupts
+
+class CloudSaidNo extends HotstackError {}
+
+test('any HotstackError subclass becomes a failure with its message and details; its cause shows only at -vvv', async () => {
+  const cause = new Error('ECONNRESET on the wire');
+  const module = fakeModule(async () => {
+    throw new CloudSaidNo('compute refused: HTTP 409', { details: { status: 409 }, cause });
+  });
+  const result = await executeModule(module, { name: 'x' }, quiet);
+  assert.deepEqual([result.failed, result.changed, result.msg, result.status], [true, false, 'compute refused: HTTP 409', 409]);
+  assert.equal(result.exception, undefined);
+  const verbose = await executeModule(module, { name: 'x', _ansible_verbosity: 3 }, quiet);
+  assert.match(String(verbose.exception), /CloudSaidNo: compute refused[\s\S]*Caused by: Error: ECONNRESET on the wire/);
+});
+
+const WITH_STATS = { returns: { stats: { description: 's', returned: 'always', type: 'dict' } } };
+
+test('a module documenting stats gets them in every result: success, failure, rejected arguments, skip', async () => {
+  let requests = 0;
+  const counting = (outcome: 'ok' | 'fail') => fakeModule(async (_args, ctx) => {
+    ctx.addStats(() => ({ http_requests: requests }));
+    requests = 7;
+    if (outcome === 'fail') throw new HotstackError('no');
+    return { changed: true };
+  }, WITH_STATS);
+  for (const outcome of ['ok', 'fail'] as const) {
+    const result = await executeModule(counting(outcome), { name: 'x' }, quiet);
+    const stats = result.stats as { wall_seconds: number; http_requests: number };
+    assert.equal(typeof stats.wall_seconds, 'number', outcome);
+    assert.ok(stats.wall_seconds >= 0 && stats.wall_seconds < 5, outcome);
+    assert.equal(stats.http_requests, 7, `${outcome}: counters are read when the result is made`);
+  }
+  const rejected = await executeModule(counting('ok'), { bogus: 1 }, quiet);
+  assert.equal(rejected.failed, true);
+  assert.equal(typeof (rejected.stats as { wall_seconds: number }).wall_seconds, 'number');
+  const skipped = await executeModule(fakeModule(ok, { ...WITH_STATS, checkMode: 'none' }), { name: 'x', _ansible_check_mode: true }, quiet);
+  assert.equal(skipped.skipped, true);
+  assert.ok(skipped.stats);
+  const without = await executeModule(fakeModule(ok), { name: 'x' }, quiet);
+  assert.equal(without.stats, undefined, 'a module that does not document stats gets none');
+});
+
+test('ctx.signal: an interrupted run\'s failure names the signal once, whatever the module threw', async () => {
+  const controller = new AbortController();
+  const module = fakeModule(async (_args, ctx) => {
+    controller.abort(new AbortedError('interrupted by SIGTERM', { details: { signal: 'SIGTERM' } }));
+    assert.equal(ctx.signal.aborted, true);
+    throw new HotstackError('removed the 2 image(s) this run had created', { details: { removed_images: ['a', 'b'] } });
+  });
+  const result = await executeModule(module, { name: 'x' }, { stderr: quiet, signal: controller.signal });
+  assert.equal(result.failed, true);
+  assert.equal(result.signal, 'SIGTERM');
+  assert.equal(result.msg, 'interrupted by SIGTERM: removed the 2 image(s) this run had created');
+  assert.deepEqual(result.removed_images, ['a', 'b']);
+  const named = fakeModule(async (_args, ctx) => {
+    controller.abort();
+    throw ctx.signal.reason as Error;
+  });
+  const again = await executeModule(named, { name: 'x' }, { stderr: quiet, signal: controller.signal });
+  assert.equal(again.msg, 'interrupted by SIGTERM', 'not named twice');
+});
+
+// ------------------------------------------------------------------------------------------------
+// main() and signals, in a child process
+
+const SIGNAL_ENTRY = `
+import { main } from ${JSON.stringify(MODULE_TS)};
+import { HotstackError } from ${JSON.stringify(new URL('../../lib/errors.ts', import.meta.url).href)};
+const module = {
+  name: 'waiter', shortDescription: 'w', description: ['w'], checkMode: 'full', examples: '', returns: { stats: {} },
+  options: { ignore: { type: 'bool', description: 'ignore the signal', default: false } },
+  async run(args, ctx) {
+    ctx.log('ready');
+    // Work in flight keeps a real module's process alive; here an interval stands for it.
+    setInterval(() => {}, 1000);
+    if (args.ignore) await new Promise(() => {});
+    await new Promise((resolve) => ctx.signal.addEventListener('abort', resolve));
+    await new Promise((resolve) => setTimeout(resolve, 200)); // the rollback
+    throw new HotstackError('removed the 2 image(s) this run had created', { details: { removed_images: ['a', 'b'] } });
+  },
+};
+await main({ waiter: module }, process.argv, { graceMs: Number(process.env.GRACE_MS ?? 60000) });
+`;
+
+async function signalled(t: { after: (fn: () => void) => void }, signals: NodeJS.Signals[], args: Record<string, unknown>, env: Record<string, string> = {}) {
+  const dir = tempDir(t);
+  fs.writeFileSync(path.join(dir, 'package.json'), '{"type":"module"}');
+  fs.writeFileSync(path.join(dir, 'waiter.ts'), SIGNAL_ENTRY);
+  fs.writeFileSync(path.join(dir, 'args.json'), JSON.stringify(args));
+  const child = execa(NODE, [path.join(dir, 'waiter.ts'), path.join(dir, 'args.json')], { reject: false, stripFinalNewline: false, timeout: 30_000, env });
+  await new Promise<void>((resolve) => child.stderr.on('data', (chunk: Buffer) => /ready/.test(chunk.toString()) && resolve()));
+  const sentAt = Date.now();
+  for (const signal of signals) {
+    child.kill(signal);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  const done = await child;
+  const lines = done.stdout.split('\n');
+  assert.equal(lines.length, 2, `one line on stdout: ${JSON.stringify(done.stdout)} (stderr ${done.stderr})`);
+  return { exitCode: done.exitCode, result: JSON.parse(lines[0]!) as Record<string, unknown>, stderr: done.stderr, tookMs: Date.now() - sentAt };
+}
+
+for (const signal of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) {
+  test(`main(): ${signal} aborts ctx.signal; the module's rollback result is printed once, naming the signal`, async (t) => {
+    const run = await signalled(t, [signal], {});
+    assert.equal(run.exitCode, 1);
+    assert.equal(run.result.failed, true);
+    assert.equal(run.result.signal, signal);
+    assert.equal(run.result.msg, `interrupted by ${signal}: removed the 2 image(s) this run had created`);
+    assert.deepEqual(run.result.removed_images, ['a', 'b']);
+    assert.ok(run.result.stats, 'stats, as documented');
+    assert.match(run.stderr, new RegExp(`received ${signal}: starting no new work`));
+  });
+}
+
+test('main(): a second signal ends the process at once with one failure line', async (t) => {
+  const run = await signalled(t, ['SIGTERM', 'SIGINT'], { ignore: true });
+  assert.equal(run.exitCode, 128 + 15);
+  assert.equal(run.result.failed, true);
+  assert.equal(run.result.signal, 'SIGTERM');
+  assert.match(String(run.result.msg), /^interrupted by SIGTERM, then SIGINT during the rollback: ended at once; what this run made may be left behind/);
+  assert.ok(run.tookMs < 5_000);
+});
+
+test('main(): a rollback that outlasts the grace period is ended with one failure line', async (t) => {
+  const run = await signalled(t, ['SIGHUP'], { ignore: true }, { GRACE_MS: '300' });
+  assert.equal(run.exitCode, 128 + 1);
+  assert.match(String(run.result.msg), /^interrupted by SIGHUP, and the rollback did not end within 0.3s/);
 });

@@ -8,8 +8,10 @@ import {
   documentOptions,
   invocationArgs,
   noLogValues,
+  parseDictString,
   resolveAliases,
   withDefaults,
+  type ArgsOf,
   type Options,
 } from '../../lib/ansible/options.ts';
 
@@ -278,4 +280,53 @@ test('no_log suboptions of list elements are secrets too', () => {
   const args = { users: [{ name: 'alice', password: 'alice-secret' }] };
   assert.deepEqual(noLogValues(options, args), ['alice-secret']);
   assert.ok(!JSON.stringify(invocationArgs(options, args)).includes('alice-secret'));
+});
+
+// ------------------------------------------------------------------------------------------------
+// dict options given as strings, and typed arguments
+
+test('parseDictString reads JSON objects and key=value pairs as AnsibleModule does', () => {
+  assert.deepEqual(parseDictString('{"instances": {"a": {"uuid": "u"}}}'), { instances: { a: { uuid: 'u' } } });
+  assert.deepEqual(parseDictString('  {"a": 1}  '), { a: 1 });
+  assert.deepEqual(parseDictString('a=1, b=two'), { a: '1', b: 'two' });
+  assert.deepEqual(parseDictString('a=1 b=2'), { a: '1', b: '2' });
+  assert.deepEqual(parseDictString(`msg="hello world" path='/a b' eq=x=y`), { msg: 'hello world', path: '/a b', eq: 'x=y' });
+  assert.deepEqual(parseDictString('a=x\\,y'), { a: 'x,y' });
+  for (const bad of ['{not json', '[1, 2]', 'just words', '{"a": 1', '']) assert.equal(parseDictString(bad), undefined, bad);
+  assert.equal(parseDictString('a=1 stray'), undefined, 'a field without = is not a dict');
+});
+
+test('a dict option given as a string is converted before validation; an unreadable one still fails validation', () => {
+  const options: Options = { data: { type: 'dict', description: 'd' }, name: { type: 'str', description: 'n' } };
+  assert.deepEqual(coerceScalars(options, { data: '{"instances": {}}' }).data, { instances: {} });
+  assert.deepEqual(coerceScalars(options, { data: 'k=v' }).data, { k: 'v' });
+  assert.equal(coerceScalars(options, { name: '{"a": 1}' }).name, '{"a": 1}', 'a str option keeps its text');
+  const ajv = new Ajv({ allErrors: true, strict: false });
+  const validate = ajv.compile(argumentSchema(options));
+  assert.equal(validate(coerceScalars(options, { data: 'not a dict' })), false);
+});
+
+test('ArgsOf types run()\'s arguments from the spec: required and defaulted options are always there', () => {
+  const spec = {
+    name: { type: 'str', description: 'n', required: true },
+    timeout: { type: 'int', description: 't', default: 60 },
+    concurrency: { type: 'int', description: 'c' },
+    state: { type: 'str', description: 's', choices: ['present', 'absent'], default: 'present' },
+    tags: { type: 'list', elements: 'str', description: 'tags' },
+    data: { type: 'dict', description: 'd', required: true },
+    flag: { type: 'bool', description: 'f', default: false },
+  } as const satisfies Options;
+  type Args = ArgsOf<typeof spec>;
+  // Compile-time checks: each line fails `npm run typecheck` if the inference regresses.
+  const args: Args = { name: 'x', timeout: 1, state: 'absent', data: {}, flag: true };
+  const timeout: number = args.timeout;
+  const concurrency: number | undefined = args.concurrency;
+  const state: 'present' | 'absent' = args.state;
+  const tags: string[] | undefined = args.tags;
+  const flag: boolean = args.flag;
+  // @ts-expect-error a required option cannot be left out
+  const missing: Args = { timeout: 1, state: 'absent', data: {}, flag: true };
+  // @ts-expect-error a value outside the choices is not an argument
+  const wrong: Args = { name: 'x', timeout: 1, state: 'gone', data: {}, flag: true };
+  assert.deepEqual([timeout, concurrency, state, tags, flag, missing.timeout, wrong.name], [1, undefined, 'absent', undefined, true, 1, 'x']);
 });

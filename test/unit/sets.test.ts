@@ -55,13 +55,13 @@ test('a cut set (one image gone, though the others are marked) is incomplete', (
   const images = sno('CUT1', '2026-11-20T10:00:00Z').slice(0, 1);
   const set = summarizeSet('CUT1', images, NOW);
   assert.equal(set.status, 'incomplete');
-  assert.match(set.problems.join(), /1 of 2 image\(s\) present/);
+  assert.match(set.problems.join(), /1 of 2 images are there/);
 });
 
 test('a set whose final marking was interrupted is incomplete and names the unmarked images', () => {
   const set = summarizeSet('HALF', sno('HALF', '2026-11-20T10:00:00Z', { master0: { marked: false } }), NOW);
   assert.equal(set.status, 'incomplete');
-  assert.match(set.problems.join(), /not marked hotstack-snapset: master0/);
+  assert.match(set.problems.join(), /1 of 2 image\(s\) lack the hotstack-snapset mark/);
 });
 
 test('a set without hotstack_snapset_size cannot be told whole and is not usable', () => {
@@ -75,13 +75,13 @@ test('images disagreeing on the size, or two images of one instance, make the se
   const twice = [...sno('T', '2026-11-20T10:00:00Z'), { ...image('T', '2026-11-20T10:00:00Z', { name: 'master0', role: 'ocp_master' }), id: 'other' }];
   const set = summarizeSet('T', twice, NOW);
   assert.equal(set.status, 'inconsistent');
-  assert.match(set.problems.join(), /instance master0 has more than one image/);
+  assert.match(set.problems.join(), /instance master0 has 2 images/);
 });
 
 test('an image still saving makes the set incomplete', () => {
   const set = summarizeSet('S', sno('S', '2026-11-20T10:00:00Z', { master0: { status: 'saving', marked: false } }), NOW);
   assert.equal(set.status, 'incomplete');
-  assert.match(set.problems.join(), /not active: master0 \(saving\)/);
+  assert.match(set.problems.join(), /image hotstack-master0-snapshot-S is saving/);
 });
 
 test('hotstack_revivable_until in the past makes a complete set expired; the earliest date of the images counts', () => {
@@ -113,7 +113,7 @@ test('latest skips an incomplete newer set for an older complete one and says wh
   const choice = chooseSet(groupSets(images, NOW), { topology: SNO });
   assert.equal(choice.chosen?.snap_id, 'GOOD');
   assert.deepEqual(choice.passed_over.map((p) => p.snap_id), ['NEWEST', 'NEWER']);
-  assert.match(choice.passed_over[0]!.reasons.join(), /incomplete: .*1 of 2/);
+  assert.match(choice.passed_over[0]!.reasons.join(), /incomplete: .*1 of 2 images are there/);
   assert.match(choice.explanation, /passed over 2 newer set\(s\)/);
 });
 

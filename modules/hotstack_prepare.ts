@@ -1,0 +1,98 @@
+// hotstack_prepare: make an OpenShift cluster ready for a SnapSet — Hotstack's prepare sequence
+// (uncordon, wait stable 60s, cordon, shut every node down) with the fixed 25-hour pause replaced
+// by a certificate-aware wait: none once the first kubelet certificate rotation has happened,
+// exactly until it has otherwise, or a forced rotation now. Returns the dates until which a set
+// taken now can be revived, as image properties for hotstack_snapset.
+import { defineModule, main } from '../lib/ansible/module.ts';
+import { CLUSTER_OPTIONS, CLUSTER_RETURNS, clusterClient, periodOf, runForModule, selectorsOf, stepsOf } from '../lib/ansible/cluster.ts';
+import { PREPARE_STEPS } from '../lib/cluster/steps.ts';
+
+
+const hotstackPrepare = defineModule({
+  name: 'hotstack_prepare',
+  shortDescription: 'Make an OpenShift cluster ready for a SnapSet: certificate-aware wait, uncordon, wait stable, cordon, shut down',
+  description: [
+    "Runs Hotstack's prepare sequence against the cluster API, without C(oc): uncordon every node, wait until stable 60s, cordon every node, shut every node down (a privileged debug pod per node runs C(chroot /host shutdown -h +1), as C(oc debug node) does), all nodes in parallel.",
+    "Instead of the fixed 25-hour pause, C(wait_cert_rotation) reads the kubelet signer secrets (C(auth.openshift.io/certificate-not-before|not-after) annotations, and the certificates) to know whether the first kubelet certificate rotation has happened: if so, no wait at all; if not, it waits exactly until the bootstrap signer's certificates are dead (the result says until when), or, with I(force_cert_rotation), has the operator regenerate the signers now.",
+    "The result I(snapset_properties) holds C(hotstack_revivable_without_csr_until) and C(hotstack_revivable_until) (ISO 8601 UTC) for hotstack_snapset's I(properties), so a restore can choose a set that is still usable.",
+    'A binary module: it needs no Python, no C(oc) and no kubernetes library on the host.',
+  ],
+  options: {
+    ...CLUSTER_OPTIONS,
+    steps: { ...CLUSTER_OPTIONS.steps, description: [...CLUSTER_OPTIONS.steps.description, 'Default: C(wait_cert_rotation), C(uncordon), C(wait_stable: 60s), C(cordon), C(shutdown).'] },
+    force_cert_rotation: {
+      type: 'bool',
+      default: false,
+      description: [
+        'When the first rotation has not happened: null the C(certificate-not-after) annotations of openshift-kube-controller-manager-operator/csr-signer-signer and csr-signer so the operator regenerates them now, and wait for the new signer, instead of waiting up to 24 h.',
+        "The kubelets keep their bootstrap certificates, so a set taken then needs hotstack_revive's CSR approval once they expire (C(hotstack_revivable_without_csr_until) says when).",
+      ],
+    },
+    rotation_margin: {
+      type: 'raw',
+      default: '10m',
+      description: "Extra time past the bootstrap signer's end before the rotation counts as done (every kubelet has renewed by then).",
+      schema: { type: ['string', 'integer'] },
+    },
+    debug_image: {
+      type: 'str',
+      description: 'Image of the shutdown debug pods. Default, as C(oc debug): the C(openshift/tools:latest) imagestreamtag, else C(registry.redhat.io/rhel9/support-tools).',
+    },
+  },
+  checkMode: 'full',
+  checkModeDetails: 'Reads once and changes nothing: reports the certificate decision (and until when it would wait), the nodes it would uncordon, cordon and shut down.',
+  examples: `- name: Prepare the cluster for a SnapSet
+  hotstack_prepare:
+    kubeconfig: ~/.kube/config
+  register: prepare
+
+- name: Snapshot it, recording until when the set can be revived
+  hotstack_snapset:
+    snapset_data: "{{ snapset_data }}"
+    properties: "{{ prepare.snapset_properties }}"
+
+- name: A fresh cluster, no 24 h wait
+  hotstack_prepare:
+    force_cert_rotation: true
+`,
+  returns: {
+    ...CLUSTER_RETURNS,
+    cert_rotation: {
+      description: 'The certificate decision: C(rotated), C(reason), and C(wait_until) when it had to wait.',
+      returned: 'when the wait_cert_rotation step ran',
+      type: 'dict',
+    },
+    snapset_properties: {
+      description: 'Image properties for hotstack_snapset: C(hotstack_revivable_without_csr_until) (after it, a revive needs CSR approval) and C(hotstack_revivable_until) (after it, no revive can work as far as the certificates say).',
+      returned: 'when the wait_cert_rotation step ran',
+      type: 'dict',
+      sample: { hotstack_revivable_without_csr_until: '2026-12-25T18:00:00Z', hotstack_revivable_until: '2027-11-20T10:00:00Z' },
+    },
+  },
+  async run(args, ctx) {
+    const steps = stepsOf(args, PREPARE_STEPS);
+    const timeoutMs = periodOf(args.timeout, 'timeout');
+    const marginMs = periodOf(args.rotation_margin, 'rotation_margin') ?? 0;
+    const client = clusterClient(ctx, args);
+    return runForModule(
+      client,
+      {
+        steps,
+        checkMode: ctx.checkMode,
+        signal: ctx.signal,
+        ...(timeoutMs ? { deadline: Date.now() + timeoutMs } : {}),
+        log: ctx.log,
+        ...selectorsOf(args),
+        ...(args.debug_image ? { debugImage: args.debug_image } : {}),
+        csrWindowMs: 3_600_000,
+        forceCertRotation: args.force_cert_rotation,
+        rotationMarginMs: marginMs,
+      },
+      'prepare',
+    );
+  },
+});
+
+export default hotstackPrepare;
+
+if (import.meta.main) void main({ hotstack_prepare: async () => hotstackPrepare });
