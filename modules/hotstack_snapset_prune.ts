@@ -48,7 +48,7 @@ const hotstackSnapsetPrune = defineModule({
   name: 'hotstack_snapset_prune',
   shortDescription: 'Delete SnapSets: one by snap_id, old ones by age or count, and orphans of runs that never completed',
   description: [
-    'Looks only at the project\'s own images, judged as M(hotstack_snapset_info) judges them.',
+    'Looks only at the project\'s own images, judged as C(hotstack_snapset_info) judges them.',
     'I(snap_id): deletes every image of the named sets (any status) and nothing else.',
     'I(older_than) / I(keep): deletes complete sets (usable or expired) of the scope older than the age, or beyond the I(keep) newest usable ones (expired sets count as beyond). The newest usable set of the scope is never deleted this way: name it by I(snap_id).',
     'I(orphans): deletes the images of runs that never completed a set (grouped by C(hotstack_snap_id): incomplete or inconsistent sets) with no image created for I(orphan_grace). A complete set is never an orphan.',
