@@ -473,6 +473,9 @@ async function rollback(
   };
 
   let ids = await sweep();
+  log(
+    `rollback of set ${snapId} (${cause.message}): ${keepPartial ? `keeping ${ids.length}` : `removed ${removed.length}`} image(s) at once`,
+  );
   if (run.inFlight > 0) {
     log(`waiting up to ${(options.inFlightWaitMs ?? 20_000) / 1000}s for ${run.inFlight} createImage call(s) in flight`);
     const stillOpen = await Promise.race([allSettled.then(() => false), sleep(options.inFlightWaitMs ?? 20_000).then(() => true)]);
