@@ -158,6 +158,11 @@ const hotstackSnapset = defineModule({
             'hotstack-snapset',
           ],
         },
+        properties: {
+          description: 'The properties the image would get with the snapshot request: those of the set and I(properties).',
+          type: 'dict',
+          sample: { hotstack_snap_id: 'Xa3_kQ9b', hotstack_name: 'controller', hotstack_snapset_size: '3' },
+        },
       },
     },
     removed_images: {
