@@ -60,7 +60,7 @@ try {
   ]);
 } catch (error) {
   if (labBuildChild && labBuildChild.exitCode === null) labBuildChild.kill();
-  const status = error instanceof ExecaError ? error.exitCode : undefined;
+  const status = error instanceof ExecaError ? error.exitCode : (error as { status?: number }).status;
   process.stderr.write(`\nnpm test failed${status !== undefined ? ` (exit ${status})` : ''}: ${(error as Error).message.split('\n')[0]}\n`);
   process.exit(status || 1);
 }

@@ -12,6 +12,7 @@ import { abortReason, sleep } from '../poll.ts';
 import {
   SNAP_ID_PROPERTY, SNAPSET_TAG, imageName, imageProperties, imageTags, newSnapId, type SnapsetInstance,
 } from './data.ts';
+import { DEFAULT_SETTLE_LIMITS, isSettled } from './settle.ts';
 import { DEFAULT_WATCH_LIMITS, judgeImage, judgeWithServer, outageTooLong, watchSchedule, type WatchedImage, type WatchLimits } from './watch.ts';
 
 /** The clients a SnapSet needs (a Connection has them). */
@@ -374,10 +375,14 @@ async function imagesOfRun(glance: Glance, known: string[], snapId: string): Pro
   return [...ids];
 }
 
-/** How a server left busy by a snapshot is put back, as an admin (Nova's reset-state). */
+/**
+ * How a server left busy by a snapshot is put back. The task normally ends by itself once Nova
+ * finds the image deleted (a large disk may take minutes to copy first); a task that stays, because
+ * nova-api or nova-compute died mid-way, is cleared by an admin with Nova's reset-state.
+ */
 export function howToClear(uuid: string): string {
-  return `if no snapshot of it is still running (its image is gone and nova-compute is idle), reset it as an admin: ` +
-    `openstack server set --state active ${uuid} && openstack server stop ${uuid} (nova reset-state --active ${uuid} does the same)`;
+  return `wait: the task ends by itself once Nova finds the image deleted; if it stays (nova-api or nova-compute died mid-task), reset it as an admin: ` +
+    `openstack server set --state active ${uuid} && openstack server stop ${uuid} (nova reset-state --active ${uuid} does the same reset)`;
 }
 
 /**
@@ -425,19 +430,23 @@ async function rollback(
   }
 
   // Settle: keep looking while a request may have landed unseen or a server of the run is busy.
-  const graceMs = options.settleGraceMs ?? 30_000;
-  const lateAfterDoubtMs = Math.min(10_000, graceMs);
+  const limits = { ...DEFAULT_SETTLE_LIMITS, ...(options.settleGraceMs !== undefined ? { graceMs: options.settleGraceMs } : {}) };
+  const graceMs = limits.graceMs;
   const started = Date.now();
-  const touched = instances.filter((instance) => run.touched.has(instance.uuid));
+  // With keep_partial the snapshots go on by design: their servers are not waited for.
+  const touched = keepPartial ? [] : instances.filter((instance) => run.touched.has(instance.uuid));
   let busy: { instance: SnapsetInstance; server: Server }[] = [];
+  let serversUnknown = false;
   for (;;) {
     const servers = touched.length === 0 ? new Map<string, Server | undefined>() : await fetchServers(clients.nova, touched.map((instance) => instance.uuid)).catch(() => undefined);
+    serversUnknown = servers === undefined;
     busy = servers === undefined ? [] : touched.flatMap((instance) => {
       const server = servers.get(instance.uuid);
       return server && taskState(server) ? [{ instance, server }] : [];
     });
-    const doubtful = run.doubtSince !== undefined && Date.now() - run.doubtSince < lateAfterDoubtMs;
-    if ((servers !== undefined && busy.length === 0 && !doubtful) || Date.now() - started >= graceMs) break;
+    const now = Date.now();
+    const state = { elapsedMs: now - started, sinceDoubtMs: run.doubtSince === undefined ? undefined : now - run.doubtSince, busyServers: servers === undefined ? undefined : busy.length };
+    if (isSettled(state, limits)) break;
     await sleep(1_000);
     ids = await sweep();
   }
@@ -446,10 +455,13 @@ async function rollback(
   const stuck: StuckServer[] = busy.map(({ instance, server }) => ({
     name: instance.name, uuid: instance.uuid, task_state: taskState(server) ?? '', how_to_clear: howToClear(instance.uuid),
   }));
-  const stuckText = stuck.length
+  let stuckText = stuck.length
     ? `; server(s) still busy after ${Math.round(graceMs / 1000)}s: ${stuck.map((s) => `${s.name} (uuid ${s.uuid}) in task ${s.task_state}`).join(', ')}` +
       ` — a new SnapSet of them is refused until that ends; ${stuck.length === 1 ? howToClear(stuck[0]!.uuid) : 'see stuck_servers for how to clear each'}`
     : '';
+  if (serversUnknown) {
+    stuckText += `; Nova could not be asked whether the servers are still busy: see the task_state of ${touched.map((instance) => instance.name).join(', ')} (openstack server show)`;
+  }
 
   if (keepPartial) {
     return new SnapsetError(
