@@ -38,6 +38,7 @@ do_start() {
   if is_running "$name" "$SVC_PAT"; then
     wait_svc "$name"; log "$name: already running (pid $(pid_of "$name"))"; return
   fi
+  [ "$name" = neutron-linuxbridge-agent ] && net_up   # its physnet1 interface (prov0) must exist
   start_svc "$name" >/dev/null       # (its "started" line is replaced by the one line below)
   wait_svc "$name"
   [ "$name" = neutron-server ] && neutron_warmup

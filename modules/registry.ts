@@ -5,6 +5,10 @@ import type { ModuleDefinition } from '../lib/ansible/module.ts';
 
 export const MODULES: Record<string, () => Promise<ModuleDefinition>> = {
   hotstack_snapset: async () => (await import('./hotstack_snapset.ts')).default,
+  hotstack_snapset_info: async () => (await import('./hotstack_snapset_info.ts')).default,
+  hotstack_snapset_prune: async () => (await import('./hotstack_snapset_prune.ts')).default,
+  hotstack_servers: async () => (await import('./hotstack_servers.ts')).default,
+  hotstack_stack: async () => (await import('./hotstack_stack.ts')).default,
   hotstack_revive: async () => (await import('./hotstack_revive.ts')).default,
   hotstack_prepare: async () => (await import('./hotstack_prepare.ts')).default,
 };

@@ -1,7 +1,7 @@
 // npm run build: bundles every module into one script, embeds it with the pinned Node runtime into
 // one standalone executable (Node single executable application), and lays out library/ where
 // Ansible finds modules: library/<module> (a hard link to that executable) and library/<module>.yml
-// (the ansible-doc sidecar).
+// (the ansible-doc sidecar); build/hotstack-snapset, the CLI on the same executable.
 import { copyFileSync, chmodSync, linkSync, mkdirSync, readdirSync, rmSync, statSync, writeFileSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
@@ -52,6 +52,12 @@ const require = createRequire(import.meta.url);
 const { inject } = require('postject') as { inject: (file: string, name: string, data: Buffer, options: Record<string, unknown>) => Promise<void> };
 await inject(executable, 'NODE_SEA_BLOB', readFileSync(blob), { sentinelFuse: 'NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2' });
 log(`executable ${executable} (Node ${process.versions.node} embedded, ${(statSync(executable).size / 1048576).toFixed(1)} MiB)`);
+
+// The human CLI is the same executable under another name.
+const cli = join(buildDir, 'hotstack-snapset');
+rmSync(cli, { force: true });
+linkSync(executable, cli);
+log(`${cli} (the CLI: list, show, verify, delete, prune)`);
 
 // library/ holds only what this build makes: stale modules of an earlier build must not linger.
 mkdirSync(libraryDir, { recursive: true });

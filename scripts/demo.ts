@@ -1,7 +1,7 @@
 // npm run demo: the SnapSet workflow on the local cloud, start to end.
 //   1. devcloud up (installs it on a fresh machine), ansible-core, and the module executables;
 //   2. a Heat stack "hotstack-demo": a controller and two masters, whose output is snapset_data;
-//   3. the servers stopped; 4. playbooks/create-snapset.yml run by ansible-playbook;
+//   3. the servers stopped; 4. playbooks/04-create-snapset.yml run by ansible-playbook;
 //   5. the new set listed as `openstack image list --tag snap_id=<id>` shows it.
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -82,12 +82,12 @@ await Promise.all(uuids.map((uuid) => conn.nova.waitForServer(uuid, 'ACTIVE')));
 await Promise.all(uuids.map((uuid) => conn.nova.stopServer(uuid)));
 await Promise.all(uuids.map((uuid) => conn.nova.waitForServer(uuid, 'SHUTOFF')));
 
-say('ansible-playbook -i inventory.yml playbooks/create-snapset.yml -e @snapset_data.json');
+say('ansible-playbook -i inventory.yml playbooks/04-create-snapset.yml -e @snapset_data.json');
 const varsFile = join(mkdtempSync(join(tmpdir(), 'hotstack-demo-')), 'snapset_data.json');
 writeFileSync(varsFile, JSON.stringify({ snapset_data: snapsetData }));
 const started = new Date(Date.now() - 1000).toISOString().replace(/\.\d+Z$/, 'Z');
 // ansible-playbook refuses to run without a UTF-8 locale.
-await run('ansible-playbook', ['-i', 'inventory.yml', 'playbooks/create-snapset.yml', '-e', `@${varsFile}`], { ...CLOUD_ENV, LANG: 'C.UTF-8', LC_ALL: 'C.UTF-8' });
+await run('ansible-playbook', ['-i', 'inventory.yml', 'playbooks/04-create-snapset.yml', '-e', `@${varsFile}`], { ...CLOUD_ENV, LANG: 'C.UTF-8', LC_ALL: 'C.UTF-8' });
 
 // Find the new set the way a user would: by its marker tag and an instance name.
 const sets = await conn.glance.listImages({ tags: ['hotstack-snapset', 'name=controller'] });

@@ -1,30 +1,66 @@
 // npm test: everything the test suite needs, then the suite — on a fresh machine as on a used one.
-//   1. type check, 2. build the module executables, 3. host packages (ansible-core) and the local
-//   cloud (devcloud: installs its Debian packages when missing, starts what is not running),
-//   4. unit, lint (biome, validate-modules, ansible-lint, yamllint) and integration tests in one
-//   node:test run (files one at a time: they share the cloud).
+//   1. type check, 2. build the module executables, 3. the clusterlab's Go build starts in the
+//   background (cold: long, see the README; cached: seconds), 4. host packages (ansible-core) and the
+//   local cloud (devcloud: installs its Debian packages when missing, starts what is not running),
+//   5. the clusterlab (real kube-apiserver + etcd + kube-controller-manager) up,
+//   6. unit, lint (biome, validate-modules, ansible-lint, yamllint) and integration tests in one
+//   node:test run (files one at a time: they share the cloud and the lab).
+import { spawn } from 'node:child_process';
+import { mkdirSync, openSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execa, ExecaError } from 'execa';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const started = Date.now();
+const elapsed = (since: number) => `${((Date.now() - since) / 1000).toFixed(0)} s`;
 const step = async (title: string, command: string, args: string[]) => {
   process.stdout.write(`\n=== ${title}: ${[command, ...args].join(' ')}\n`);
+  const t0 = Date.now();
   await execa(command, args, { cwd: root, stdio: 'inherit' });
+  process.stdout.write(`=== ${title}: done in ${elapsed(t0)} (total ${elapsed(started)})\n`);
 };
+
+/** The lab's Go build, run beside devcloud's bring-up; resolves with its exit code. */
+let labBuildChild: ReturnType<typeof spawn> | undefined;
+function startLabBuild(): { log: string; done: Promise<number> } {
+  const logDir = join(process.env.CLUSTERLAB_STATE ?? '/tmp/clusterlab', 'log');
+  mkdirSync(logDir, { recursive: true });
+  const log = join(logDir, 'build.log');
+  const fd = openSync(log, 'a');
+  process.stdout.write(`\n=== clusterlab build (background, log ${log}): bash clusterlab/build.sh\n`);
+  const child = spawn('bash', ['clusterlab/build.sh'], { cwd: root, stdio: ['ignore', fd, fd] });
+  labBuildChild = child;
+  const t0 = Date.now();
+  const done = new Promise<number>((resolve) => {
+    child.on('exit', (code) => {
+      process.stdout.write(`=== clusterlab build: exit ${code} after ${elapsed(t0)}\n`);
+      resolve(code ?? 1);
+    });
+  });
+  return { log, done };
+}
 
 try {
   await step('type check', join(root, 'node_modules/.bin/tsc'), ['-p', '.']);
   await step('build', process.execPath, ['scripts/build.ts']);
+  const labBuild = startLabBuild();
   await step('host packages', 'bash', ['scripts/ensure-host.sh']);
   await step('local cloud', 'bash', ['devcloud/up.sh']);
+  const t0 = Date.now();
+  process.stdout.write('\n=== waiting for the clusterlab build\n');
+  const code = await labBuild.done;
+  if (code !== 0) throw new Error(`clusterlab build failed (exit ${code}); read ${labBuild.log}`);
+  process.stdout.write(`=== clusterlab build: waited ${elapsed(t0)} after the local cloud was up\n`);
+  await step('cluster lab', 'bash', ['clusterlab/lab.sh', 'up']);
   const only = process.argv.slice(2);
   await step('tests', process.execPath, [
     '--test', '--test-concurrency=1', '--test-reporter=spec',
     ...(only.length ? only : ['test/unit/**/*.test.ts', 'test/lint/**/*.test.ts', 'test/integration/**/*.test.ts']),
   ]);
 } catch (error) {
-  const status = error instanceof ExecaError ? error.exitCode : undefined;
-  process.stderr.write(`\nnpm test failed${status !== undefined ? ` (exit ${status})` : ''}\n`);
+  if (labBuildChild && labBuildChild.exitCode === null) labBuildChild.kill();
+  const status = error instanceof ExecaError ? error.exitCode : (error as { status?: number }).status;
+  process.stderr.write(`\nnpm test failed${status !== undefined ? ` (exit ${status})` : ''}: ${(error as Error).message.split('\n')[0]}\n`);
   process.exit(status || 1);
 }

@@ -57,21 +57,26 @@ export async function approveKubeletCsrs(client: ClusterClient, options: Approve
   let rounds = 0;
   let firstNotReady: string[] | undefined;
   let lastWaiting = '';
+  let leasesMissing = false;
   for (;;) {
     rounds++;
     const [nodes, leases, csrList] = await Promise.all([
       listNodes(client, signal, options.nodeSelector),
       nodeLeases(client, signal).catch((error: unknown) => {
-        // Leases are the better heartbeat, but the Ready condition's heartbeat will do without them.
-        if (error instanceof ClusterError && error.status === 403) throw error;
-        return new Map<string, number>();
+        // Leases are the better heartbeat (every 10 s); without them (not allowed to read, or not
+        // served) the Ready condition's own heartbeat will do, which a kubelet refreshes every 5 min.
+        if (!leasesMissing) log(`node leases not readable (${(error as Error).message}): judging heartbeats by the Ready condition`);
+        leasesMissing = true;
+        return undefined;
       }),
       client.get<{ items?: CsrLike[] }>(CSRS, 'list certificatesigningrequests', signal),
     ]);
     const now = Date.now();
     const known = new Map<string, NodeLike>(nodes.map((n) => [n.metadata.name, n]));
     for (const name of options.expectedNodes ?? []) if (!known.has(name)) known.set(name, { metadata: { name } });
-    const notReady = nodes.filter((n) => !isReady(n, now, maxAge, leases.get(n.metadata.name))).map((n) => n.metadata.name);
+    const notReady = nodes
+      .filter((n) => !(leases ? isReady(n, now, maxAge, leases.get(n.metadata.name)) : isReady(n, now, Math.max(maxAge, 330_000))))
+      .map((n) => n.metadata.name);
     firstNotReady ??= notReady;
     const csrs = csrList.items ?? [];
     const approvable: { csr: CsrLike; node: string; signer: string }[] = [];

@@ -22,6 +22,8 @@ export interface ImageFilters {
   ids?: string[];
   /** Images whose (custom) properties have these values. */
   properties?: Record<string, string>;
+  /** Images owned by this project (Glance's `owner` filter): leaves out other projects' public and shared images. */
+  owner?: string;
   /** Page size (Glance caps it at its api_limit_max, 1000 by default). */
   pageSize?: number;
 }
@@ -53,6 +55,7 @@ export class Glance {
     for (const tag of filters.tags ?? []) query.append('tag', tag);
     if (filters.name !== undefined) query.set('name', filters.name);
     if (filters.status !== undefined) query.set('status', filters.status);
+    if (filters.owner !== undefined) query.set('owner', filters.owner);
     for (const [key, value] of Object.entries(filters.properties ?? {})) query.set(key, value);
     if (filters.ids !== undefined) {
       if (filters.ids.length === 0) return [];
@@ -79,6 +82,19 @@ export class Glance {
       headers: { 'Content-Type': 'application/openstack-images-v2.1-json-patch' },
       body: JSON.stringify([{ op: 'replace', path: '/tags', value: tags }]),
       // Replacing with the same list twice gives the same image: safe to repeat.
+      idempotent: true,
+    });
+    return response.body as Image;
+  }
+
+  /** Adds or replaces custom properties of an image in one request (JSON patch). */
+  async setProperties(id: string, properties: Record<string, string>): Promise<Image> {
+    const response = await this.session.request('image', {
+      method: 'PATCH',
+      path: `${await this.#base()}/images/${encodeURIComponent(id)}`,
+      headers: { 'Content-Type': 'application/openstack-images-v2.1-json-patch' },
+      // "add" on an existing property replaces its value (RFC 6902 on an object member).
+      body: JSON.stringify(Object.entries(properties).map(([key, value]) => ({ op: 'add', path: `/${key}`, value }))),
       idempotent: true,
     });
     return response.body as Image;

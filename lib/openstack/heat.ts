@@ -18,6 +18,26 @@ export interface StackOptions {
   parameters?: Record<string, unknown>;
   timeoutMinutes?: number;
   environment?: Record<string, unknown>;
+  /** Contents of the files the template reads with get_file, by the name it gives. */
+  files?: Record<string, string>;
+}
+
+export interface StackResource {
+  resource_name: string;
+  resource_type: string;
+  resource_status: string;
+  resource_status_reason?: string;
+  physical_resource_id?: string;
+  [key: string]: unknown;
+}
+
+/** What an update would do (PUT …/preview): resources by kind of change. */
+export interface ResourceChanges {
+  added: unknown[];
+  deleted: unknown[];
+  replaced: unknown[];
+  updated: unknown[];
+  unchanged: unknown[];
 }
 
 export class Heat {
@@ -79,6 +99,23 @@ export class Heat {
     return found.stack;
   }
 
+  /** What an update with these options would change, without changing anything. */
+  async previewUpdate(name: string, id: string, options: StackOptions): Promise<ResourceChanges> {
+    const response = await this.session.request('orchestration', {
+      method: 'PUT', path: `/stacks/${encodeURIComponent(name)}/${encodeURIComponent(id)}/preview`, json: this.#fields(options), idempotent: true,
+    });
+    const changes = (response.body as { resource_changes?: Partial<ResourceChanges> }).resource_changes ?? {};
+    return { added: changes.added ?? [], deleted: changes.deleted ?? [], replaced: changes.replaced ?? [], updated: changes.updated ?? [], unchanged: changes.unchanged ?? [] };
+  }
+
+  /** The stack's resources, those of nested stacks down to `nestedDepth` included. */
+  async listResources(name: string, id: string, nestedDepth = 0): Promise<StackResource[]> {
+    const response = await this.session.request('orchestration', {
+      method: 'GET', path: `/stacks/${encodeURIComponent(name)}/${encodeURIComponent(id)}/resources?nested_depth=${nestedDepth}`,
+    });
+    return (response.body as { resources: StackResource[] }).resources;
+  }
+
   async deleteStack(name: string, id: string): Promise<void> {
     await this.session.request('orchestration', {
       method: 'DELETE', path: `/stacks/${encodeURIComponent(name)}/${encodeURIComponent(id)}`, okStatuses: [404],
@@ -90,6 +127,7 @@ export class Heat {
       template: options.template,
       parameters: options.parameters ?? {},
       ...(options.environment ? { environment: options.environment } : {}),
+      ...(options.files ? { files: options.files } : {}),
       ...(options.timeoutMinutes ? { timeout_mins: options.timeoutMinutes } : {}),
     };
   }

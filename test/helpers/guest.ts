@@ -86,16 +86,23 @@ const SSH_OPTIONS = [
   '-o', 'ConnectTimeout=5', '-o', 'BatchMode=yes', '-o', `ProxyCommand=${PROXY_COMMAND}`,
 ];
 
-/** Runs a command on a guest over SSH, through devcloud-net (the only way in). */
+/**
+ * Runs a command on a guest over SSH, through devcloud-net (the only way in). A connection failure
+ * (ssh's exit code 255: a TCG guest on a loaded host can be slow to accept) is tried again, twice.
+ */
 export async function ssh(ip: string, command: string, user = 'root') {
-  return execa('ssh', [...SSH_OPTIONS, `${user}@${ip}`, command], { reject: false, timeout: 60_000 });
+  for (let attempt = 0; ; attempt++) {
+    const result = await execa('ssh', [...SSH_OPTIONS, `${user}@${ip}`, command], { reject: false, timeout: 180_000 });
+    if (result.exitCode !== 255 || attempt >= 2) return result;
+    await new Promise((resolve) => setTimeout(resolve, 5000));
+  }
 }
 
 /** Waits until the guest answers SSH; returns the seconds it took. */
 export async function waitForSsh(ip: string, timeoutMs: number): Promise<number> {
   const start = Date.now();
   for (;;) {
-    const result = await ssh(ip, 'true');
+    const result = await execa('ssh', [...SSH_OPTIONS, `root@${ip}`, 'true'], { reject: false, timeout: 60_000 });
     if (result.exitCode === 0) return (Date.now() - start) / 1000;
     if (Date.now() - start > timeoutMs) throw new Error(`no SSH to ${ip} after ${timeoutMs} ms: ${result.stderr}`);
     await new Promise((resolve) => setTimeout(resolve, 3000));

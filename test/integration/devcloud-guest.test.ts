@@ -77,7 +77,7 @@ test('devcloud-sno: the controller answers SSH and Ansible through devcloud-net,
   const toSsh = await waitForSsh(host.ansible_host, 25 * MINUTE);
   t.diagnostic(`controller answered SSH ${((Date.now() - started) / 1000).toFixed(0)} s after the stack create (${toSsh.toFixed(0)} s of polling)`);
   const facts = await ssh(host.ansible_host, 'hostname; cat /sys/class/net/*/address; cat /root/user_data.txt; python3 -c "print(3 * 7)"');
-  assert.equal(facts.exitCode, 0, facts.stderr);
+  assert.equal(facts.exitCode, 0, `ssh to the controller: ${facts.stderr}`);
   const server = await conn.nova.getServer(controller!.uuid);
   assert.match(facts.stdout, new RegExp(`^${String(server?.name).toLowerCase()}$`, 'm'), 'hostname from the config drive');
   assert.match(facts.stdout, /^fa:16:9e:81:f6:05$/m, 'the fixed MAC is the guest NIC\'s');
@@ -151,6 +151,7 @@ test('devcloud-sno: the controller answers SSH and Ansible through devcloud-net,
   await waitForSsh(restored.host.ansible_host, 25 * MINUTE);
   t.diagnostic(`restored controller answered SSH ${((Date.now() - started) / 1000).toFixed(0)} s after the stack create`);
   const after = await ssh(restored.host.ansible_host, 'cat /root/marker; cat /sys/class/net/*/address; hostname');
+  assert.equal(after.exitCode, 0, `ssh to the restored controller: ${after.stderr}`);
   assert.match(after.stdout, new RegExp(`^written-before-${suffix}$`, 'm'), 'the file written before the snapshot');
   assert.match(after.stdout, /^fa:16:9e:81:f6:05$/m);
   const revivedServer = await conn.nova.getServer(revived.uuid);

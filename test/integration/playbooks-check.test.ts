@@ -2,9 +2,11 @@
 // playbook with --check first must get a clean run that changes nothing. Playbooks that need other
 // extra vars than snapset_data say so in EXTRA_VARS below.
 import assert from 'node:assert/strict';
-import { readdirSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { load } from 'js-yaml';
 import type { Connection } from '../../lib/openstack/connect.ts';
 import { ROOT, runPlaybook } from '../helpers/ansible.ts';
 import { bootDeployment, cleanup, type Deployment, devcloudConnection, devcloudEnv, imagesNamedFor } from '../helpers/devcloud.ts';
@@ -18,8 +20,21 @@ interface CheckContext {
  * Extra vars per playbook file name; a playbook not listed gets DEFAULT_EXTRA_VARS. A playbook that
  * cannot run in check mode at all would be listed with `null` and a comment saying why.
  */
-const EXTRA_VARS: Record<string, ((context: CheckContext) => Record<string, unknown>) | null> = {};
-const DEFAULT_EXTRA_VARS = (context: CheckContext) => ({ snapset_data: context.deployment.snapsetData });
+const WORK_DIR = mkdtempSync(join(tmpdir(), 'hotstack-check-'));
+const DEFAULT_EXTRA_VARS = (context: CheckContext) => ({ snapset_data: context.deployment.snapsetData, hotstack_work_dir: WORK_DIR });
+/** The playbooks that start from a scenario get snapshot-sno's bootstrap_vars.yml, as a user passes it with -e @. */
+const WITH_SCENARIO = (context: CheckContext) => ({
+  ...(load(readFileSync(join(ROOT, 'scenarios/snapshot-sno/bootstrap_vars.yml'), 'utf8')) as Record<string, unknown>),
+  ...DEFAULT_EXTRA_VARS(context),
+  os_cloud: 'devcloud',
+});
+const EXTRA_VARS: Record<string, ((context: CheckContext) => Record<string, unknown>) | null> = {
+  '01-infra.yml': WITH_SCENARIO,
+  '02-bootstrap_controller.yml': WITH_SCENARIO,
+  '03-install_ocp.yml': WITH_SCENARIO,
+  'bootstrap.yml': WITH_SCENARIO,
+  'create-snapset.yml': WITH_SCENARIO,
+};
 
 const PLAYBOOKS = readdirSync(join(ROOT, 'playbooks'))
   .filter((file) => /\.ya?ml$/.test(file))
@@ -35,6 +50,7 @@ describe('every playbook in check mode', { timeout: 900_000 }, () => {
   });
   after(async () => {
     if (context) await cleanup(conn, context.deployment);
+    rmSync(WORK_DIR, { recursive: true, force: true });
   });
 
   test('there are playbooks to check', () => {
@@ -57,7 +73,7 @@ describe('every playbook in check mode', { timeout: 900_000 }, () => {
     const run = await runPlaybook(join(ROOT, 'playbooks', 'create-snapset.yml'), {
       check: true,
       env: devcloudEnv(),
-      extraVars: DEFAULT_EXTRA_VARS(context),
+      extraVars: WITH_SCENARIO(context),
     });
     assert.equal(run.exitCode, 0, run.output);
     const name = Object.keys(context.deployment.snapsetData.instances)[0]!;

@@ -57,9 +57,9 @@ describe('hotstack_snapset on devcloud', { timeout: 900_000 }, () => {
     for (const deployment of deployments) await cleanup(conn, deployment);
   });
 
-  test('the create-snapset playbook makes a complete, tagged set of SHUTOFF servers', async () => {
+  test('the 04-create-snapset playbook makes a complete, tagged set of SHUTOFF servers', async () => {
     const deployment = await boot(ROLES);
-    const run = await runPlaybook(join(ROOT, 'playbooks/create-snapset.yml'), {
+    const run = await runPlaybook(join(ROOT, 'playbooks/04-create-snapset.yml'), {
       env: devcloudEnv(),
       extraVars: { snapset_data: deployment.snapsetData },
     });

@@ -1,0 +1,74 @@
+// The servers of a deployment (snapset_data instances) seen together: one listing of the project's
+// servers per poll, however many instances, until each has the wanted status and no task running.
+import { HotstackError } from '../errors.ts';
+import type { Connection } from '../openstack/connect.ts';
+import { taskState, type Server } from '../openstack/nova.ts';
+import type { SnapsetInstance } from './data.ts';
+
+export interface InstanceState {
+  uuid: string;
+  role: string;
+  status: string;
+  task_state: string | null;
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Pure: each instance's state from one listing (status MISSING when the listing lacks it). */
+export function statesOf(instances: SnapsetInstance[], servers: Server[]): Record<string, InstanceState> {
+  const byId = new Map(servers.map((server) => [server.id, server]));
+  return Object.fromEntries(instances.map((instance) => {
+    const server = byId.get(instance.uuid);
+    return [instance.name, { uuid: instance.uuid, role: instance.role, status: server?.status ?? 'MISSING', task_state: server ? taskState(server) : null }];
+  }));
+}
+
+/** Pure: the instances not yet in `status` (or still busy with a task). */
+export function notYet(states: Record<string, InstanceState>, status: string): string[] {
+  return Object.entries(states).filter(([, state]) => state.status !== status || state.task_state).map(([name]) => name);
+}
+
+/** Current states, one listing; an instance the listing lacks is asked for by id once, to tell "gone" from "another project's". */
+export async function instanceStates(conn: Connection, instances: SnapsetInstance[]): Promise<Record<string, InstanceState>> {
+  const listed = await conn.nova.listServers({ limit: '1000' });
+  const states = statesOf(instances, listed);
+  for (const [name, state] of Object.entries(states)) {
+    if (state.status !== 'MISSING') continue;
+    const server = await conn.nova.getServer(state.uuid);
+    if (server) states[name] = { ...state, status: server.status, task_state: taskState(server) };
+  }
+  return states;
+}
+
+export class WaitError extends HotstackError {
+  readonly states: Record<string, InstanceState>;
+  constructor(message: string, states: Record<string, InstanceState>) {
+    super(message, { details: { servers: states } });
+    this.states = states;
+  }
+}
+
+/** Waits until every instance has `status`; fails at once when one is MISSING or ERROR, else after timeoutSeconds. */
+export async function waitForStatus(
+  conn: Connection,
+  instances: SnapsetInstance[],
+  status: string,
+  options: { timeoutSeconds: number; intervalMs?: number; log?: (message: string) => void },
+): Promise<{ states: Record<string, InstanceState>; polls: number }> {
+  const deadline = Date.now() + options.timeoutSeconds * 1000;
+  let states = await instanceStates(conn, instances);
+  let polls = 1;
+  for (;;) {
+    const waiting = notYet(states, status);
+    if (!waiting.length) return { states, polls };
+    const broken = waiting.filter((name) => ['MISSING', 'ERROR', 'DELETED'].includes(states[name]!.status));
+    const describe = (names: string[]) => names.map((name) => `${name} (${states[name]!.uuid}) ${states[name]!.status}${states[name]!.task_state ? `/${states[name]!.task_state}` : ''}`).join(', ');
+    if (broken.length) throw new WaitError(`instance(s) that will never be ${status}: ${describe(broken)}`, states);
+    if (Date.now() >= deadline) throw new WaitError(`not ${status} after ${options.timeoutSeconds}s: ${describe(waiting)}`, states);
+    options.log?.(`waiting for ${status}: ${describe(waiting)}`);
+    await sleep(options.intervalMs ?? 3000);
+    // One listing per poll for all of them.
+    states = statesOf(instances, await conn.nova.listServers({ limit: '1000' }));
+    polls++;
+  }
+}

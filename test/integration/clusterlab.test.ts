@@ -1,0 +1,387 @@
+// Integration tests of the clusterlab itself (real etcd + kube-apiserver + kube-controller-manager):
+// the API and CRDs it serves, CSR signing through /approval and no auto-approval, node lifecycle,
+// the least-privilege kubeconfigs, the route API outage, and the actors' timing. Every test uses
+// its own node / CSR / namespace names; ClusterOperators are cluster singletons and are reset.
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { after, before, describe, it } from 'node:test';
+import * as k8s from '@kubernetes/client-node';
+import { Kubelet } from '../clusterlab/kubelets.ts';
+import {
+  adminConfig,
+  bootstrapConfig,
+  discoveryStatus,
+  ensureUp,
+  isUp,
+  modulesConfig,
+  nodeGraceMs,
+  noneConfig,
+  paths,
+  setRouteApiAvailable,
+  uniqueName,
+} from '../clusterlab/lab.ts';
+import { DEGRADED, fixturesDir, flap, isStable, MISSING, Operators, PROGRESSING, STABLE } from '../clusterlab/operators.ts';
+import { certInfo, createCsr, generateKey } from '../clusterlab/x509.ts';
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const code = (e: unknown) => (e as { code?: number }).code;
+
+async function until<T>(what: string, timeoutMs: number, fn: () => Promise<T | undefined | false>): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await fn().catch(() => undefined);
+    if (v) return v;
+    if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs} ms`);
+    await sleep(200);
+  }
+}
+
+function nodeReady(node: k8s.V1Node): string | undefined {
+  return node.status?.conditions?.find((c) => c.type === 'Ready')?.status;
+}
+
+async function fileKubeletClientCsr(nodeName: string): Promise<string> {
+  const api = bootstrapConfig().makeApiClient(k8s.CertificatesV1Api);
+  const request = await createCsr(generateKey(), { cn: `system:node:${nodeName}`, o: ['system:nodes'] });
+  const name = uniqueName('csr-test');
+  await api.createCertificateSigningRequest({
+    body: {
+      metadata: { name },
+      spec: {
+        request: Buffer.from(request).toString('base64'),
+        signerName: 'kubernetes.io/kube-apiserver-client-kubelet',
+        usages: ['digital signature', 'client auth'],
+      },
+    },
+  });
+  return name;
+}
+
+async function approve(api: k8s.CertificatesV1Api, name: string): Promise<void> {
+  const csr = await api.readCertificateSigningRequest({ name });
+  csr.status = {
+    ...csr.status,
+    conditions: [
+      ...(csr.status?.conditions ?? []),
+      { type: 'Approved', status: 'True', reason: 'ClusterlabTest', message: 'approved by the clusterlab test' },
+    ],
+  };
+  await api.replaceCertificateSigningRequestApproval({ name, body: csr });
+}
+
+before(async () => {
+  if (!(await isUp())) await ensureUp();
+});
+
+describe('clusterlab: API and OpenShift CRDs', () => {
+  it('serves config.openshift.io (clusteroperators, clusterversions) and route.openshift.io (routes)', async () => {
+    const apis = adminConfig().makeApiClient(k8s.ApisApi);
+    const groups = await apis.getAPIVersions();
+    const names = groups.groups.map((g) => g.name);
+    assert.ok(names.includes('config.openshift.io'));
+    assert.ok(names.includes('route.openshift.io'));
+    const custom = adminConfig().makeApiClient(k8s.CustomObjectsApi);
+    const list = (await custom.listClusterCustomObject({ group: 'config.openshift.io', version: 'v1', plural: 'clusteroperators' })) as {
+      items: unknown[];
+    };
+    assert.ok(Array.isArray(list.items));
+  });
+
+  it('validates ClusterOperator status with the real CRD schema (a condition without status is refused)', async () => {
+    const custom = adminConfig().makeApiClient(k8s.CustomObjectsApi);
+    const name = uniqueName('clusterlab-schema');
+    await custom.createClusterCustomObject({
+      group: 'config.openshift.io',
+      version: 'v1',
+      plural: 'clusteroperators',
+      body: { apiVersion: 'config.openshift.io/v1', kind: 'ClusterOperator', metadata: { name }, spec: {} },
+    });
+    try {
+      const co = (await custom.getClusterCustomObject({
+        group: 'config.openshift.io',
+        version: 'v1',
+        plural: 'clusteroperators',
+        name,
+      })) as Record<string, any>;
+      co.status = { conditions: [{ type: 'Available', lastTransitionTime: new Date().toISOString() }] };
+      await assert.rejects(
+        custom.replaceClusterCustomObjectStatus({
+          group: 'config.openshift.io',
+          version: 'v1',
+          plural: 'clusteroperators',
+          name,
+          body: co,
+        }),
+        (e: unknown) => code(e) === 422,
+      );
+    } finally {
+      await custom.deleteClusterCustomObject({ group: 'config.openshift.io', version: 'v1', plural: 'clusteroperators', name });
+    }
+  });
+});
+
+describe('clusterlab: CSR signing', () => {
+  it('does not approve a kubelet client CSR by itself; approved through /approval it gets a certificate from the lab signer', async () => {
+    const node = uniqueName('csr-node');
+    const name = await fileKubeletClientCsr(node);
+    const api = modulesConfig().makeApiClient(k8s.CertificatesV1Api);
+    try {
+      await sleep(3000);
+      const pending = await api.readCertificateSigningRequest({ name });
+      assert.equal(pending.status?.conditions?.length ?? 0, 0, 'nobody approved it');
+      assert.equal(pending.status?.certificate, undefined);
+      await approve(api, name);
+      const pem = await until('certificate issued', 30_000, async () => {
+        const csr = await api.readCertificateSigningRequest({ name });
+        return csr.status?.certificate && Buffer.from(csr.status.certificate, 'base64').toString();
+      });
+      const info = certInfo(pem);
+      assert.equal(info.commonName, `system:node:${node}`);
+      assert.equal(info.issuerCommonName, certInfo(readFileSync(paths.csrSignerCert, 'utf8')).commonName);
+    } finally {
+      await adminConfig()
+        .makeApiClient(k8s.CertificatesV1Api)
+        .deleteCertificateSigningRequest({ name })
+        .catch(() => undefined);
+    }
+  });
+});
+
+describe('clusterlab: least privilege', () => {
+  it('the modules account can do what the modules need and nothing more', async () => {
+    const core = modulesConfig().makeApiClient(k8s.CoreV1Api);
+    const custom = modulesConfig().makeApiClient(k8s.CustomObjectsApi);
+    await custom.listClusterCustomObject({ group: 'config.openshift.io', version: 'v1', plural: 'clusteroperators' });
+    await core.listNode();
+    await core.listNamespacedSecret({ namespace: 'openshift-kube-controller-manager-operator' });
+    await assert.rejects(core.listNamespacedSecret({ namespace: 'kube-system' }), (e: unknown) => code(e) === 403);
+    await assert.rejects(core.deleteNode({ name: 'no-such-node' }), (e: unknown) => code(e) === 403);
+    await assert.rejects(
+      custom.deleteClusterCustomObject({ group: 'config.openshift.io', version: 'v1', plural: 'clusteroperators', name: 'dns' }),
+      (e: unknown) => code(e) === 403,
+    );
+  });
+
+  it('the no-permission account is refused with a 403 naming the user, verb and resource', async () => {
+    const core = noneConfig().makeApiClient(k8s.CoreV1Api);
+    await assert.rejects(core.listNode(), (e: unknown) => {
+      const body = String((e as { body?: unknown }).body ?? (e as Error).message);
+      return code(e) === 403 && body.includes('system:serviceaccount:clusterlab:nobody') && body.includes('list') && body.includes('nodes');
+    });
+    assert.equal(await discoveryStatus(noneConfig(), '/apis'), 200, 'discovery stays open to every authenticated user');
+  });
+});
+
+describe('clusterlab: kubelets and node lifecycle', () => {
+  it('a node that stops heartbeating goes NotReady (Unknown) after the grace period', async () => {
+    const kubelet = new Kubelet({ name: uniqueName('hb-node'), role: 'worker' }, { heartbeatMs: 1000 });
+    const core = adminConfig().makeApiClient(k8s.CoreV1Api);
+    try {
+      await kubelet.start();
+      const node = await until('Ready=True', 15_000, async () => {
+        const n = await core.readNode({ name: kubelet.name });
+        return nodeReady(n) === 'True' && n;
+      });
+      assert.equal(node.metadata?.labels?.['node-role.kubernetes.io/worker'], '');
+      await kubelet.stop();
+      const stopped = Date.now();
+      await until(
+        'Ready=Unknown',
+        nodeGraceMs() + 20_000,
+        async () => nodeReady(await core.readNode({ name: kubelet.name })) === 'Unknown',
+      );
+      const took = Date.now() - stopped;
+      assert.ok(took >= nodeGraceMs() - 2000, `NotReady after ${took} ms, grace is ${nodeGraceMs()} ms`);
+      const tainted = await until('unreachable taint', 15_000, async () =>
+        (await core.readNode({ name: kubelet.name })).spec?.taints?.some((t) => t.key === 'node.kubernetes.io/unreachable'),
+      );
+      assert.ok(tainted);
+    } finally {
+      await kubelet.remove();
+    }
+  });
+
+  it('a privileged debug pod running chroot /host shutdown -h +1 powers the node off a scaled minute later', async () => {
+    const kubelet = new Kubelet({ name: uniqueName('sd-node'), role: 'master' }, { minuteMs: 2000 });
+    const admin = adminConfig().makeApiClient(k8s.CoreV1Api);
+    const core = modulesConfig().makeApiClient(k8s.CoreV1Api);
+    const ns = uniqueName('openshift-debug');
+    try {
+      await kubelet.start();
+      await core.createNamespace({
+        body: {
+          metadata: {
+            name: ns,
+            labels: { 'pod-security.kubernetes.io/enforce': 'privileged', 'debug.openshift.io/managed-by': 'oc-debug' },
+          },
+        },
+      });
+      const pod: k8s.V1Pod = {
+        metadata: { name: `${kubelet.name}-debug`, namespace: ns, labels: { 'debug.openshift.io/managed-by': 'oc-debug' } },
+        spec: {
+          nodeName: kubelet.name,
+          hostNetwork: true,
+          hostPID: true,
+          hostIPC: true,
+          restartPolicy: 'Never',
+          tolerations: [{ operator: 'Exists' }],
+          volumes: [{ name: 'host', hostPath: { path: '/', type: 'Directory' } }],
+          containers: [
+            {
+              name: 'container-00',
+              image: 'registry.redhat.io/rhel9/support-tools',
+              command: ['chroot', '/host', 'shutdown', '-h', '+1'],
+              securityContext: { privileged: true, runAsUser: 0 },
+              volumeMounts: [{ name: 'host', mountPath: '/host' }],
+            },
+          ],
+        },
+      };
+      // the namespace's default service account appears shortly after the namespace (serviceaccount controller)
+      await until('debug pod created', 20_000, async () => core.createNamespacedPod({ namespace: ns, body: pod }));
+      const t0 = Date.now();
+      await until(
+        'pod Succeeded',
+        15_000,
+        async () => (await core.readNamespacedPod({ namespace: ns, name: pod.metadata!.name! })).status?.phase === 'Succeeded',
+      );
+      await until('powered off', 10_000, async () => kubelet.power === 'off');
+      const offAfter = Date.now() - t0;
+      assert.ok(offAfter >= 1500, `powered off ${offAfter} ms after the pod, one scaled minute is 2000 ms`);
+      const scheduled = kubelet.journal.find((e) => e.event === 'shutdown-scheduled');
+      assert.deepEqual(scheduled?.detail?.argv, ['chroot', '/host', 'shutdown', '-h', '+1']);
+      await until(
+        'Ready=Unknown',
+        nodeGraceMs() + 20_000,
+        async () => nodeReady(await admin.readNode({ name: kubelet.name })) === 'Unknown',
+      );
+    } finally {
+      await admin.deleteNamespace({ name: ns }).catch(() => undefined);
+      await kubelet.remove();
+    }
+  });
+
+  it('booting with expired certificates: CSRs are filed, and the node is Ready only after both are approved and signed', async () => {
+    const kubelet = new Kubelet({ name: uniqueName('boot-node'), role: 'master' });
+    const admin = adminConfig().makeApiClient(k8s.CoreV1Api);
+    const csrs = modulesConfig().makeApiClient(k8s.CertificatesV1Api);
+    try {
+      await kubelet.start();
+      await kubelet.powerOff();
+      await until(
+        'Ready=Unknown',
+        nodeGraceMs() + 20_000,
+        async () => nodeReady(await admin.readNode({ name: kubelet.name })) === 'Unknown',
+      );
+      const booted = kubelet.boot({ certificates: 'csr' });
+      const client = await until('client CSR filed', 15_000, async () => kubelet.csrNames[0]);
+      const clientCsr = await csrs.readCertificateSigningRequest({ name: client });
+      assert.equal(clientCsr.spec.signerName, 'kubernetes.io/kube-apiserver-client-kubelet');
+      assert.equal(clientCsr.spec.username, 'system:serviceaccount:openshift-machine-config-operator:node-bootstrapper');
+      await sleep(2000);
+      assert.equal(nodeReady(await admin.readNode({ name: kubelet.name })), 'Unknown', 'not Ready before approval');
+      await approve(csrs, client);
+      const serving = await until('serving CSR filed', 20_000, async () => kubelet.csrNames[1]);
+      const servingCsr = await csrs.readCertificateSigningRequest({ name: serving });
+      assert.equal(servingCsr.spec.signerName, 'kubernetes.io/kubelet-serving');
+      assert.equal(servingCsr.spec.username, `system:node:${kubelet.name}`, 'filed with the certificate the first CSR gave it');
+      assert.equal(nodeReady(await admin.readNode({ name: kubelet.name })), 'Unknown');
+      await approve(csrs, serving);
+      await booted;
+      await until('Ready=True', 15_000, async () => nodeReady(await admin.readNode({ name: kubelet.name })) === 'True');
+      for (const name of [client, serving]) {
+        await adminConfig()
+          .makeApiClient(k8s.CertificatesV1Api)
+          .deleteCertificateSigningRequest({ name })
+          .catch(() => undefined);
+      }
+    } finally {
+      await kubelet.remove();
+    }
+  });
+});
+
+describe('clusterlab: operators actor', () => {
+  const operators = new Operators({ names: ['clusterlab-a', 'clusterlab-b', 'clusterlab-c'] });
+  after(() => operators.remove());
+
+  it('plays a script on time: progressing → available, flapping, degraded, missing conditions', async () => {
+    await operators.install(PROGRESSING);
+    const custom = adminConfig().makeApiClient(k8s.CustomObjectsApi);
+    const get = async (name: string) =>
+      (await custom.getClusterCustomObject({ group: 'config.openshift.io', version: 'v1', plural: 'clusteroperators', name })) as Record<
+        string,
+        any
+      >;
+    assert.equal(isStable(await get('clusterlab-a')), false);
+    const script = [
+      { atMs: 500, operator: 'clusterlab-a', state: STABLE },
+      ...flap('clusterlab-b', STABLE, PROGRESSING, 400, 4, 500),
+      { atMs: 1000, operator: 'clusterlab-c', state: DEGRADED },
+      { atMs: 2000, operator: 'clusterlab-c', state: MISSING },
+    ];
+    const t0 = Date.now();
+    const seen: string[] = [];
+    const done = operators.run(script);
+    await sleep(1200);
+    seen.push(`a:${isStable(await get('clusterlab-a'))}`);
+    await done;
+    assert.ok(Date.now() - t0 >= 2000);
+    assert.deepEqual(seen, ['a:true']);
+    for (const a of operators.applied) assert.ok(a.lateMs < 1000, `step at ${a.step.atMs} ms applied ${a.lateMs} ms late`);
+    const c = await get('clusterlab-c');
+    assert.equal(
+      c.status.conditions.some((x: { type: string }) => x.type === 'Available'),
+      false,
+      'conditions removed',
+    );
+    assert.equal(isStable(await get('clusterlab-b')), false, 'flap ended on progressing');
+  });
+
+  it('installs the ClusterOperators of a recorded degraded cluster with their recorded conditions', async (t) => {
+    if (!fixturesDir()) return t.skip('shared/fixtures/openshift not beside the repo');
+    const recorded = new Operators();
+    try {
+      const names = await recorded.installFixture('clusteroperators-degraded.json');
+      assert.equal(names.length, 33);
+      const custom = modulesConfig().makeApiClient(k8s.CustomObjectsApi);
+      const list = (await custom.listClusterCustomObject({ group: 'config.openshift.io', version: 'v1', plural: 'clusteroperators' })) as {
+        items: Record<string, any>[];
+      };
+      const unstable = list.items
+        .filter((co) => names.includes(co.metadata.name) && !isStable(co))
+        .map((co) => co.metadata.name)
+        .sort();
+      assert.deepEqual(unstable, [
+        'control-plane-machine-set',
+        'etcd',
+        'kube-apiserver',
+        'kube-controller-manager',
+        'kube-scheduler',
+        'machine-config',
+        'network',
+      ]);
+    } finally {
+      await recorded.remove();
+    }
+  });
+
+  it('installs a ClusterVersion with install history', async () => {
+    const installedAt = new Date(Date.now() - 2 * 3600_000);
+    const cv = await operators.installClusterVersion({ installedAt });
+    assert.equal(cv.status.history.at(-1).completionTime, installedAt.toISOString());
+    await operators.removeClusterVersion();
+  });
+});
+
+describe('clusterlab: route API outage', () => {
+  it('route.openshift.io/v1 can be made unavailable (503, like a down openshift-apiserver) and available again', async () => {
+    try {
+      await setRouteApiAvailable(false);
+      assert.equal(await discoveryStatus(modulesConfig(), '/apis/route.openshift.io/v1'), 503);
+    } finally {
+      await setRouteApiAvailable(true);
+    }
+    assert.equal(await discoveryStatus(modulesConfig(), '/apis/route.openshift.io/v1'), 200);
+  });
+});
