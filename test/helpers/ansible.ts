@@ -52,7 +52,7 @@ export async function runModuleTask(
 
 export async function runPlaybook(
   playbook: string,
-  options: { env?: Record<string, string>; check?: boolean; verbosity?: number; extraVars?: Record<string, unknown>; resultFile?: string } = {},
+  options: { env?: Record<string, string>; check?: boolean; verbosity?: number; extraVars?: Record<string, unknown>; resultFile?: string; timeoutMs?: number } = {},
 ): Promise<PlaybookRun> {
   const argv = ['-i', join(ROOT, 'inventory.yml'), playbook];
   if (options.check) argv.push('--check');
@@ -69,7 +69,7 @@ export async function runPlaybook(
     extendEnv: false,
     reject: false,
     all: true,
-    timeout: 600_000,
+    timeout: options.timeoutMs ?? 600_000,
   });
   const result = options.resultFile && existsSync(options.resultFile)
     ? (JSON.parse(readFileSync(options.resultFile, 'utf8')) as Record<string, unknown>)

@@ -26,9 +26,12 @@ const DEFAULT_EXTRA_VARS = (context: CheckContext) => ({ snapset_data: context.d
 const WITH_SCENARIO = (context: CheckContext) => ({
   ...(load(readFileSync(join(ROOT, 'scenarios/snapshot-sno/bootstrap_vars.yml'), 'utf8')) as Record<string, unknown>),
   ...DEFAULT_EXTRA_VARS(context),
+  os_cloud: 'devcloud',
 });
 const EXTRA_VARS: Record<string, ((context: CheckContext) => Record<string, unknown>) | null> = {
   '01-infra.yml': WITH_SCENARIO,
+  '02-bootstrap_controller.yml': WITH_SCENARIO,
+  '03-install_ocp.yml': WITH_SCENARIO,
   'bootstrap.yml': WITH_SCENARIO,
   'create-snapset.yml': WITH_SCENARIO,
 };
