@@ -89,7 +89,14 @@ export class ClusterClient {
       if (timeout.aborted) throw new ClusterError(`${options.what}: no answer from the API server ${this.server} within ${Math.round((options.timeoutMs ?? 30_000) / 1000)}s`, { retryable: true });
       throw transportError(error, this.server, options.what);
     }
-    if (status >= 200 && status < 300) return (text ? JSON.parse(text) : {}) as T;
+    if (status >= 200 && status < 300) {
+      try {
+        return (text ? JSON.parse(text) : {}) as T;
+      } catch {
+        // Health endpoints answer plain text ("ok").
+        return { text } as T;
+      }
+    }
     throw this.httpError(status, text, options.what);
   }
 
