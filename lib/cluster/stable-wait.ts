@@ -133,10 +133,11 @@ export async function waitStable(client: ClusterClient, options: StableWaitOptio
           backoff = 200;
           if (options.once) return finish({ ok: true });
         }
-        // Random server-side timeouts spread the reconnects; the client notices silence by itself.
+        // Server-side timeouts of about a minute (random, to spread reconnects): a connection that died
+        // silently (a proxy that lost its upstream) is noticed by the idle timer within ~80 s.
         const end = await client.watch(
           CLUSTEROPERATORS,
-          { resourceVersion, timeoutSeconds: 240 + Math.floor(Math.random() * 60), ...(options.selector ? { labelSelector: options.selector } : {}) },
+          { resourceVersion, timeoutSeconds: 50 + Math.floor(Math.random() * 20), ...(options.selector ? { labelSelector: options.selector } : {}) },
           {
             onOpen: () => {
               emit(tracker.resumed(Date.now()));
