@@ -244,7 +244,8 @@ export async function runSteps(client: ClusterClient, options: RunOptions): Prom
           break;
         }
       }
-      if (outcome === 'changed') changed = true;
+      // Check mode reports what would change as changed, as Ansible modules do.
+      if (outcome === 'changed' || outcome === 'would change') changed = true;
       record.outcome = outcome;
     } catch (error) {
       // Check mode reads once: a wait that is not satisfied yet is reported, not failed (bad credentials still fail).

@@ -15,13 +15,15 @@ import { LIBRARY, runModuleTask, type PlaybookRun } from '../helpers/ansible.ts'
 import { adminConfig, bootstrapConfig, isUp, modulesConfig, paths, restartApiserver, setRouteApiAvailable, uniqueName } from '../clusterlab/lab.ts';
 import { flap, MISSING, Operators, PROGRESSING, STABLE } from '../clusterlab/operators.ts';
 import { Kubelets } from '../clusterlab/kubelets.ts';
-import { certInfo, createCsr, generateKey } from '../clusterlab/x509.ts';
-import { Certificates, SignerOperator } from '../clusterlab/certificates.ts';
+import { certInfo, createCertificate, createCsr, generateKey } from '../clusterlab/x509.ts';
+import { Certificates, CSR_SIGNER as CSR_SIGNER_REF, SIGNER_SIGNER } from '../clusterlab/certificates.ts';
+import { SignerRegenerator } from '../clusterlab/signer-rotation.ts';
 import { FaultProxy } from '../clusterlab/faults.ts';
 
 const LABEL = 'hotstack-test';
 const run = uniqueName('hs');
-const selector = `${LABEL}=${run}`;
+/** Each test labels its own nodes and operators `hotstack-test=<run>-<tag>` and selects only those. */
+const selectorOf = (tag: string) => `${LABEL}=${run}-${tag}`;
 let admin: k8s.KubeConfig;
 let core: k8s.CoreV1Api;
 let custom: k8s.CustomObjectsApi;
@@ -40,13 +42,13 @@ after(async () => {
   for (const cleanup of cleanups.reverse()) await cleanup().catch(() => undefined);
 });
 
-async function labelOperators(names: string[]): Promise<void> {
+async function labelOperators(names: string[], tag: string): Promise<void> {
   for (const name of names) {
-    await custom.patchClusterCustomObject({ group: 'config.openshift.io', version: 'v1', plural: 'clusteroperators', name, body: { metadata: { labels: { [LABEL]: run } } } }, k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch));
+    await custom.patchClusterCustomObject({ group: 'config.openshift.io', version: 'v1', plural: 'clusteroperators', name, body: { metadata: { labels: { [LABEL]: `${run}-${tag}` } } } }, k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch));
   }
 }
-async function labelNodes(names: string[]): Promise<void> {
-  for (const name of names) await core.patchNode({ name, body: { metadata: { labels: { [LABEL]: run } } } }, k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch));
+async function labelNodes(names: string[], tag: string): Promise<void> {
+  for (const name of names) await core.patchNode({ name, body: { metadata: { labels: { [LABEL]: `${run}-${tag}` } } } }, k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch));
 }
 
 /** Operators of this test (unique names), labelled, in a state. */
@@ -54,7 +56,7 @@ async function operators(tag: string, count: number, state = STABLE): Promise<Op
   const ops = new Operators({ names: Array.from({ length: count }, (_, i) => `${run}-${tag}-${i}`) });
   cleanups.push(() => ops.remove());
   await ops.install(state);
-  await labelOperators(ops.names);
+  await labelOperators(ops.names, tag);
   return ops;
 }
 
@@ -63,12 +65,12 @@ async function kubelets(tag: string, counts: { masters: number; workers: number 
   const k = new Kubelets(`${run}-${tag}`, counts, options);
   cleanups.push(() => k.remove());
   await k.start();
-  await labelNodes(k.nodes.map((n) => n.name));
+  await labelNodes(k.nodes.map((n) => n.name), tag);
   return k;
 }
 
-function module(name: 'hotstack_revive' | 'hotstack_prepare', args: Record<string, unknown>, options: Parameters<typeof runModuleTask>[2] = {}): Promise<PlaybookRun> {
-  return runModuleTask(name, { kubeconfig: paths.kubeconfigModules, node_selector: selector, operator_selector: selector, ...args }, options);
+function module(tag: string, name: 'hotstack_revive' | 'hotstack_prepare', args: Record<string, unknown>, options: Parameters<typeof runModuleTask>[2] = {}): Promise<PlaybookRun> {
+  return runModuleTask(name, { kubeconfig: paths.kubeconfigModules, node_selector: selectorOf(tag), operator_selector: selectorOf(tag), ...args }, options);
 }
 
 /** A loopback proxy in front of the API (requests logged), and a kubeconfig file for the modules through it. */
@@ -100,7 +102,7 @@ const nodeOf = (name: string) => core.readNode({ name });
 
 test('stable cluster: wait_stable returns just after the period', async () => {
   await operators('stable', 3);
-  const r = await module('hotstack_revive', { steps: [{ wait_stable: '2s' }] });
+  const r = await module('stable', 'hotstack_revive', { steps: [{ wait_stable: '2s' }] });
   assert.ok(!r.result?.failed, r.output);
   assert.equal(r.result?.changed, false);
   const [s] = steps(r);
@@ -113,7 +115,7 @@ test('flapping operator resets the timer; held_back names it', async () => {
   const name = ops.names[0]!;
   // Flap 4 times, 700 ms apart: stability cannot last 2 s until ~2.8 s after the start.
   const flapping = ops.run(flap(name, PROGRESSING, STABLE, 700, 16, 1000));
-  const r = await module('hotstack_revive', { steps: [{ wait_stable: '2s' }] });
+  const r = await module('flap', 'hotstack_revive', { steps: [{ wait_stable: '2s' }] });
   await flapping;
   assert.equal(steps(r)[0]?.outcome, 'ok', r.output);
   const lastChange = ops.applied.at(-1)!.at.getTime();
@@ -131,7 +133,7 @@ test('operator with missing conditions is unstable until they appear; never → 
   const ops = await operators('missing', 2);
   await ops.set(ops.names[1]!, MISSING);
   const fixing = ops.run([{ atMs: 12_000, operator: ops.names[1]!, state: STABLE }]);
-  const r = await module('hotstack_revive', { steps: [{ wait_stable: '1s' }] });
+  const r = await module('missing', 'hotstack_revive', { steps: [{ wait_stable: '1s' }] });
   await fixing;
   assert.equal(steps(r)[0]?.outcome, 'ok', r.output);
   const fixedAt = ops.applied.at(-1)!.at.getTime();
@@ -139,7 +141,7 @@ test('operator with missing conditions is unstable until they appear; never → 
   assert.ok(endOf(steps(r)[0]) >= fixedAt + 1000, `ended ${endOf(steps(r)[0]) - fixedAt} ms after the conditions appeared`);
 
   await ops.set(ops.names[1]!, MISSING);
-  const never = await module('hotstack_revive', { steps: [{ wait_stable: '1s', timeout: '4s' }] });
+  const never = await module('missing', 'hotstack_revive', { steps: [{ wait_stable: '1s', timeout: '4s' }] });
   assert.equal(never.result?.failed, true);
   assert.equal(steps(never)[0]?.outcome, 'timed out');
   assert.match(String(never.result?.msg), new RegExp(`${ops.names[1]} \\(unavailable \\(no Available condition\\)`));
@@ -148,7 +150,7 @@ test('operator with missing conditions is unstable until they appear; never → 
 
 test('API server restarted mid-wait: the timer restarts when it is back, the wait still ends stable', async () => {
   await operators('restart', 2);
-  const pending = module('hotstack_revive', { steps: [{ wait_stable: '25s' }] });
+  const pending = module('restart', 'hotstack_revive', { steps: [{ wait_stable: '25s' }] });
   // Ansible starts the module within a few seconds; the restart (SIGTERM, start, /readyz) falls inside the wait.
   await new Promise((r) => setTimeout(r, 12_000));
   const stopping = Date.now();
@@ -167,7 +169,7 @@ test('route API late, then never: wait_route_api waits, then times out with a me
   await setRouteApiAvailable(false);
   cleanups.push(() => setRouteApiAvailable(true));
   const { proxy, kubeconfig } = await proxied();
-  const pending = module('hotstack_revive', { kubeconfig, steps: [{ wait_route_api: null, timeout: '60s' }] });
+  const pending = module('misc', 'hotstack_revive', { kubeconfig, steps: [{ wait_route_api: null, timeout: '60s' }] });
   await sent(proxy, /^\/apis(\?|$)/);
   await new Promise((r) => setTimeout(r, 1500));
   await setRouteApiAvailable(true);
@@ -177,7 +179,7 @@ test('route API late, then never: wait_route_api waits, then times out with a me
   assert.ok(Number(steps(r)[0]?.attempts) > 1, 'it had to wait');
   assert.ok(endOf(steps(r)[0]) <= servedAt + 2500, `noticed ${endOf(steps(r)[0]) - servedAt} ms after the route API was served`);
   await setRouteApiAvailable(false);
-  const never = await module('hotstack_revive', { steps: [{ wait_route_api: null, timeout: '3s' }] });
+  const never = await module('misc', 'hotstack_revive', { steps: [{ wait_route_api: null, timeout: '3s' }] });
   assert.equal(never.result?.failed, true);
   assert.match(String(never.result?.msg), /step 1 \(wait_route_api\) timed out: wait for route.openshift.io\/v1: timed out after 3s \(last: route.openshift.io\/v1 is not served yet/);
   await setRouteApiAvailable(true);
@@ -186,27 +188,27 @@ test('route API late, then never: wait_route_api waits, then times out with a me
 test('cordon / uncordon: parallel, idempotent, changed only on a real change; check mode changes nothing', async () => {
   const k = await kubelets('cordon', { masters: 3, workers: 0 });
   const names = k.nodes.map((n) => n.name);
-  const first = await module('hotstack_prepare', { steps: ['cordon'] });
+  const first = await module('cordon', 'hotstack_prepare', { steps: ['cordon'] });
   assert.equal(first.result?.changed, true, first.output);
   assert.deepEqual(first.result?.nodes_touched, [...names].sort());
   for (const name of names) assert.equal((await nodeOf(name)).spec?.unschedulable, true);
-  const again = await module('hotstack_prepare', { steps: ['cordon'] });
+  const again = await module('cordon', 'hotstack_prepare', { steps: ['cordon'] });
   assert.equal(again.result?.changed, false);
   assert.deepEqual(again.result?.nodes_touched, []);
-  const check = await module('hotstack_revive', { steps: ['uncordon'] }, { check: true });
+  const check = await module('cordon', 'hotstack_revive', { steps: ['uncordon'] }, { check: true });
   assert.equal(check.result?.changed, true);
   assert.equal(steps(check)[0]?.outcome, 'would change');
   for (const name of names) assert.equal((await nodeOf(name)).spec?.unschedulable, true, 'check mode uncordoned');
-  const un = await module('hotstack_revive', { steps: ['uncordon'] });
+  const un = await module('cordon', 'hotstack_revive', { steps: ['uncordon'] });
   assert.equal(un.result?.changed, true);
   for (const name of names) assert.ok(!(await nodeOf(name)).spec?.unschedulable);
-  const unAgain = await module('hotstack_revive', { steps: ['uncordon'] });
+  const unAgain = await module('cordon', 'hotstack_revive', { steps: ['uncordon'] });
   assert.equal(unAgain.result?.changed, false);
 });
 
 test('shutdown of 3 nodes in parallel: debug pods as oc makes them, all NotReady, nothing left behind', async () => {
   const k = await kubelets('down', { masters: 3, workers: 0 }, { minuteMs: 1000 });
-  const r = await module('hotstack_prepare', { steps: [{ shutdown: null, timeout: '2m' }], debug_image: 'quay.io/example/tools:latest' });
+  const r = await module('down', 'hotstack_prepare', { steps: [{ shutdown: null, timeout: '2m' }], debug_image: 'quay.io/example/tools:latest' });
   assert.equal(steps(r)[0]?.outcome, 'changed', r.output);
   const scheduled = k.nodes.map((n) => n.journal.find((e) => e.event === 'shutdown-scheduled'));
   assert.ok(scheduled.every(Boolean), 'every node got its shutdown pod');
@@ -233,8 +235,11 @@ test('revive of a cluster whose kubelet certificates expired: CSRs approved, nod
     if (states.every((s) => s !== 'True')) break;
     await new Promise((r) => setTimeout(r, 500));
   }
+  // The kubelet actor re-creates its Lease on boot (it replaces without a resourceVersion): start from none.
+  const coordination = admin.makeApiClient(k8s.CoordinationV1Api);
+  for (const node of k.nodes) await coordination.deleteNamespacedLease({ name: node.name, namespace: 'kube-node-lease' }).catch(() => undefined);
   const booting = Promise.all(k.nodes.map((n) => n.boot({ certificates: 'csr' })));
-  const r = await module('hotstack_revive', { steps: ['wait_api', { approve_csrs: null, timeout: '2m' }] });
+  const r = await module('revive', 'hotstack_revive', { steps: ['wait_api', { approve_csrs: null, timeout: '2m' }] });
   await booting;
   assert.ok(!r.result?.failed, r.output);
   const approved = r.result?.csrs_approved as { name: string; node: string; signer: string; issued: boolean }[];
@@ -267,7 +272,7 @@ test('forged CSRs are left alone and reported', async () => {
     notANode: await file(certs, 'kubernetes.io/kubelet-serving', `system:node:${node}`, ['system:nodes'], ['digital signature', 'server auth'], { dnsNames: [node] }),
     namesNotNodes: await file(bootstrap, 'kubernetes.io/kube-apiserver-client-kubelet', `system:node:${node}`, ['system:nodes'], ['digital signature', 'client auth'], { dnsNames: ['api.example.com'] }),
   };
-  const r = await module('hotstack_revive', { steps: ['approve_csrs'] });
+  const r = await module('forged', 'hotstack_revive', { steps: ['approve_csrs'] });
   assert.ok(!r.result?.failed, r.output);
   assert.deepEqual(r.result?.csrs_approved, []);
   const left = new Map((r.result?.csrs_left_alone as { name: string; reason: string }[]).map((l) => [l.name, l.reason]));
@@ -302,11 +307,11 @@ test('credentials are never printed at -vvv, even on success', async () => {
   const text = readFileSync(paths.kubeconfigModules, 'utf8');
   const token = /token: (\S+)/.exec(text)?.[1];
   assert.ok(token && token.length > 20);
-  const r = await module('hotstack_revive', { steps: [{ wait_stable: '1s' }] }, { verbosity: 3 });
+  const r = await module('vvv', 'hotstack_revive', { steps: [{ wait_stable: '1s' }] }, { verbosity: 3 });
   assert.equal(steps(r)[0]?.outcome, 'ok', r.output);
   assert.ok(!r.output.includes(token!), 'token printed');
   const inline = (await import('js-yaml')).load(text) as Record<string, unknown>;
-  const r2 = await module('hotstack_revive', { kubeconfig: inline, steps: [{ wait_stable: '1s' }] }, { verbosity: 3 });
+  const r2 = await module('vvv', 'hotstack_revive', { kubeconfig: inline, steps: [{ wait_stable: '1s' }] }, { verbosity: 3 });
   assert.equal(steps(r2)[0]?.outcome, 'ok', r2.output);
   assert.ok(!r2.output.includes(token!), 'inline token printed');
   assert.match(r2.output, /\*\*\*\*\*\*\*\*/);
@@ -317,18 +322,24 @@ test('prepare: just installed → waits until the bootstrap signer is dead (or s
   cleanups.push(() => certsActor.remove());
   const fresh = await certsActor.installScenario('fresh');
   const bootstrapEnd = certInfo(fresh.signerSigner.certPem).notAfter;
-  const check = await module('hotstack_prepare', { steps: ['wait_cert_rotation'] }, { check: true });
+  const check = await module('misc', 'hotstack_prepare', { steps: ['wait_cert_rotation'] }, { check: true });
   assert.ok(!check.result?.failed, check.output);
   const decision = check.result?.cert_rotation as { rotated: boolean; wait_until: string };
   assert.equal(decision.rotated, false);
   assert.equal(decision.wait_until, new Date(bootstrapEnd.getTime() + 10 * 60_000).toISOString().replace(/\.\d{3}Z$/, 'Z'));
-  const short = await module('hotstack_prepare', { steps: [{ wait_cert_rotation: null, timeout: '1m' }] });
+  const short = await module('misc', 'hotstack_prepare', { steps: [{ wait_cert_rotation: null, timeout: '1m' }] });
   assert.equal(short.result?.failed, true);
   assert.match(String(short.result?.msg), /first kubelet certificate rotation is due at .*, after this step's deadline .*force_cert_rotation: true/);
   assert.ok(steps(short)[0]!.duration_seconds < 5, 'failed at once rather than waiting');
 
-  const rotated = await certsActor.installScenario('rotated', new Date(Date.now() - 2 * 3_600_000));
-  const r = await module('hotstack_prepare', { steps: ['wait_cert_rotation'] });
+  // The rotated chain, with a signer CN short enough for openssl (the operator's own name exceeds 64 characters).
+  const t0 = new Date(Date.now() - 2 * 3_600_000);
+  const signerSigner = await createCertificate({ subject: { cn: `csr-signer-signer@${Math.floor(t0.getTime() / 1000)}` }, notBefore: t0, notAfter: new Date(t0.getTime() + 60 * 86_400_000), kind: 'ca' });
+  const csrSigner = await createCertificate({ subject: { cn: `kube-csr-signer_@${Math.floor(t0.getTime() / 1000)}` }, notBefore: t0, notAfter: new Date(t0.getTime() + 30 * 86_400_000), kind: 'ca', issuer: signerSigner });
+  await certsActor.write(SIGNER_SIGNER, signerSigner, false);
+  await certsActor.write(CSR_SIGNER_REF, csrSigner, true);
+  const rotated = { signerSigner, csrSigner };
+  const r = await module('misc', 'hotstack_prepare', { steps: ['wait_cert_rotation'] });
   assert.ok(!r.result?.failed, r.output);
   assert.equal(steps(r)[0]?.waited_seconds, 0);
   assert.equal((r.result?.cert_rotation as { rotated: boolean }).rotated, true);
@@ -337,10 +348,10 @@ test('prepare: just installed → waits until the bootstrap signer is dead (or s
 
   // Forced: a fresh cluster, the operator actor regenerates what the module invalidates.
   await certsActor.installScenario('fresh');
-  const operator = new SignerOperator({ syncMs: 300, switchKcm: false, kubeConfig: admin });
-  operator.start();
+  const operator = new SignerRegenerator(certsActor);
+  operator.start(300);
   cleanups.push(async () => operator.stop());
-  const forced = await module('hotstack_prepare', { steps: [{ wait_cert_rotation: null, timeout: '1m' }], force_cert_rotation: true });
+  const forced = await module('misc', 'hotstack_prepare', { steps: [{ wait_cert_rotation: null, timeout: '1m' }], force_cert_rotation: true });
   operator.stop();
   assert.ok(!forced.result?.failed, forced.output);
   assert.equal(forced.result?.changed, true);
@@ -351,10 +362,10 @@ test('prepare: just installed → waits until the bootstrap signer is dead (or s
   assert.ok(Date.parse(props.hotstack_revivable_without_csr_until!) <= bootstrapEnd.getTime() + 1000 && Date.parse(props.hotstack_revivable_without_csr_until!) > Date.now(), JSON.stringify(props));
 });
 
-function executable(name: string, args: Record<string, unknown>) {
+function executable(tag: string, name: string, args: Record<string, unknown>) {
   const dir = mkdtempSync(join(tmpdir(), 'hotstack-sigterm-'));
   cleanups.push(async () => rmSync(dir, { recursive: true, force: true }));
-  writeFileSync(join(dir, 'args'), JSON.stringify({ kubeconfig: paths.kubeconfigModules, node_selector: selector, operator_selector: selector, ...args }));
+  writeFileSync(join(dir, 'args'), JSON.stringify({ kubeconfig: paths.kubeconfigModules, node_selector: selectorOf(tag), operator_selector: selectorOf(tag), ...args }));
   return execa(join(LIBRARY, name), [join(dir, 'args')], { reject: false, all: false });
 }
 
@@ -363,8 +374,8 @@ test('SIGTERM during a wait: one JSON result, nodes as before the running step, 
   const names = k.nodes.map((n) => n.name);
   const ops = await operators('term', 1, PROGRESSING);
   void ops;
-  await module('hotstack_prepare', { steps: ['cordon'] });
-  const child = executable('hotstack_revive', { steps: ['uncordon', { wait_stable: '5s' }] });
+  await module('term', 'hotstack_prepare', { steps: ['cordon'] });
+  const child = executable('term', 'hotstack_revive', { steps: ['uncordon', { wait_stable: '5s' }] });
   await new Promise((r) => setTimeout(r, 4000));
   child.kill('SIGTERM');
   const done = await child;
@@ -377,7 +388,7 @@ test('SIGTERM during a wait: one JSON result, nodes as before the running step, 
   for (const name of names) assert.ok(!(await nodeOf(name)).spec?.unschedulable, `${name} left cordoned`);
 
   // Shutdown interrupted while waiting for the nodes to go down: the debug pods and namespace go.
-  const down = executable('hotstack_prepare', { steps: [{ shutdown: null, timeout: '5m' }], debug_image: 'quay.io/example/tools:latest' });
+  const down = executable('term', 'hotstack_prepare', { steps: [{ shutdown: null, timeout: '5m' }], debug_image: 'quay.io/example/tools:latest' });
   for (let i = 0; i < 40 && !k.nodes.every((n) => n.journal.some((e) => e.event === 'shutdown-scheduled')); i++) await new Promise((r) => setTimeout(r, 250));
   down.kill('SIGTERM');
   const ended = await down;
