@@ -15,7 +15,8 @@ import * as k8s from '@kubernetes/client-node';
 import { adminConfig, isUp, paths, uniqueName } from '../test/clusterlab/lab.ts';
 import { Operators, PROGRESSING, STABLE } from '../test/clusterlab/operators.ts';
 import { Kubelets } from '../test/clusterlab/kubelets.ts';
-import { Certificates } from '../test/clusterlab/certificates.ts';
+import { Certificates, CSR_SIGNER, SIGNER_SIGNER } from '../test/clusterlab/certificates.ts';
+import { createCertificate } from '../test/clusterlab/x509.ts';
 import { unstableReason } from '../lib/cluster/stability.ts';
 
 const ROOT = join(import.meta.dirname, '..');
@@ -93,6 +94,8 @@ try {
   const bootDelay = 2000;
   const stableAt = 6000;
   const periods = 1000 + 1000;
+  const coordination = admin.makeApiClient(k8s.CoordinationV1Api);
+  for (const n of kubelets.nodes) await coordination.deleteNamespacedLease({ name: n.name, namespace: 'kube-node-lease' }).catch(() => undefined);
   const recovering = Promise.all([
     sleep(bootDelay).then(() => Promise.all(kubelets.nodes.map((n) => n.boot({ certificates: 'csr' })))),
     ops.run([{ atMs: stableAt, operator: '*', state: STABLE }]),
@@ -106,7 +109,11 @@ try {
 
   // 3. Prepare on a rotated cluster.
   const certs = new Certificates(admin);
-  await certs.installScenario('rotated');
+  const t = new Date(Date.now() - 2 * 3_600_000);
+  const signer = await createCertificate({ subject: { cn: `csr-signer-signer@${Math.floor(t.getTime() / 1000)}` }, notBefore: t, notAfter: new Date(t.getTime() + 60 * 86_400_000), kind: 'ca' });
+  const csrSigner = await createCertificate({ subject: { cn: `kube-csr-signer_@${Math.floor(t.getTime() / 1000)}` }, notBefore: t, notAfter: new Date(t.getTime() + 30 * 86_400_000), kind: 'ca', issuer: signer });
+  await certs.write(SIGNER_SIGNER, signer, false);
+  await certs.write(CSR_SIGNER, csrSigner, true);
   const prep = await module('hotstack_prepare', { steps: ['wait_cert_rotation'] });
   const waited = (prep.result.steps as { waited_seconds?: number }[])[0]?.waited_seconds ?? NaN;
   console.log(`3. prepare on a rotated cluster: waited ${waited} s for certificates (Hotstack: 90000 s); step took ${(prep.result.steps as { duration_seconds: number }[])[0]?.duration_seconds} s`);

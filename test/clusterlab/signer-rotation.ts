@@ -11,6 +11,7 @@ const DAY = 86_400_000;
 export class SignerRegenerator {
   readonly rotations: Date[] = [];
   #timer?: NodeJS.Timeout;
+  #stopped = false;
   #certs: Certificates;
   constructor(certs: Certificates) {
     this.#certs = certs;
@@ -31,12 +32,13 @@ export class SignerRegenerator {
         await this.#certs.write(KCM_CSR_SIGNER, csrSigner, true);
         this.rotations.push(now);
       }
-      this.#timer = setTimeout(() => void loop().catch(() => undefined), syncMs);
+      if (!this.#stopped) this.#timer = setTimeout(() => void loop().catch(() => undefined), syncMs);
     };
     this.#timer = setTimeout(() => void loop().catch(() => undefined), 0);
   }
 
   stop(): void {
+    this.#stopped = true;
     clearTimeout(this.#timer);
   }
 }
