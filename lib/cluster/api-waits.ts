@@ -46,11 +46,20 @@ async function poll<T>(what: string, attempt: () => Promise<T | undefined>, opti
   throw new ClusterError(`${what}: ${abortError(options.signal).message} (last: ${last})`);
 }
 
-/** The API answers an authenticated request (a one-item node list). 401/403 end it at once. */
+/**
+ * The API is ready (/readyz: a just-started server denies requests until its authorizer has synced)
+ * and answers an authenticated request (a one-item node list); 401/403 then end the wait at once.
+ */
 export async function waitApi(client: ClusterClient, options: PollOptions): Promise<{ attempts: number }> {
   const { attempts } = await poll(
     'wait for the API',
     async () => {
+      try {
+        await client.request('GET', '/readyz', { what: 'API readiness (/readyz)', signal: options.signal, timeoutMs: 10_000 });
+      } catch (error) {
+        // Not ready yet (500/503, refused, expired certificate) is retried; a /readyz we may not read says nothing.
+        if (!(error instanceof ClusterError) || (error.status !== 401 && error.status !== 403)) throw error;
+      }
       await client.request('GET', '/api/v1/nodes?limit=1', { what: 'list nodes', signal: options.signal, timeoutMs: 10_000 });
       return true;
     },
@@ -61,10 +70,20 @@ export async function waitApi(client: ClusterClient, options: PollOptions): Prom
   return { attempts };
 }
 
-/** Is `group/version` in the discovery document (/apis)? */
+/**
+ * Is `group/version` served: listed in discovery (/apis, what `oc api-versions` reads) and its
+ * resource list answering? An aggregated API whose server is down can stay listed for a while.
+ */
 export async function servesGroupVersion(client: ClusterClient, groupVersion: string, signal: AbortSignal): Promise<boolean> {
   const doc = await client.request<{ groups?: { name?: string; versions?: { groupVersion?: string }[] }[] }>('GET', '/apis', { what: 'API discovery (/apis)', signal, timeoutMs: 10_000 });
-  return (doc.groups ?? []).some((g) => (g.versions ?? []).some((v) => v.groupVersion === groupVersion));
+  if (!(doc.groups ?? []).some((g) => (g.versions ?? []).some((v) => v.groupVersion === groupVersion))) return false;
+  try {
+    const resources = await client.request<{ resources?: unknown[] }>('GET', `/apis/${groupVersion}`, { what: `API discovery (/apis/${groupVersion})`, signal, timeoutMs: 10_000 });
+    return (resources.resources ?? []).length > 0;
+  } catch (error) {
+    if (error instanceof ClusterError && error.retryable) return false;
+    throw error;
+  }
 }
 
 /** Hotstack's wait_for_api_versions_route, at 1 s instead of 16 s intervals. */

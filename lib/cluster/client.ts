@@ -89,7 +89,14 @@ export class ClusterClient {
       if (timeout.aborted) throw new ClusterError(`${options.what}: no answer from the API server ${this.server} within ${Math.round((options.timeoutMs ?? 30_000) / 1000)}s`, { retryable: true });
       throw transportError(error, this.server, options.what);
     }
-    if (status >= 200 && status < 300) return (text ? JSON.parse(text) : {}) as T;
+    if (status >= 200 && status < 300) {
+      try {
+        return (text ? JSON.parse(text) : {}) as T;
+      } catch {
+        // Health endpoints answer plain text ("ok").
+        return { text } as T;
+      }
+    }
     throw this.httpError(status, text, options.what);
   }
 
@@ -126,9 +133,10 @@ export class ClusterClient {
     const abort = () => local.abort();
     signal.addEventListener('abort', abort, { once: true });
     let resourceVersion = params.resourceVersion ?? '';
-    const idleMs = (params.timeoutSeconds + 15) * 1000;
+    const idleMs = (params.timeoutSeconds + 10) * 1000;
     let idle: NodeJS.Timeout | undefined;
     let idleFired = false;
+    let lines: ReturnType<typeof createInterface> | undefined;
     const kick = () => {
       clearTimeout(idle);
       idle = setTimeout(() => {
@@ -147,7 +155,11 @@ export class ClusterClient {
       }
       handlers.onOpen();
       kick();
-      const lines = createInterface({ input: Readable.fromWeb(response.body.stream() as never), crlfDelay: Infinity });
+      const input = Readable.fromWeb(response.body.stream() as never);
+      // Aborting the stream (our own finally, the run's signal) makes it emit an error: it is the end, not a crash.
+      input.on('error', () => undefined);
+      lines = createInterface({ input, crlfDelay: Infinity });
+      lines.on('error', () => undefined);
       for await (const line of lines) {
         kick();
         if (!line.trim()) continue;
@@ -176,6 +188,7 @@ export class ClusterClient {
     } finally {
       clearTimeout(idle);
       signal.removeEventListener('abort', abort);
+      lines?.close();
       local.abort();
     }
   }

@@ -168,6 +168,7 @@ export async function shutdownNodes(client: ClusterClient, nodes: readonly Node[
     if (options.waitNotReady !== false) {
       log(`waiting until ${nodes.length} node(s) are NotReady`);
       const wanted = new Set(nodes.map((n) => n.metadata.name));
+      let apiGoneSince: number | undefined;
       for (;;) {
         const now = Date.now();
         let current: Node[];
@@ -175,12 +176,19 @@ export async function shutdownNodes(client: ClusterClient, nodes: readonly Node[
           current = await listNodes(client, signal, options.nodeSelector);
         } catch (error) {
           // When the control plane itself powers off, the API goes with it: that is the end we wait for.
+          // (Only once it stays away for 10 s: a single failed call is not a powered-off control plane.)
           if (error instanceof ClusterError && error.retryable && error.status === undefined) {
-            log(`the API server went away (${error.message}): the control plane is powering off`);
-            break;
+            apiGoneSince ??= Date.now();
+            if (Date.now() - apiGoneSince >= 10_000) {
+              log(`the API server went away (${error.message}): the control plane is powering off`);
+              break;
+            }
+            await sleep(1000, signal);
+            continue;
           }
           throw error;
         }
+        apiGoneSince = undefined;
         const stillReady = current.filter((n) => wanted.has(n.metadata.name) && isReady(n, now)).map((n) => n.metadata.name);
         if (stillReady.length === 0) break;
         await sleep(1000, signal);

@@ -56,6 +56,16 @@ export function summarise(unstable: { name: string; reason: string; forMs: numbe
   return `${unstable.length} unstable: ${shown.join(', ')}${more}`;
 }
 
+/** Is the API server still starting (/readyz not ok, or not reachable)? */
+async function apiStarting(client: ClusterClient, signal: AbortSignal): Promise<boolean> {
+  try {
+    await client.request('GET', '/readyz', { what: 'API readiness (/readyz)', signal, timeoutMs: 5000 });
+    return false;
+  } catch (error) {
+    return !(error instanceof ClusterError && (error.status === 401 || error.status === 403));
+  }
+}
+
 export class StabilityTimeout extends ClusterError {
   readonly heldBack: HeldBack[];
   constructor(message: string, heldBack: HeldBack[]) {
@@ -104,6 +114,8 @@ export async function waitStable(client: ClusterClient, options: StableWaitOptio
   const loop = async () => {
     let resourceVersion: string | undefined;
     let backoff = 200;
+    let goodReads = 0;
+    let authErrorSince: number | undefined;
     while (!stop.signal.aborted) {
       try {
         if (resourceVersion === undefined) {
@@ -116,17 +128,22 @@ export async function waitStable(client: ClusterClient, options: StableWaitOptio
           if ((list.items ?? []).length === 0 && tracker.status(Date.now()).operators === 0) log('warning: the cluster has no clusteroperators at all (stable by definition, as oc says)');
           resourceVersion = list.metadata?.resourceVersion ?? '';
           lastError = undefined;
+          goodReads++;
+          authErrorSince = undefined;
           backoff = 200;
           if (options.once) return finish({ ok: true });
         }
-        // Random server-side timeouts spread the reconnects; the client notices silence by itself.
+        // Server-side timeouts of about a minute (random, to spread reconnects): a connection that died
+        // silently (a proxy that lost its upstream) is noticed by the idle timer within ~80 s.
         const end = await client.watch(
           CLUSTEROPERATORS,
-          { resourceVersion, timeoutSeconds: 240 + Math.floor(Math.random() * 60), ...(options.selector ? { labelSelector: options.selector } : {}) },
+          { resourceVersion, timeoutSeconds: 50 + Math.floor(Math.random() * 20), ...(options.selector ? { labelSelector: options.selector } : {}) },
           {
             onOpen: () => {
               emit(tracker.resumed(Date.now()));
               backoff = 200;
+              goodReads++;
+              authErrorSince = undefined;
             },
             onEvent: (type, object) => emit(tracker.event(type, object as ClusterOperatorLike, Date.now())),
           },
@@ -147,7 +164,14 @@ export async function waitStable(client: ClusterClient, options: StableWaitOptio
       } catch (error) {
         if (stop.signal.aborted) return;
         const clusterError = error instanceof ClusterError ? error : new ClusterError(String(error), { retryable: true });
-        if (clusterError.status === 401 || clusterError.status === 403) return finish({ ok: false, error: clusterError });
+        if (clusterError.status === 401 || clusterError.status === 403) {
+          // A missing permission is fatal. But an API server that is still starting (its /readyz not
+          // ok) denies requests until its authorizer has synced: that, or a denial after reads that
+          // worked, is retried for up to 30 s.
+          authErrorSince ??= Date.now();
+          const starting = await apiStarting(client, stop.signal);
+          if ((!starting && goodReads === 0) || Date.now() - authErrorSince > 30_000) return finish({ ok: false, error: clusterError });
+        }
         apiErrors++;
         lastError = clusterError.message;
         // oc prints "failed to list clusteroperators: <err>" and resets its timer; so do we.

@@ -123,7 +123,7 @@ export async function runSteps(client: ClusterClient, options: RunOptions): Prom
   for (const [index, step] of options.steps.entries()) {
     const record = records[index] as StepRecord;
     const started = Date.now();
-    record.started = iso(started);
+    record.started = new Date(started).toISOString();
     const deadline = Math.min(started + step.timeoutMs, options.deadline ?? Infinity);
     const timeoutMessage = deadline === options.deadline && options.deadline < started + step.timeoutMs ? 'the run timeout was reached' : `timed out after ${formatPeriod(step.timeoutMs)}`;
     const { signal, dispose } = deadlineSignal(options.signal, deadline, timeoutMessage);
@@ -244,7 +244,8 @@ export async function runSteps(client: ClusterClient, options: RunOptions): Prom
           break;
         }
       }
-      if (outcome === 'changed') changed = true;
+      // Check mode reports what would change as changed, as Ansible modules do.
+      if (outcome === 'changed' || outcome === 'would change') changed = true;
       record.outcome = outcome;
     } catch (error) {
       // Check mode reads once: a wait that is not satisfied yet is reported, not failed (bad credentials still fail).
