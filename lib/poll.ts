@@ -26,7 +26,10 @@ export async function sleep(ms: number, signal?: AbortSignal): Promise<void> {
 export type PollSchedule = (previousMs: number | undefined, elapsedMs: number) => number;
 
 /** A fixed interval. */
-export const every = (ms: number): PollSchedule => () => ms;
+export const every =
+  (ms: number): PollSchedule =>
+  () =>
+    ms;
 
 /**
  * `fastMs` for the first `fastForMs`, so that a quick change is seen quickly, then each delay
@@ -69,7 +72,9 @@ export async function pollUntil<T>(probe: (attempt: number) => Promise<T | undef
     const elapsed = now() - started;
     if (elapsed >= options.timeoutMs) {
       const last = options.lastSeen?.();
-      throw new TimeoutError(`timed out after ${Math.round(options.timeoutMs / 1000)}s waiting for ${options.what}${last ? ` (last seen: ${last})` : ''}`);
+      throw new TimeoutError(
+        `timed out after ${Math.round(options.timeoutMs / 1000)}s waiting for ${options.what}${last ? ` (last seen: ${last})` : ''}`,
+      );
     }
     previous = schedule(previous, elapsed);
     await sleep(Math.min(previous, Math.max(0, options.timeoutMs - elapsed)), options.signal);

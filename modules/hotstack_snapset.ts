@@ -34,8 +34,16 @@ const hotstackSnapset = defineModule({
           ],
           suboptions: {
             uuid: { type: 'str', required: true, description: 'The Nova server id of the instance. It must be C(SHUTOFF).' },
-            role: { type: 'str', required: true, description: 'The role of the instance (C(controller), C(ocp_master), C(ocp_worker)...), tagged C(role=<role>).' },
-            mac_address: { type: 'str', required: true, description: 'The MAC address of its port, tagged C(mac_address=<mac>) so that a revived instance gets it back.' },
+            role: {
+              type: 'str',
+              required: true,
+              description: 'The role of the instance (C(controller), C(ocp_master), C(ocp_worker)...), tagged C(role=<role>).',
+            },
+            mac_address: {
+              type: 'str',
+              required: true,
+              description: 'The MAC address of its port, tagged C(mac_address=<mac>) so that a revived instance gets it back.',
+            },
           },
         },
       },
@@ -68,7 +76,8 @@ const hotstackSnapset = defineModule({
     },
   },
   checkMode: 'full',
-  checkModeDetails: 'Validates the input and checks the servers, creates nothing, and returns the images that would be created in C(would_create) (the C(snap_id) is drawn anew on a real run).',
+  checkModeDetails:
+    'Validates the input and checks the servers, creates nothing, and returns the images that would be created in C(would_create) (the C(snap_id) is drawn anew on a real run).',
   notes: [
     'Images land in the Glance of the project the cloud logs into, private to that project, named C(hotstack-<name>-snapshot-<snap_id>). Find a set with C(openstack image list --tag hotstack-snapset --tag snap_id=<snap_id>); delete one with C(openstack image delete) on its images.',
     ...OPENSTACK_NOTES,
@@ -114,7 +123,11 @@ const hotstackSnapset = defineModule({
         image_name: { description: 'The image name.', type: 'str', sample: 'hotstack-controller-snapshot-Xa3_kQ9b' },
         role: { description: 'The role of the instance.', type: 'str', sample: 'controller' },
         mac_address: { description: 'The MAC address of the instance.', type: 'str', sample: 'fa:16:3e:81:f6:05' },
-        seconds_to_active: { description: 'Seconds from the snapshot request until the image was seen active.', type: 'float', sample: 41.2 },
+        seconds_to_active: {
+          description: 'Seconds from the snapshot request until the image was seen active.',
+          type: 'float',
+          sample: 41.2,
+        },
       },
     },
     would_create: {
@@ -124,7 +137,11 @@ const hotstackSnapset = defineModule({
       elements: 'dict',
       contains: {
         name: { description: 'The instance name.', type: 'str', sample: 'controller' },
-        image_name: { description: 'The image name (with a C(snap_id) drawn for this check only).', type: 'str', sample: 'hotstack-controller-snapshot-Xa3_kQ9b' },
+        image_name: {
+          description: 'The image name (with a C(snap_id) drawn for this check only).',
+          type: 'str',
+          sample: 'hotstack-controller-snapshot-Xa3_kQ9b',
+        },
         server_id: { description: 'The server to snapshot.', type: 'str', sample: '3a8c2f4e-1d7b-4c55-b0f6-6e2a9d4c8b17' },
         role: { description: 'The role of the instance.', type: 'str', sample: 'controller' },
         mac_address: { description: 'The MAC address of the instance.', type: 'str', sample: 'fa:16:3e:81:f6:05' },
@@ -132,7 +149,19 @@ const hotstackSnapset = defineModule({
           description: 'The tags the image would get.',
           type: 'list',
           elements: 'str',
-          sample: ['hotstack', 'name=controller', 'role=controller', 'snap_id=Xa3_kQ9b', 'mac_address=fa:16:3e:81:f6:05', 'hotstack-snapset'],
+          sample: [
+            'hotstack',
+            'name=controller',
+            'role=controller',
+            'snap_id=Xa3_kQ9b',
+            'mac_address=fa:16:3e:81:f6:05',
+            'hotstack-snapset',
+          ],
+        },
+        properties: {
+          description: 'The properties the image would get with the snapshot request: those of the set and I(properties).',
+          type: 'dict',
+          sample: { hotstack_snap_id: 'Xa3_kQ9b', hotstack_name: 'controller', hotstack_snapset_size: '3' },
         },
       },
     },
@@ -144,7 +173,8 @@ const hotstackSnapset = defineModule({
       sample: ['0d6c1f0e-6b1a-4a47-9a39-2f3c1e1f5a10'],
     },
     kept_images: {
-      description: 'On failure: images of the run left in place, with I(keep_partial) or because deleting them failed (the message says which). None is tagged C(hotstack-snapset).',
+      description:
+        'On failure: images of the run left in place, with I(keep_partial) or because deleting them failed (the message says which). None is tagged C(hotstack-snapset).',
       returned: 'failure, when images were left',
       type: 'list',
       elements: 'str',
@@ -168,7 +198,8 @@ const hotstackSnapset = defineModule({
         how_to_clear: {
           description: 'How to put the server back to a usable state.',
           type: 'str',
-          sample: 'if no snapshot of it is still running (its image is gone and nova-compute is idle), reset it as an admin: openstack server set --state active 9e1d0b6a-52c4-4f8e-a1d3-7b2c5e8f9a60 && openstack server stop 9e1d0b6a-52c4-4f8e-a1d3-7b2c5e8f9a60',
+          sample:
+            'if no snapshot of it is still running (its image is gone and nova-compute is idle), reset it as an admin: openstack server set --state active 9e1d0b6a-52c4-4f8e-a1d3-7b2c5e8f9a60 && openstack server stop 9e1d0b6a-52c4-4f8e-a1d3-7b2c5e8f9a60',
         },
       },
     },

@@ -10,14 +10,14 @@ import { Ajv, type ErrorObject } from 'ajv';
 import { AbortedError, HotstackError } from '../errors.ts';
 import { Masker } from './mask.ts';
 import {
+  type ArgsOf,
   argumentSchema,
   coerceScalars,
   invocationArgs,
   noLogValues,
+  type Options,
   resolveAliases,
   withDefaults,
-  type ArgsOf,
-  type Options,
 } from './options.ts';
 
 export type CheckModeSupport = 'full' | 'partial' | 'none';
@@ -175,7 +175,7 @@ export async function executeModule<O extends Options>(
   raw: Record<string, unknown>,
   options: ExecuteOptions | ((line: string) => void) = {},
 ): Promise<Record<string, unknown>> {
-  const { stderr = (line: string) => process.stderr.write(line + '\n'), signal = new AbortController().signal } =
+  const { stderr = (line: string) => process.stderr.write(`${line}\n`), signal = new AbortController().signal } =
     typeof options === 'function' ? { stderr: options } : options;
   const startedAt = performance.now();
   const masker = new Masker();
@@ -199,7 +199,8 @@ export async function executeModule<O extends Options>(
     addStats: (provider) => statsProviders.push(provider),
     // With no_log on the task, the module keeps quiet on stderr too (Python modules skip syslog then).
     log: (message) => {
-      if (!internals.noLog) stderr(masker.maskString(`${definition.name} +${((performance.now() - startedAt) / 1000).toFixed(2)}s: ${message}`));
+      if (!internals.noLog)
+        stderr(masker.maskString(`${definition.name} +${((performance.now() - startedAt) / 1000).toFixed(2)}s: ${message}`));
     },
   };
 
@@ -260,7 +261,10 @@ function markInterrupted(result: Record<string, unknown>, signal: AbortSignal): 
 
 /** Reads the args file named on the command line; failures become a failure result. */
 export function readArgsFile(path: string | undefined): Record<string, unknown> {
-  if (!path) throw new ModuleFailure('no arguments file given: this is an Ansible module, run it from a playbook (argv[1] must name a JSON args file)');
+  if (!path)
+    throw new ModuleFailure(
+      'no arguments file given: this is an Ansible module, run it from a playbook (argv[1] must name a JSON args file)',
+    );
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
@@ -284,14 +288,14 @@ export function readArgsFile(path: string | undefined): Record<string, unknown> 
 
 /** Keeps stdout for the result alone: anything a library prints through console goes to stderr. */
 function divertConsoleToStderr(): void {
-  const toStderr = (...parts: unknown[]) => process.stderr.write(format(...parts) + '\n');
+  const toStderr = (...parts: unknown[]) => process.stderr.write(`${format(...parts)}\n`);
   console.log = toStderr;
   console.info = toStderr;
   console.debug = toStderr;
 }
 
 function print(result: Record<string, unknown>): void {
-  process.stdout.write(JSON.stringify(result) + '\n');
+  process.stdout.write(`${JSON.stringify(result)}\n`);
   process.exitCode = result.failed ? 1 : 0;
 }
 
@@ -323,7 +327,10 @@ function handleInterrupts(
       first = signal;
       log(`received ${signal}: starting no new work, rolling back what this run made (a second signal ends the process at once)`);
       controller.abort(new AbortedError(`interrupted by ${signal}`, { details: { signal } }));
-      setTimeout(() => emergency(`interrupted by ${signal}, and the rollback did not end within ${options.graceMs / 1000}s`, signal), options.graceMs).unref();
+      setTimeout(
+        () => emergency(`interrupted by ${signal}, and the rollback did not end within ${options.graceMs / 1000}s`, signal),
+        options.graceMs,
+      ).unref();
     } else {
       emergency(`interrupted by ${first}, then ${signal} during the rollback: ended at once`, first);
     }
@@ -359,18 +366,24 @@ export async function main(
   const name = resolveModuleName(raw, modules, argv);
   const source = name ? modules[name] : undefined;
   if (!source) {
-    print({ failed: true, changed: false, msg: `unknown module ${JSON.stringify(name ?? '')}: this executable provides ${Object.keys(modules).sort().join(', ')}` });
+    print({
+      failed: true,
+      changed: false,
+      msg: `unknown module ${JSON.stringify(name ?? '')}: this executable provides ${Object.keys(modules).sort().join(', ')}`,
+    });
     return;
   }
   let printed = false;
   const controller = new AbortController();
-  const stderr = (line: string) => process.stderr.write(line + '\n');
+  const stderr = (line: string) => process.stderr.write(`${line}\n`);
   // On a second signal (or a rollback that hangs) the run is abandoned: one failure is still printed.
   const emergency = (why: string, signal: string) => {
     if (!printed) {
       printed = true;
       print({
-        failed: true, changed: true, signal,
+        failed: true,
+        changed: true,
+        signal,
         msg: `${why}; what this run made may be left behind: see "Interrupted runs" in the README to find and remove it`,
       });
     }
@@ -396,7 +409,12 @@ function resolveModuleName(raw: Record<string, unknown>, modules: Record<string,
   const candidates: string[] = [];
   if (typeof raw._ansible_module_name === 'string') candidates.push(raw._ansible_module_name.split('.').pop() ?? '');
   for (const path of [process.argv0, argv[1], process.execPath]) {
-    if (path) candidates.push(basename(path).replace(/^AnsiballZ_/, '').replace(/\.(ts|js|cjs|mjs)$/, ''));
+    if (path)
+      candidates.push(
+        basename(path)
+          .replace(/^AnsiballZ_/, '')
+          .replace(/\.(ts|js|cjs|mjs)$/, ''),
+      );
   }
   if (Object.keys(modules).length === 1) candidates.push(Object.keys(modules)[0] ?? '');
   return candidates.find((candidate) => candidate in modules);

@@ -29,34 +29,45 @@ export interface OptionSpec {
 export type Options = { readonly [name: string]: OptionSpec };
 
 /** The value type of one Ansible option type. */
-type ValueOfType<T extends OptionType> =
-  T extends 'str' | 'path' ? string
-  : T extends 'int' | 'float' ? number
-  : T extends 'bool' ? boolean
-  : T extends 'dict' ? Record<string, unknown>
-  : T extends 'list' ? unknown[]
-  : unknown;
+type ValueOfType<T extends OptionType> = T extends 'str' | 'path'
+  ? string
+  : T extends 'int' | 'float'
+    ? number
+    : T extends 'bool'
+      ? boolean
+      : T extends 'dict'
+        ? Record<string, unknown>
+        : T extends 'list'
+          ? unknown[]
+          : unknown;
 
 /** The value of an option as run() gets it: its choices, its suboptions, its list elements. */
-export type ValueOf<S extends OptionSpec> =
-  S extends { readonly choices: readonly (infer C)[] } ? C
-  : S extends { readonly type: 'dict'; readonly suboptions: infer Sub extends Options } ? ArgsOf<Sub>
-  : S extends { readonly type: 'list'; readonly suboptions: infer Sub extends Options } ? ArgsOf<Sub>[]
-  : S extends { readonly type: 'list'; readonly elements: infer E extends OptionType } ? ValueOfType<E>[]
-  : ValueOfType<S['type']>;
+export type ValueOf<S extends OptionSpec> = S extends { readonly choices: readonly (infer C)[] }
+  ? C
+  : S extends { readonly type: 'dict'; readonly suboptions: infer Sub extends Options }
+    ? ArgsOf<Sub>
+    : S extends { readonly type: 'list'; readonly suboptions: infer Sub extends Options }
+      ? ArgsOf<Sub>[]
+      : S extends { readonly type: 'list'; readonly elements: infer E extends OptionType }
+        ? ValueOfType<E>[]
+        : ValueOfType<S['type']>;
 
 /** Whether run() always gets the option: it is required or has a default. */
-type AlwaysThere<S extends OptionSpec> =
-  S extends { readonly required: true } ? true
-  : S extends { readonly default: infer D } ? (undefined extends D ? false : true)
-  : false;
+type AlwaysThere<S extends OptionSpec> = S extends { readonly required: true }
+  ? true
+  : S extends { readonly default: infer D }
+    ? undefined extends D
+      ? false
+      : true
+    : false;
 
 type Flatten<T> = { [K in keyof T]: T[K] } & {};
 
 /** The arguments of a module with options O, after validation and defaults. */
 export type ArgsOf<O extends Options> = Flatten<
-  { -readonly [K in keyof O as AlwaysThere<O[K]> extends true ? K : never]: ValueOf<O[K]> } &
-  { -readonly [K in keyof O as AlwaysThere<O[K]> extends true ? never : K]?: ValueOf<O[K]> | undefined }
+  { -readonly [K in keyof O as AlwaysThere<O[K]> extends true ? K : never]: ValueOf<O[K]> } & {
+    -readonly [K in keyof O as AlwaysThere<O[K]> extends true ? never : K]?: ValueOf<O[K]> | undefined;
+  }
 >;
 
 type JsonSchema = Record<string, unknown>;

@@ -57,12 +57,15 @@ export function setCompleteness(images: readonly Image[]): SetCompleteness {
   const sizes = [...new Set(images.map((image) => property(image, SNAPSET_SIZE_PROPERTY)))];
   let expectedSize: number | undefined;
   if (sizes.includes(undefined)) {
-    problems.push(`${images.filter((image) => property(image, SNAPSET_SIZE_PROPERTY) === undefined).length} image(s) have no ${SNAPSET_SIZE_PROPERTY} property (made before it was recorded, or not by hotstack_snapset): completeness cannot be shown`);
+    problems.push(
+      `${images.filter((image) => property(image, SNAPSET_SIZE_PROPERTY) === undefined).length} image(s) have no ${SNAPSET_SIZE_PROPERTY} property (made before it was recorded, or not by hotstack_snapset): completeness cannot be shown`,
+    );
   } else if (sizes.length > 1) {
     problems.push(`the images disagree on the set size (${SNAPSET_SIZE_PROPERTY} ${sizes.sort().join(', ')})`);
   } else if (sizes.length === 1) {
     const size = Number(sizes[0]);
-    if (!/^[1-9]\d*$/.test(sizes[0] ?? '')) problems.push(`${SNAPSET_SIZE_PROPERTY} is not a positive whole number (${JSON.stringify(sizes[0])})`);
+    if (!/^[1-9]\d*$/.test(sizes[0] ?? ''))
+      problems.push(`${SNAPSET_SIZE_PROPERTY} is not a positive whole number (${JSON.stringify(sizes[0])})`);
     else expectedSize = size;
   }
 
@@ -74,13 +77,25 @@ export function setCompleteness(images: readonly Image[]): SetCompleteness {
     if (count > 1) problems.push(`instance ${member} has ${count} images`);
   }
   if (expectedSize !== undefined && members.length !== expectedSize) {
-    problems.push(`${members.length} of ${expectedSize} images are there${members.length < expectedSize ? ' (the run was cut short, or images were deleted)' : ''}`);
+    problems.push(
+      `${members.length} of ${expectedSize} images are there${members.length < expectedSize ? ' (the run was cut short, or images were deleted)' : ''}`,
+    );
   }
   for (const image of images) {
     if (image.status !== 'active') problems.push(`image ${image.name ?? image.id} is ${image.status}`);
   }
   const marked = images.filter((image) => image.tags.includes(SNAPSET_TAG)).length;
-  if (marked < images.length) problems.push(`${images.length - marked} of ${images.length} image(s) lack the ${SNAPSET_TAG} mark (the final marking was cut, or the run failed)`);
+  if (marked < images.length)
+    problems.push(
+      `${images.length - marked} of ${images.length} image(s) lack the ${SNAPSET_TAG} mark (the final marking was cut, or the run failed)`,
+    );
 
-  return { snapId: snapIds.length === 1 ? snapIds[0] : undefined, complete: problems.length === 0, expectedSize, members, marked, problems };
+  return {
+    snapId: snapIds.length === 1 ? snapIds[0] : undefined,
+    complete: problems.length === 0,
+    expectedSize,
+    members,
+    marked,
+    problems,
+  };
 }

@@ -7,13 +7,19 @@ import fastq from 'fastq';
 import { HotstackError, messageOf } from '../errors.ts';
 import type { Glance, Image } from '../openstack/glance.ts';
 import { isTransient, mayHaveLanded, OpenStackHttpError } from '../openstack/http.ts';
-import { taskState, type Nova, type Server } from '../openstack/nova.ts';
+import { type Nova, type Server, taskState } from '../openstack/nova.ts';
 import { abortReason, sleep } from '../poll.ts';
-import {
-  SNAP_ID_PROPERTY, SNAPSET_TAG, imageName, imageProperties, imageTags, newSnapId, type SnapsetInstance,
-} from './data.ts';
+import { imageName, imageProperties, imageTags, newSnapId, SNAP_ID_PROPERTY, SNAPSET_TAG, type SnapsetInstance } from './data.ts';
 import { DEFAULT_SETTLE_LIMITS, isSettled } from './settle.ts';
-import { DEFAULT_WATCH_LIMITS, judgeImage, judgeWithServer, outageTooLong, watchSchedule, type WatchedImage, type WatchLimits } from './watch.ts';
+import {
+  DEFAULT_WATCH_LIMITS,
+  judgeImage,
+  judgeWithServer,
+  outageTooLong,
+  type WatchedImage,
+  type WatchLimits,
+  watchSchedule,
+} from './watch.ts';
 
 /** The clients a SnapSet needs (a Connection has them). */
 export interface SnapsetClients {
@@ -67,7 +73,15 @@ export interface SnapsetOutcome {
 
 export interface SnapsetPlan {
   snapId: string;
-  images: { name: string; image_name: string; server_id: string; role: string; mac_address: string; tags: string[]; properties: Record<string, string> }[];
+  images: {
+    name: string;
+    image_name: string;
+    server_id: string;
+    role: string;
+    mac_address: string;
+    tags: string[];
+    properties: Record<string, string>;
+  }[];
 }
 
 /** A server the run leaves busy with a task, and how to clear it. */
@@ -87,7 +101,10 @@ export class SnapsetError extends HotstackError {
   readonly removed: string[];
   readonly kept: string[];
   readonly stuck: StuckServer[];
-  constructor(message: string, info: { snapId?: string; removed?: string[]; kept?: string[]; stuck?: StuckServer[]; cause?: unknown } = {}) {
+  constructor(
+    message: string,
+    info: { snapId?: string; removed?: string[]; kept?: string[]; stuck?: StuckServer[]; cause?: unknown } = {},
+  ) {
     const removed = info.removed ?? [];
     const kept = info.kept ?? [];
     const stuck = info.stuck ?? [];
@@ -121,19 +138,26 @@ async function fetchServers(nova: Nova, uuids: string[]): Promise<Map<string, Se
   }
   const missing = uuids.filter((uuid) => !found.has(uuid));
   const fetched = await Promise.all(missing.map((uuid) => nova.getServer(uuid)));
-  missing.forEach((uuid, index) => found.set(uuid, fetched[index]));
+  missing.forEach((uuid, index) => {
+    found.set(uuid, fetched[index]);
+  });
   return found;
 }
 
 /** Refuses unless every server exists and is SHUTOFF with no task running; names each offender. */
 export async function checkServersStopped(clients: Pick<SnapsetClients, 'nova'>, instances: SnapsetInstance[]): Promise<void> {
-  const servers = await fetchServers(clients.nova, instances.map((instance) => instance.uuid));
+  const servers = await fetchServers(
+    clients.nova,
+    instances.map((instance) => instance.uuid),
+  );
   const problems: string[] = [];
   for (const instance of instances) {
     const server = servers.get(instance.uuid);
     if (!server) problems.push(`instance ${instance.name} (uuid ${instance.uuid}) does not exist`);
-    else if (server.status !== 'SHUTOFF') problems.push(`instance ${instance.name} (uuid ${instance.uuid}) is ${server.status}, not SHUTOFF`);
-    else if (taskState(server)) problems.push(`instance ${instance.name} (uuid ${instance.uuid}) is SHUTOFF but busy with task ${taskState(server)}`);
+    else if (server.status !== 'SHUTOFF')
+      problems.push(`instance ${instance.name} (uuid ${instance.uuid}) is ${server.status}, not SHUTOFF`);
+    else if (taskState(server))
+      problems.push(`instance ${instance.name} (uuid ${instance.uuid}) is SHUTOFF but busy with task ${taskState(server)}`);
   }
   if (problems.length) {
     throw new SnapsetError(`refusing to create a SnapSet, nothing was created: ${problems.join('; ')}`);
@@ -243,12 +267,19 @@ class ImageWatcher {
     if (verdict.kind === 'waiting') return;
     this.#pending.delete(pending.imageId);
     if (verdict.kind === 'active') pending.settle.resolve(verdict.image);
-    else pending.settle.reject(new SnapsetError(`snapshot of instance ${pending.instance.name} (uuid ${pending.instance.uuid}) failed: ${verdict.why}`));
+    else
+      pending.settle.reject(
+        new SnapsetError(`snapshot of instance ${pending.instance.name} (uuid ${pending.instance.uuid}) failed: ${verdict.why}`),
+      );
   }
 }
 
 /** Validated instances in, a complete tagged SnapSet out — or an error and no partial set. */
-export async function createSnapset(clients: SnapsetClients, instances: SnapsetInstance[], options: CreateSnapsetOptions): Promise<SnapsetOutcome> {
+export async function createSnapset(
+  clients: SnapsetClients,
+  instances: SnapsetInstance[],
+  options: CreateSnapsetOptions,
+): Promise<SnapsetOutcome> {
   const log = options.log ?? (() => {});
   const signal = options.signal ?? new AbortController().signal;
   if (signal.aborted) throw new SnapsetError(`${abortReason(signal).message}; nothing was created`);
@@ -281,12 +312,18 @@ export async function createSnapset(clients: SnapsetClients, instances: SnapsetI
     run.inFlight++;
     try {
       run.touched.add(instance.uuid);
-      imageId = await clients.nova.createImage(instance.uuid, name, imageProperties(instance, snapId, instances.length, options.properties));
+      imageId = await clients.nova.createImage(
+        instance.uuid,
+        name,
+        imageProperties(instance, snapId, instances.length, options.properties),
+      );
     } catch (error) {
       // A request that got no clear answer may still have made an image: the rollback looks for it.
       if (mayHaveLanded(error)) run.doubtSince = Date.now();
       else run.touched.delete(instance.uuid); // refused (4xx): any task on the server is someone else's
-      throw new SnapsetError(`cannot snapshot instance ${instance.name} (uuid ${instance.uuid}): ${describeCreateImageError(error)}`, { cause: error });
+      throw new SnapsetError(`cannot snapshot instance ${instance.name} (uuid ${instance.uuid}): ${describeCreateImageError(error)}`, {
+        cause: error,
+      });
     } finally {
       run.inFlight--;
     }
@@ -297,7 +334,14 @@ export async function createSnapset(clients: SnapsetClients, instances: SnapsetI
     const secondsToActive = (Date.now() - startedAt) / 1000;
     await clients.glance.replaceTags(imageId, imageTags(instance, snapId));
     log(`instance ${instance.name}: image ${imageId} active after ${secondsToActive.toFixed(1)}s and tagged`);
-    done.push({ name: instance.name, image_id: imageId, image_name: name, role: instance.role, mac_address: instance.macAddress, seconds_to_active: secondsToActive });
+    done.push({
+      name: instance.name,
+      image_id: imageId,
+      image_name: name,
+      role: instance.role,
+      mac_address: instance.macAddress,
+      seconds_to_active: secondsToActive,
+    });
   };
 
   // The first failure is recorded inside the worker, before the queue hands out the next task, so
@@ -313,7 +357,10 @@ export async function createSnapset(clients: SnapsetClients, instances: SnapsetI
   const queue = fastq.promise(worker, Math.max(1, options.concurrency ?? instances.length));
   const allSettled = Promise.all(instances.map((instance) => queue.push(instance)));
   // An interrupt does not wait for createImage calls in flight: the rollback starts at once.
-  await Promise.race([allSettled, new Promise<void>((resolve) => (signal.aborted ? resolve() : signal.addEventListener('abort', () => resolve(), { once: true })))]);
+  await Promise.race([
+    allSettled,
+    new Promise<void>((resolve) => (signal.aborted ? resolve() : signal.addEventListener('abort', () => resolve(), { once: true }))),
+  ]);
 
   // From here the set is made: an interrupt during its (short) marking lets the marking finish.
   signal.removeEventListener('abort', onAbort);
@@ -381,8 +428,10 @@ async function imagesOfRun(glance: Glance, known: string[], snapId: string): Pro
  * nova-api or nova-compute died mid-way, is cleared by an admin with Nova's reset-state.
  */
 export function howToClear(uuid: string): string {
-  return `wait: the task ends by itself once Nova finds the image deleted; if it stays (nova-api or nova-compute died mid-task), reset it as an admin: ` +
-    `openstack server set --state active ${uuid} && openstack server stop ${uuid} (nova reset-state --active ${uuid} does the same reset)`;
+  return (
+    `wait: the task ends by itself once Nova finds the image deleted; if it stays (nova-api or nova-compute died mid-task), reset it as an admin: ` +
+    `openstack server set --state active ${uuid} && openstack server stop ${uuid} (nova reset-state --active ${uuid} does the same reset)`
+  );
 }
 
 /**
@@ -408,20 +457,25 @@ async function rollback(
     const ids = await imagesOfRun(clients.glance, run.created, snapId);
     if (keepPartial) return ids;
     await Promise.all(
-      ids.filter((id) => !removed.includes(id)).map(async (id) => {
-        try {
-          await clients.glance.deleteImage(id);
-          removed.push(id);
-          failedToRemove.delete(id);
-        } catch (error) {
-          failedToRemove.set(id, messageOf(error));
-        }
-      }),
+      ids
+        .filter((id) => !removed.includes(id))
+        .map(async (id) => {
+          try {
+            await clients.glance.deleteImage(id);
+            removed.push(id);
+            failedToRemove.delete(id);
+          } catch (error) {
+            failedToRemove.set(id, messageOf(error));
+          }
+        }),
     );
     return ids;
   };
 
   let ids = await sweep();
+  log(
+    `rollback of set ${snapId} (${cause.message}): ${keepPartial ? `keeping ${ids.length}` : `removed ${removed.length}`} image(s) at once`,
+  );
   if (run.inFlight > 0) {
     log(`waiting up to ${(options.inFlightWaitMs ?? 20_000) / 1000}s for ${run.inFlight} createImage call(s) in flight`);
     const stillOpen = await Promise.race([allSettled.then(() => false), sleep(options.inFlightWaitMs ?? 20_000).then(() => true)]);
@@ -438,14 +492,27 @@ async function rollback(
   let busy: { instance: SnapsetInstance; server: Server }[] = [];
   let serversUnknown = false;
   for (;;) {
-    const servers = touched.length === 0 ? new Map<string, Server | undefined>() : await fetchServers(clients.nova, touched.map((instance) => instance.uuid)).catch(() => undefined);
+    const servers =
+      touched.length === 0
+        ? new Map<string, Server | undefined>()
+        : await fetchServers(
+            clients.nova,
+            touched.map((instance) => instance.uuid),
+          ).catch(() => undefined);
     serversUnknown = servers === undefined;
-    busy = servers === undefined ? [] : touched.flatMap((instance) => {
-      const server = servers.get(instance.uuid);
-      return server && taskState(server) ? [{ instance, server }] : [];
-    });
+    busy =
+      servers === undefined
+        ? []
+        : touched.flatMap((instance) => {
+            const server = servers.get(instance.uuid);
+            return server && taskState(server) ? [{ instance, server }] : [];
+          });
     const now = Date.now();
-    const state = { elapsedMs: now - started, sinceDoubtMs: run.doubtSince === undefined ? undefined : now - run.doubtSince, busyServers: servers === undefined ? undefined : busy.length };
+    const state = {
+      elapsedMs: now - started,
+      sinceDoubtMs: run.doubtSince === undefined ? undefined : now - run.doubtSince,
+      busyServers: servers === undefined ? undefined : busy.length,
+    };
     if (isSettled(state, limits)) break;
     await sleep(1_000);
     ids = await sweep();
@@ -453,7 +520,10 @@ async function rollback(
   ids = await sweep();
 
   const stuck: StuckServer[] = busy.map(({ instance, server }) => ({
-    name: instance.name, uuid: instance.uuid, task_state: taskState(server) ?? '', how_to_clear: howToClear(instance.uuid),
+    name: instance.name,
+    uuid: instance.uuid,
+    task_state: taskState(server) ?? '',
+    how_to_clear: howToClear(instance.uuid),
   }));
   let stuckText = stuck.length
     ? `; server(s) still busy after ${Math.round(graceMs / 1000)}s: ${stuck.map((s) => `${s.name} (uuid ${s.uuid}) in task ${s.task_state}`).join(', ')}` +
@@ -471,12 +541,19 @@ async function rollback(
   }
   log(`rollback of set ${snapId}: removed ${removed.length} image(s)`);
   const lookedLate = run.doubtSince !== undefined ? `, late ones included (looked for ${Math.round((Date.now() - started) / 1000)}s)` : '';
-  const what = removed.length === 0 && failedToRemove.size === 0
-    ? `no image of this run was found${lookedLate}`
-    : `removed the ${removed.length} image(s) this run had created${removed.length ? `: ${removed.join(', ')}` : ''}${lookedLate}`;
+  const what =
+    removed.length === 0 && failedToRemove.size === 0
+      ? `no image of this run was found${lookedLate}`
+      : `removed the ${removed.length} image(s) this run had created${removed.length ? `: ${removed.join(', ')}` : ''}${lookedLate}`;
   const leftBehind = [...failedToRemove].map(([id, why]) => `${id} (${why})`);
   const left = leftBehind.length
     ? `; could NOT remove ${leftBehind.join(', ')}: delete them by hand (they carry ${SNAP_ID_PROPERTY}=${snapId} and are not marked ${SNAPSET_TAG})`
     : '';
-  return new SnapsetError(`${cause.message}; ${what}${left}${stuckText}`, { snapId, removed, kept: [...failedToRemove.keys()], stuck, cause });
+  return new SnapsetError(`${cause.message}; ${what}${left}${stuckText}`, {
+    snapId,
+    removed,
+    kept: [...failedToRemove.keys()],
+    stuck,
+    cause,
+  });
 }

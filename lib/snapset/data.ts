@@ -40,7 +40,8 @@ export class SnapsetDataError extends HotstackError {}
  * Every problem is reported at once, each naming its instance.
  */
 export function parseSnapsetData(data: unknown): SnapsetInstance[] {
-  if (!data || typeof data !== 'object' || Array.isArray(data)) throw new SnapsetDataError('snapset_data must be a mapping with an `instances` mapping');
+  if (!data || typeof data !== 'object' || Array.isArray(data))
+    throw new SnapsetDataError('snapset_data must be a mapping with an `instances` mapping');
   const instances = (data as Record<string, unknown>).instances;
   if (!instances || typeof instances !== 'object' || Array.isArray(instances)) {
     throw new SnapsetDataError('snapset_data.instances must be a mapping of instance name to {uuid, role, mac_address}');
@@ -66,7 +67,10 @@ export function parseSnapsetData(data: unknown): SnapsetInstance[] {
     const missing = INSTANCE_KEYS.filter((key) => !(key in record));
     const extra = keys.filter((key) => !(INSTANCE_KEYS as readonly string[]).includes(key));
     if (missing.length) problems.push(`${where}: missing ${missing.join(', ')}`);
-    if (extra.length) problems.push(`${where}: unexpected key${extra.length > 1 ? 's' : ''} ${extra.join(', ')} (only uuid, role and mac_address are allowed)`);
+    if (extra.length)
+      problems.push(
+        `${where}: unexpected key${extra.length > 1 ? 's' : ''} ${extra.join(', ')} (only uuid, role and mac_address are allowed)`,
+      );
     for (const key of INSTANCE_KEYS) {
       if (!(key in record)) continue;
       const field = record[key];
@@ -74,9 +78,11 @@ export function parseSnapsetData(data: unknown): SnapsetInstance[] {
       else if (field.trim() === '') problems.push(`${where}.${key}: must not be empty`);
       else if (key !== 'uuid' && `${key}=${field}`.length > MAX_TAG_LENGTH) {
         problems.push(`${where}.${key}: too long for a Glance tag (${MAX_TAG_LENGTH} characters with its prefix)`);
-      } else if (key !== 'uuid' && field.includes('/')) problems.push(`${where}.${key}: must not contain '/' (Glance tags go into URL paths)`);
+      } else if (key !== 'uuid' && field.includes('/'))
+        problems.push(`${where}.${key}: must not contain '/' (Glance tags go into URL paths)`);
     }
-    if (missing.length || extra.length || INSTANCE_KEYS.some((key) => typeof record[key] !== 'string' || !(record[key] as string).trim())) continue;
+    if (missing.length || extra.length || INSTANCE_KEYS.some((key) => typeof record[key] !== 'string' || !(record[key] as string).trim()))
+      continue;
     const instance: SnapsetInstance = {
       name,
       uuid: record.uuid as string,
@@ -107,7 +113,12 @@ export function imageTags(instance: SnapsetInstance, snapId: string): string[] {
 }
 
 /** The properties createImage puts on an image of the set: the set's own, then the extra ones. */
-export function imageProperties(instance: Pick<SnapsetInstance, 'name'>, snapId: string, setSize: number, extra: Record<string, string> = {}): Record<string, string> {
+export function imageProperties(
+  instance: Pick<SnapsetInstance, 'name'>,
+  snapId: string,
+  setSize: number,
+  extra: Record<string, string> = {},
+): Record<string, string> {
   return { ...extra, [SNAP_ID_PROPERTY]: snapId, [NAME_PROPERTY]: instance.name, [SNAPSET_SIZE_PROPERTY]: String(setSize) };
 }
 
@@ -118,7 +129,8 @@ export function imageProperties(instance: Pick<SnapsetInstance, 'name'>, snapId:
  */
 export function parseExtraProperties(value: unknown): Record<string, string> {
   if (value === undefined || value === null) return {};
-  if (typeof value !== 'object' || Array.isArray(value)) throw new SnapsetDataError('properties must be a mapping of hotstack_* names to strings');
+  if (typeof value !== 'object' || Array.isArray(value))
+    throw new SnapsetDataError('properties must be a mapping of hotstack_* names to strings');
   const out: Record<string, string> = {};
   const problems: string[] = [];
   for (const [key, raw] of Object.entries(value as Record<string, unknown>)) {

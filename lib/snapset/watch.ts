@@ -1,7 +1,7 @@
 // The image watcher's decisions, as pure functions: what one Glance answer (and, now and then, one
 // Nova answer) means for a snapshot being waited for. lib/snapset/create.ts does the I/O around them.
 import { DEAD_IMAGE_STATUSES, type Image } from '../openstack/glance.ts';
-import { taskState, type Server } from '../openstack/nova.ts';
+import { type Server, taskState } from '../openstack/nova.ts';
 import { backoffSchedule, type PollSchedule } from '../poll.ts';
 
 /** A snapshot being waited for. */
@@ -38,12 +38,18 @@ export type ImageVerdict =
 export function judgeImage(image: Image | undefined, watched: WatchedImage, now: number, limits: WatchLimits): ImageVerdict {
   const { imageId } = watched;
   if (!image) {
-    return { kind: 'failed', why: `its image ${imageId} disappeared from Glance (Nova removes the image of a failed snapshot; see the server's fault and the nova-compute log)` };
+    return {
+      kind: 'failed',
+      why: `its image ${imageId} disappeared from Glance (Nova removes the image of a failed snapshot; see the server's fault and the nova-compute log)`,
+    };
   }
   if (image.status === 'active') return { kind: 'active', image };
   if (DEAD_IMAGE_STATUSES.has(image.status)) return { kind: 'failed', why: `its image ${imageId} went ${image.status}` };
   if (now - watched.startedAt > limits.timeoutMs) {
-    return { kind: 'failed', why: `its image ${imageId} was not active after ${Math.round(limits.timeoutMs / 1000)}s (last status ${image.status})` };
+    return {
+      kind: 'failed',
+      why: `its image ${imageId} was not active after ${Math.round(limits.timeoutMs / 1000)}s (last status ${image.status})`,
+    };
   }
   const askNova = now - watched.startedAt > limits.novaCheckAfterMs && now - watched.serverCheckedAt > limits.novaCheckEveryMs;
   return { kind: 'waiting', askNova };

@@ -250,9 +250,22 @@ export class Kubelet {
       },
       spec: this.spec.role === 'master' ? { taints: [{ key: 'node-role.kubernetes.io/master', effect: 'NoSchedule' }] } : {},
     };
-    await this.#core.createNode({ body }).catch((e: unknown) => {
-      if ((e as { code?: number }).code !== 409) throw e;
-    });
+    // like a kubelet, retry registration while the apiserver is starting (403 before its RBAC caches
+    // are synced, 429/5xx, connection refused), for up to a minute
+    const deadline = Date.now() + 60_000;
+    for (;;) {
+      try {
+        await this.#core.createNode({ body });
+        return;
+      } catch (e) {
+        const status = (e as { code?: unknown }).code;
+        if (status === 409) return;
+        const retriable = typeof status !== 'number' || status === 403 || status === 429 || status >= 500;
+        if (!retriable || Date.now() > deadline) throw e;
+        this.#log('register-retry', { status });
+        await sleep(500);
+      }
+    }
   }
 
   async #heartbeat(): Promise<void> {

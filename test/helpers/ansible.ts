@@ -1,5 +1,5 @@
 // Runs the built module executables the way users do: through real ansible-playbook.
-import { mkdtempSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -47,7 +47,11 @@ export async function runModuleTask(
     },
   ];
   writeFileSync(join(dir, 'play.yml'), JSON.stringify(playbook));
-  return runPlaybook(join(dir, 'play.yml'), { ...options, resultFile });
+  try {
+    return await runPlaybook(join(dir, 'play.yml'), { ...options, resultFile });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 export async function runPlaybook(
@@ -57,10 +61,10 @@ export async function runPlaybook(
   const argv = ['-i', join(ROOT, 'inventory.yml'), playbook];
   if (options.check) argv.push('--check');
   if (options.verbosity) argv.push('-' + 'v'.repeat(options.verbosity));
-  if (options.extraVars) {
-    const varsFile = join(mkdtempSync(join(tmpdir(), 'hotstack-vars-')), 'vars.json');
-    writeFileSync(varsFile, JSON.stringify(options.extraVars));
-    argv.push('-e', `@${varsFile}`);
+  const varsDir = options.extraVars ? mkdtempSync(join(tmpdir(), 'hotstack-vars-')) : undefined;
+  if (varsDir) {
+    writeFileSync(join(varsDir, 'vars.json'), JSON.stringify(options.extraVars));
+    argv.push('-e', `@${join(varsDir, 'vars.json')}`);
   }
   const run = await execa('ansible-playbook', argv, {
     cwd: ROOT,
@@ -70,7 +74,7 @@ export async function runPlaybook(
     reject: false,
     all: true,
     timeout: options.timeoutMs ?? 600_000,
-  });
+  }).finally(() => varsDir && rmSync(varsDir, { recursive: true, force: true }));
   const result = options.resultFile && existsSync(options.resultFile)
     ? (JSON.parse(readFileSync(options.resultFile, 'utf8')) as Record<string, unknown>)
     : undefined;
@@ -80,8 +84,11 @@ export async function runPlaybook(
 /** Runs a built module executable directly with an args file, as Ansible does (argv[1] = args path). */
 export async function runExecutable(module: string, args: Record<string, unknown>, env: Record<string, string> = {}) {
   const path = requireBuilt(module);
-  const argsFile = join(mkdtempSync(join(tmpdir(), 'hotstack-args-')), 'args');
+  const dir = mkdtempSync(join(tmpdir(), 'hotstack-args-'));
+  const argsFile = join(dir, 'args');
   writeFileSync(argsFile, JSON.stringify(args));
-  const run = await execa(path, [argsFile], { env: { ...cleanEnv(), ...env }, extendEnv: false, reject: false, timeout: 300_000 });
+  const run = await execa(path, [argsFile], { env: { ...cleanEnv(), ...env }, extendEnv: false, reject: false, timeout: 300_000 }).finally(() =>
+    rmSync(dir, { recursive: true, force: true }),
+  );
   return { exitCode: run.exitCode ?? -1, stdout: run.stdout, stderr: run.stderr };
 }

@@ -20,7 +20,7 @@ import {
   setRouteApiAvailable,
   uniqueName,
 } from '../clusterlab/lab.ts';
-import { DEGRADED, flap, isStable, MISSING, Operators, PROGRESSING, STABLE } from '../clusterlab/operators.ts';
+import { DEGRADED, fixturesDir, flap, isStable, MISSING, Operators, PROGRESSING, STABLE } from '../clusterlab/operators.ts';
 import { certInfo, createCsr, generateKey } from '../clusterlab/x509.ts';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -336,6 +336,34 @@ describe('clusterlab: operators actor', () => {
       'conditions removed',
     );
     assert.equal(isStable(await get('clusterlab-b')), false, 'flap ended on progressing');
+  });
+
+  it('installs the ClusterOperators of a recorded degraded cluster with their recorded conditions', async (t) => {
+    if (!fixturesDir()) return t.skip('shared/fixtures/openshift not beside the repo');
+    const recorded = new Operators();
+    try {
+      const names = await recorded.installFixture('clusteroperators-degraded.json');
+      assert.equal(names.length, 33);
+      const custom = modulesConfig().makeApiClient(k8s.CustomObjectsApi);
+      const list = (await custom.listClusterCustomObject({ group: 'config.openshift.io', version: 'v1', plural: 'clusteroperators' })) as {
+        items: Record<string, any>[];
+      };
+      const unstable = list.items
+        .filter((co) => names.includes(co.metadata.name) && !isStable(co))
+        .map((co) => co.metadata.name)
+        .sort();
+      assert.deepEqual(unstable, [
+        'control-plane-machine-set',
+        'etcd',
+        'kube-apiserver',
+        'kube-controller-manager',
+        'kube-scheduler',
+        'machine-config',
+        'network',
+      ]);
+    } finally {
+      await recorded.remove();
+    }
   });
 
   it('installs a ClusterVersion with install history', async () => {

@@ -24,8 +24,10 @@ const MINUTE = 60_000;
 interface AnsibleHost { name: string; ansible_host: string; ansible_ssh_user: string; ansible_ssh_common_args: string; groups: string }
 interface SnapsetData { instances: Record<string, { uuid: string; role: string; mac_address: string }> }
 
-async function createScenario(name: string, parameters: Record<string, unknown> = {}) {
+/** Creates the scenario's stack; `created` hears of it before the wait, so a failed stack is cleaned up too. */
+async function createScenario(name: string, created: (stack: { name: string; id: string }) => void, parameters: Record<string, unknown> = {}) {
   const { id } = await conn.heat.createStack(name, { template: TEMPLATE, parameters, timeoutMinutes: 30 });
+  created({ name, id });
   await conn.heat.waitForStack(`${name}/${id}`, /_COMPLETE$/, { timeoutMs: 30 * MINUTE, intervalMs: 3000 });
   const outputs = await conn.heat.stackOutputs(`${name}/${id}`);
   return { name, id, host: outputs.controller_ansible_host as AnsibleHost, data: outputs.snapset_data as SnapsetData };
@@ -44,8 +46,8 @@ async function portsOf(serverId: string) {
 
 test('devcloud-sno: the controller answers SSH and Ansible through devcloud-net, stops cleanly, and its snapshot boots on new ports with the same MAC and its data', { timeout: 90 * MINUTE }, async (t) => {
   const suffix = uniqueSuffix();
-  let stack: Awaited<ReturnType<typeof createScenario>> | undefined;
-  let restored: Awaited<ReturnType<typeof createScenario>> | undefined;
+  let stack: { name: string; id: string } | undefined;
+  let restored: { name: string; id: string } | undefined;
   let snapshotId: string | undefined;
   t.after(async () => {
     await deleteScenario(stack);
@@ -55,10 +57,10 @@ test('devcloud-sno: the controller answers SSH and Ansible through devcloud-net,
 
   // ---- the scenario: outputs shaped as Hotstack's, and what they say is what Nova and Neutron have
   let started = Date.now();
-  stack = await createScenario(`devnet-sno-${suffix}`);
+  const first = await createScenario(`devnet-sno-${suffix}`, (s) => { stack = s; });
   t.diagnostic(`stack CREATE_COMPLETE after ${((Date.now() - started) / 1000).toFixed(0)} s`);
-  const { controller, master0 } = stack.data.instances;
-  assert.deepEqual(Object.keys(stack.data.instances).sort(), ['controller', 'master0']);
+  const { controller, master0 } = first.data.instances;
+  assert.deepEqual(Object.keys(first.data.instances).sort(), ['controller', 'master0']);
   assert.equal(controller?.role, 'controller');
   assert.equal(controller?.mac_address, 'fa:16:9e:81:f6:05');
   assert.equal(master0?.role, 'ocp_master');
@@ -67,7 +69,7 @@ test('devcloud-sno: the controller answers SSH and Ansible through devcloud-net,
     assert.equal((await conn.nova.getServer(instance.uuid))?.status, 'ACTIVE');
     assert.ok((await portsOf(instance.uuid)).some((p) => p.mac_address === instance.mac_address && p.status === 'ACTIVE'));
   }
-  const host = stack.host;
+  const host = first.host;
   assert.equal(host.name, 'controller-0');
   assert.equal(host.ansible_ssh_user, 'zuul');
   assert.match(host.ansible_host, /^10\.99\.0\.\d+$/);
@@ -141,16 +143,16 @@ test('devcloud-sno: the controller answers SSH and Ansible through devcloud-net,
   stack = undefined;
 
   started = Date.now();
-  restored = await createScenario(`devnet-sno-r-${suffix}`, { controller_params: { image: snapshotId, flavor: CONTROLLER_FLAVOR } });
-  const revived = restored.data.instances.controller!;
+  const second = await createScenario(`devnet-sno-r-${suffix}`, (s) => { restored = s; }, { controller_params: { image: snapshotId, flavor: CONTROLLER_FLAVOR } });
+  const revived = second.data.instances.controller!;
   assert.equal(revived.mac_address, 'fa:16:9e:81:f6:05');
   assert.notEqual(revived.uuid, controller!.uuid);
   const newPorts = await portsOf(revived.uuid);
   assert.ok(newPorts.every((p) => !oldPorts.includes(p.id)), 'new ports');
   assert.ok(newPorts.some((p) => p.mac_address === 'fa:16:9e:81:f6:05' && p.status === 'ACTIVE'), 'same MAC, bound');
-  await waitForSsh(restored.host.ansible_host, 25 * MINUTE);
+  await waitForSsh(second.host.ansible_host, 25 * MINUTE);
   t.diagnostic(`restored controller answered SSH ${((Date.now() - started) / 1000).toFixed(0)} s after the stack create`);
-  const after = await ssh(restored.host.ansible_host, 'cat /root/marker; cat /sys/class/net/*/address; hostname');
+  const after = await ssh(second.host.ansible_host, 'cat /root/marker; cat /sys/class/net/*/address; hostname');
   assert.equal(after.exitCode, 0, `ssh to the restored controller: ${after.stderr}`);
   assert.match(after.stdout, new RegExp(`^written-before-${suffix}$`, 'm'), 'the file written before the snapshot');
   assert.match(after.stdout, /^fa:16:9e:81:f6:05$/m);

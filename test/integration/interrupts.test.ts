@@ -12,7 +12,17 @@ import type { Connection } from '../../lib/openstack/connect.ts';
 import { taskState } from '../../lib/openstack/nova.ts';
 import { sleep } from '../../lib/poll.ts';
 import { LIBRARY, ROOT, requireBuilt } from '../helpers/ansible.ts';
-import { bigImage, bootDeployment, cleanEnv, cleanup, devcloudConnection, devcloudEnv, imagesNamedFor, service, type Deployment } from '../helpers/devcloud.ts';
+import {
+  bigImage,
+  bootDeployment,
+  cleanEnv,
+  cleanup,
+  type Deployment,
+  devcloudConnection,
+  devcloudEnv,
+  imagesNamedFor,
+  service,
+} from '../helpers/devcloud.ts';
 
 const tmp = mkdtempSync(join(tmpdir(), 'hotstack-interrupts-'));
 
@@ -21,7 +31,12 @@ function start(args: Record<string, unknown>): ResultPromise<{ reject: false; st
   const argsFile = join(tmp, `args-${Date.now()}-${Math.random().toString(16).slice(2)}`);
   writeFileSync(argsFile, JSON.stringify({ _ansible_module_name: 'hotstack_snapset', ...args }));
   return execa(requireBuilt('hotstack_snapset'), [argsFile], {
-    env: { ...cleanEnv(), ...devcloudEnv() }, extendEnv: false, reject: false, stripFinalNewline: false, timeout: 600_000, cwd: ROOT,
+    env: { ...cleanEnv(), ...devcloudEnv() },
+    extendEnv: false,
+    reject: false,
+    stripFinalNewline: false,
+    timeout: 600_000,
+    cwd: ROOT,
     // execa would SIGKILL 5 s after a SIGTERM: the module must get all the time it takes.
     forceKillAfterDelay: false,
   });
@@ -66,7 +81,11 @@ describe('interrupts and lost requests on devcloud', { timeout: 1_500_000 }, () 
 
   for (const signal of ['SIGTERM', 'SIGINT'] as const) {
     test(`${signal} mid-run: one failure naming the signal, no image of the run left, servers SHUTOFF without a task`, async (t) => {
-      const deployment = await bootDeployment(conn, { controller: 'controller', master0: 'ocp_master', master1: 'ocp_master' }, { image: await bigImage(conn) });
+      const deployment = await bootDeployment(
+        conn,
+        { controller: 'controller', master0: 'ocp_master', master1: 'ocp_master' },
+        { image: await bigImage(conn) },
+      );
       deployments.push(deployment);
       const run = start({ snapset_data: deployment.snapsetData });
       await firstImageOf(conn, deployment);
@@ -99,14 +118,35 @@ describe('interrupts and lost requests on devcloud', { timeout: 1_500_000 }, () 
     const deployment = await bootDeployment(conn, { controller: 'controller', master0: 'ocp_master' }, { image: await bigImage(conn) });
     deployments.push(deployment);
     const playbook = join(tmp, `ctrl-c-${deployment.suffix}.yml`);
-    writeFileSync(playbook, JSON.stringify([{
-      name: 'ctrl-c', hosts: 'localhost', gather_facts: false,
-      tasks: [{ name: 'snapshot', hotstack_snapset: { snapset_data: deployment.snapsetData } }],
-    }]));
+    writeFileSync(
+      playbook,
+      JSON.stringify([
+        {
+          name: 'ctrl-c',
+          hosts: 'localhost',
+          gather_facts: false,
+          tasks: [{ name: 'snapshot', hotstack_snapset: { snapset_data: deployment.snapsetData } }],
+        },
+      ]),
+    );
     // As a terminal does: ansible-playbook and everything it starts share one process group.
     const play = execa('ansible-playbook', ['-i', join(ROOT, 'inventory.yml'), playbook], {
-      cwd: ROOT, detached: true, reject: false, all: true, timeout: 600_000, forceKillAfterDelay: false, extendEnv: false,
-      env: { ...cleanEnv(), ...devcloudEnv(), LANG: 'C.UTF-8', LC_ALL: 'C.UTF-8', ANSIBLE_CONFIG: join(ROOT, 'ansible.cfg'), ANSIBLE_LIBRARY: LIBRARY, ANSIBLE_NOCOLOR: '1' },
+      cwd: ROOT,
+      detached: true,
+      reject: false,
+      all: true,
+      timeout: 600_000,
+      forceKillAfterDelay: false,
+      extendEnv: false,
+      env: {
+        ...cleanEnv(),
+        ...devcloudEnv(),
+        LANG: 'C.UTF-8',
+        LC_ALL: 'C.UTF-8',
+        ANSIBLE_CONFIG: join(ROOT, 'ansible.cfg'),
+        ANSIBLE_LIBRARY: LIBRARY,
+        ANSIBLE_NOCOLOR: '1',
+      },
     });
     await firstImageOf(conn, deployment);
     process.kill(-play.pid!, 'SIGINT');
@@ -118,8 +158,17 @@ describe('interrupts and lost requests on devcloud', { timeout: 1_500_000 }, () 
       await sleep(1_000);
       left = await imagesNamedFor(conn, deployment.suffix);
     }
-    t.diagnostic(`ansible-playbook exit ${done.exitCode}: ${(done.all ?? '').split('\n').filter((line) => /ERROR|interrupted/i.test(line)).join(' | ')}`);
-    assert.deepEqual(left.map((image) => `${image.name} ${image.status}`), [], 'no image of the run is left');
+    t.diagnostic(
+      `ansible-playbook exit ${done.exitCode}: ${(done.all ?? '')
+        .split('\n')
+        .filter((line) => /ERROR|interrupted/i.test(line))
+        .join(' | ')}`,
+    );
+    assert.deepEqual(
+      left.map((image) => `${image.name} ${image.status}`),
+      [],
+      'no image of the run is left',
+    );
     for (let i = 0; i < 60; i++) {
       const busy = await Promise.all(deployment.servers.map(async (server) => taskState((await conn.nova.getServer(server.id))!)));
       if (busy.every((task) => task === null)) break;
@@ -143,7 +192,10 @@ describe('interrupts and lost requests on devcloud', { timeout: 1_500_000 }, () 
     const result = oneResult(done.stdout);
     assert.equal(result.failed, true);
     assert.equal(result.signal, 'SIGTERM');
-    assert.match(String(result.msg), /^interrupted by SIGTERM, then SIGTERM during the rollback: ended at once; .*see "Interrupted runs" in the README/);
+    assert.match(
+      String(result.msg),
+      /^interrupted by SIGTERM, then SIGTERM during the rollback: ended at once; .*see "Interrupted runs" in the README/,
+    );
     // What such a run may leave is what the README's clean-up finds: images carrying its snap_id.
     // (cleanup() in after() removes them.)
   });
@@ -153,7 +205,12 @@ describe('interrupts and lost requests on devcloud', { timeout: 1_500_000 }, () 
     // different moment after the run starts sending createImage, to catch requests mid-way.
     let exercised = false;
     for (const delayMs of [0, 150, 400]) {
-      const deployment = await bootDeployment(conn, { controller: 'controller', master0: 'ocp_master', master1: 'ocp_master', master2: 'ocp_master' });
+      const deployment = await bootDeployment(conn, {
+        controller: 'controller',
+        master0: 'ocp_master',
+        master1: 'ocp_master',
+        master2: 'ocp_master',
+      });
       deployments.push(deployment);
       const run = start({ snapset_data: deployment.snapsetData });
       await new Promise<void>((resolve, reject) => {
@@ -190,9 +247,16 @@ describe('interrupts and lost requests on devcloud', { timeout: 1_500_000 }, () 
       for (const entry of stuck) {
         t.diagnostic(`stuck: ${entry.name} ${entry.task_state}`);
         assert.match(String(result.msg), new RegExp(`${entry.name} \\(uuid ${entry.uuid}\\) in task ${entry.task_state}`));
-        assert.match(entry.how_to_clear, new RegExp(`openstack server set --state active ${entry.uuid} && openstack server stop ${entry.uuid}`));
+        assert.match(
+          entry.how_to_clear,
+          new RegExp(`openstack server set --state active ${entry.uuid} && openstack server stop ${entry.uuid}`),
+        );
         // The same two calls the advice names, as the admin: reset-state, then stop.
-        await conn.session.request('compute', { method: 'POST', path: `/servers/${entry.uuid}/action`, json: { 'os-resetState': { state: 'active' } } });
+        await conn.session.request('compute', {
+          method: 'POST',
+          path: `/servers/${entry.uuid}/action`,
+          json: { 'os-resetState': { state: 'active' } },
+        });
         await conn.nova.stopServer(entry.uuid);
         await conn.nova.waitForServer(entry.uuid, 'SHUTOFF', { timeoutMs: 120_000 });
       }

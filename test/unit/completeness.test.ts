@@ -1,11 +1,15 @@
 // Telling a complete SnapSet from a cut one, from the images' properties, tags and status alone.
-import { test } from 'node:test';
+
 import assert from 'node:assert/strict';
+import { test } from 'node:test';
 import type { Image } from '../../lib/openstack/glance.ts';
 import { groupBySnapId, setCompleteness, snapIdOf } from '../../lib/snapset/completeness.ts';
 
 /** An image of set `snapId` as hotstack_snapset leaves it; `over` changes what a fault would. */
-function image(name: string, over: { snapId?: string; size?: string | null; status?: string; marked?: boolean; tags?: string[] } = {}): Image {
+function image(
+  name: string,
+  over: { snapId?: string; size?: string | null; status?: string; marked?: boolean; tags?: string[] } = {},
+): Image {
   const snapId = over.snapId ?? 'Set00001';
   const tags = over.tags ?? ['hotstack', `name=${name}`, 'role=r', `snap_id=${snapId}`, 'mac_address=m'];
   return {
@@ -22,7 +26,14 @@ function image(name: string, over: { snapId?: string; size?: string | null; stat
 
 test('three active, marked images of a set of three: complete', () => {
   const result = setCompleteness([image('controller'), image('master0'), image('master1')]);
-  assert.deepEqual(result, { snapId: 'Set00001', complete: true, expectedSize: 3, members: ['controller', 'master0', 'master1'], marked: 3, problems: [] });
+  assert.deepEqual(result, {
+    snapId: 'Set00001',
+    complete: true,
+    expectedSize: 3,
+    members: ['controller', 'master0', 'master1'],
+    marked: 3,
+    problems: [],
+  });
 });
 
 test('a set whose final marking was cut: marked images alone do not make it complete', () => {
@@ -38,7 +49,10 @@ test('a set whose final marking was cut: marked images alone do not make it comp
 
 test('a member missing, one not active, one twice: each is a reason', () => {
   assert.match(setCompleteness([image('controller'), image('master0')]).problems.join(';'), /2 of 3 images are there/);
-  assert.match(setCompleteness([image('controller'), image('master0'), image('master1', { status: 'saving' })]).problems.join(';'), /image hotstack-master1-snapshot-Set00001 is saving/);
+  assert.match(
+    setCompleteness([image('controller'), image('master0'), image('master1', { status: 'saving' })]).problems.join(';'),
+    /image hotstack-master1-snapshot-Set00001 is saving/,
+  );
   const twice = setCompleteness([image('controller'), image('controller'), image('master1')]);
   assert.equal(twice.complete, false);
   assert.match(twice.problems.join(';'), /instance controller has 2 images/);
@@ -53,7 +67,10 @@ test('a set made before the size was recorded is never called complete, and says
 });
 
 test('images that disagree on the size or on the set, or carry a bad size, are not a complete set', () => {
-  assert.match(setCompleteness([image('a', { size: '2' }), image('b', { size: '3' })]).problems.join(';'), /disagree on the set size \(hotstack_snapset_size 2, 3\)/);
+  assert.match(
+    setCompleteness([image('a', { size: '2' }), image('b', { size: '3' })]).problems.join(';'),
+    /disagree on the set size \(hotstack_snapset_size 2, 3\)/,
+  );
   const mixed = setCompleteness([image('a', { size: '2' }), image('b', { size: '2', snapId: 'Other002' })]);
   assert.equal(mixed.snapId, undefined);
   assert.match(mixed.problems.join(';'), /several sets \(Other002, Set00001\)/);
@@ -68,5 +85,8 @@ test('groupBySnapId and snapIdOf: by property, else by the snap_id= tag', () => 
   assert.equal(snapIdOf(tagOnly), 'TagOnly1');
   const groups = groupBySnapId([image('a'), tagOnly, image('b'), none, image('a', { snapId: 'Set00002' })]);
   assert.deepEqual([...groups.keys()], ['Set00001', 'TagOnly1', 'Set00002']);
-  assert.deepEqual(groups.get('Set00001')!.map((i) => i.id), ['Set00001-a', 'Set00001-b']);
+  assert.deepEqual(
+    groups.get('Set00001')!.map((i) => i.id),
+    ['Set00001-a', 'Set00001-b'],
+  );
 });

@@ -1,6 +1,7 @@
 // sleep and pollUntil: the project's one way to wait, abortable, with a deadline that says what it waited for.
-import { test } from 'node:test';
+
 import assert from 'node:assert/strict';
+import { test } from 'node:test';
 import { AbortedError, HotstackError, TimeoutError } from '../../lib/errors.ts';
 import { abortReason, backoffSchedule, every, pollUntil, sleep } from '../../lib/poll.ts';
 
@@ -50,14 +51,28 @@ test('pollUntil fails with a TimeoutError naming what it waited for and the last
   assert.ok(took >= 100 && took < 1_000, `ended at the deadline, not after a whole extra interval (${took} ms)`);
 });
 
-test('pollUntil ends with the probe\'s error, and with the abort reason when aborted mid-wait', async () => {
+test("pollUntil ends with the probe's error, and with the abort reason when aborted mid-wait", async () => {
   const boom = new HotstackError('server went ERROR');
-  await assert.rejects(pollUntil(async () => { throw boom; }, { timeoutMs: 1_000, interval: 5, what: 'x' }), (error) => error === boom);
+  await assert.rejects(
+    pollUntil(
+      async () => {
+        throw boom;
+      },
+      { timeoutMs: 1_000, interval: 5, what: 'x' },
+    ),
+    (error) => error === boom,
+  );
   const controller = new AbortController();
   let calls = 0;
   setTimeout(() => controller.abort(new AbortedError('interrupted by SIGINT')), 30);
   await assert.rejects(
-    pollUntil(async () => { calls++; return undefined; }, { timeoutMs: 60_000, interval: 10_000, signal: controller.signal, what: 'x' }),
+    pollUntil(
+      async () => {
+        calls++;
+        return undefined;
+      },
+      { timeoutMs: 60_000, interval: 10_000, signal: controller.signal, what: 'x' },
+    ),
     /interrupted by SIGINT/,
   );
   assert.equal(calls, 1, 'the long wait was cut short');

@@ -1,6 +1,7 @@
 // When a failed run's rollback may stop looking for late images and busy servers.
-import { test } from 'node:test';
+
 import assert from 'node:assert/strict';
+import { test } from 'node:test';
 import { DEFAULT_SETTLE_LIMITS, isSettled } from '../../lib/snapset/settle.ts';
 
 const limits = DEFAULT_SETTLE_LIMITS;
