@@ -86,6 +86,7 @@ describe('SnapSet lookup and prune on devcloud', { timeout: 900_000 }, () => {
 
   test('a pinned set is used; a pinned cut set fails with its reasons', async () => {
     const pinned = (await info({ instances: topology, snap_id: made.old })).result!;
+    assert.equal(pinned.failed, false, JSON.stringify(pinned));
     assert.equal((pinned.snapset as Json).snap_id, made.old);
     const cut = (await info({ instances: topology, snap_id: made.cut })).result!;
     assert.equal(cut.failed, true);

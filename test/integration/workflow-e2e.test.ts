@@ -15,7 +15,7 @@ import { load } from 'js-yaml';
 import type { Connection } from '../../lib/openstack/connect.ts';
 import { ROOT, runPlaybook } from '../helpers/ansible.ts';
 import { devcloudConnection, devcloudEnv, imagesOfSet, uniqueSuffix } from '../helpers/devcloud.ts';
-import { SSH_KEY } from '../helpers/guest.ts';
+import { PROXY_COMMAND, SSH_KEY } from '../helpers/guest.ts';
 
 type Json = Record<string, unknown>;
 const run = uniqueSuffix();
@@ -34,6 +34,9 @@ describe('create a SnapSet and restore it with the playbooks (devcloud-sno)', { 
     os_cloud: 'devcloud',
     controller_ssh_private_key_file: SSH_KEY,
     controller_ssh_timeout: 1800,
+    // The stack output says the same, but devcloud's password is "devcloud": the modules mask it in
+    // every result, so the output's "ip netns exec devcloud-net" arrives as "********-net".
+    controller_ssh_common_args: `-o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o ProxyCommand="${PROXY_COMMAND}"`,
     ...extra,
   });
   const playbook = (name: string, extraVars: Json) => runPlaybook(join(ROOT, 'playbooks', name), { env: devcloudEnv(), extraVars, timeoutMs: 3_000_000 });
