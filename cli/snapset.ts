@@ -3,11 +3,11 @@
 // --json for scripts; the decisions are the modules' (lib/snapset).
 import { basename } from 'node:path';
 import { parseArgs } from 'node:util';
-import { connect } from '../lib/openstack/connect.ts';
 import { Masker } from '../lib/ansible/mask.ts';
+import { connect } from '../lib/openstack/connect.ts';
 import { deleteImages, loadSets } from '../lib/snapset/catalog.ts';
 import { lookupSets } from '../lib/snapset/lookup.ts';
-import { parseDuration, planPrune, type PrunePolicy } from '../lib/snapset/prune.ts';
+import { type PrunePolicy, parseDuration, planPrune } from '../lib/snapset/prune.ts';
 import { RestoreError } from '../lib/snapset/restore.ts';
 import { parseTopology, type Scope, type SnapsetSummary } from '../lib/snapset/sets.ts';
 import { readTemplate } from '../lib/snapset/template.ts';
@@ -60,7 +60,14 @@ const defaultIo = (): Io => ({
 
 function table(rows: string[][]): string {
   const widths = rows[0]!.map((_, column) => Math.max(...rows.map((row) => (row[column] ?? '').length)));
-  return rows.map((row) => row.map((cell, column) => cell.padEnd(widths[column]!)).join('  ').trimEnd()).join('\n') + '\n';
+  return `${rows
+    .map((row) =>
+      row
+        .map((cell, column) => cell.padEnd(widths[column]!))
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n')}\n`;
 }
 
 const gib = (bytes: number) => (bytes / 1073741824).toFixed(2);
@@ -71,8 +78,15 @@ export function setsTable(sets: SnapsetSummary[]): string {
   const rows = [['SNAP_ID', 'CREATED', 'STATUS', 'IMAGES', 'INSTANCES', 'GiB', 'USABLE UNTIL']];
   for (const set of sets) {
     rows.push([
-      set.snap_id, day(set.created_at), set.status, `${set.image_count}/${set.size ?? '?'}`,
-      Object.entries(set.instances).map(([name, role]) => `${name}:${role}`).join(','), gib(set.bytes), day(set.revivable_until),
+      set.snap_id,
+      day(set.created_at),
+      set.status,
+      `${set.image_count}/${set.size ?? '?'}`,
+      Object.entries(set.instances)
+        .map(([name, role]) => `${name}:${role}`)
+        .join(','),
+      gib(set.bytes),
+      day(set.revivable_until),
     ]);
   }
   const why = sets.filter((set) => set.problems.length).map((set) => `  ${set.snap_id}: ${set.problems.join('; ')}`);
@@ -91,9 +105,17 @@ function setDetail(set: SnapsetSummary): string {
   ].join('\n');
   const rows = [['INSTANCE', 'ROLE', 'MAC', 'IMAGE ID', 'STATUS', 'MARKED', 'GiB']];
   for (const image of set.images) {
-    rows.push([image.name ?? '?', image.role ?? '?', image.mac_address ?? '?', image.id, image.status, image.marked ? 'yes' : 'no', gib(image.size_bytes ?? 0)]);
+    rows.push([
+      image.name ?? '?',
+      image.role ?? '?',
+      image.mac_address ?? '?',
+      image.id,
+      image.status,
+      image.marked ? 'yes' : 'no',
+      gib(image.size_bytes ?? 0),
+    ]);
   }
-  return head + '\n' + table(rows);
+  return `${head}\n${table(rows)}`;
 }
 
 class UsageError extends Error {}
@@ -111,9 +133,18 @@ export async function runCli(args: string[], io: Io = defaultIo()): Promise<numb
       args,
       allowPositionals: true,
       options: {
-        'os-cloud': { type: 'string' }, json: { type: 'boolean' }, prefix: { type: 'string' }, instances: { type: 'string' },
-        all: { type: 'boolean' }, template: { type: 'string' }, 'older-than': { type: 'string' }, keep: { type: 'string' },
-        orphans: { type: 'boolean' }, 'orphan-grace': { type: 'string' }, 'dry-run': { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
+        'os-cloud': { type: 'string' },
+        json: { type: 'boolean' },
+        prefix: { type: 'string' },
+        instances: { type: 'string' },
+        all: { type: 'boolean' },
+        template: { type: 'string' },
+        'older-than': { type: 'string' },
+        keep: { type: 'string' },
+        orphans: { type: 'boolean' },
+        'orphan-grace': { type: 'string' },
+        'dry-run': { type: 'boolean' },
+        help: { type: 'boolean', short: 'h' },
       },
     });
   } catch (error) {
@@ -127,7 +158,7 @@ export async function runCli(args: string[], io: Io = defaultIo()): Promise<numb
   }
   if (!(COMMANDS as readonly string[]).includes(command)) return fail(`unknown command ${command}\n\n${USAGE}`, 2);
   const json = values.json ?? false;
-  const print = (data: unknown, text: string) => io.out(json ? JSON.stringify(data, null, 2) + '\n' : text);
+  const print = (data: unknown, text: string) => io.out(json ? `${JSON.stringify(data, null, 2)}\n` : text);
   const progress = (message: string) => {
     if (!json || io.isTTY) io.err(`${message}\n`);
   };
@@ -140,7 +171,7 @@ export async function runCli(args: string[], io: Io = defaultIo()): Promise<numb
     const conn = connect({ cloud: values['os-cloud'] ?? io.env.OS_CLOUD ?? null, env: io.env, onSecret: (secret) => masker.add(secret) });
     switch (command) {
       case 'list': {
-        progress('looking up the project\'s SnapSets…');
+        progress("looking up the project's SnapSets…");
         const { sets } = await lookupSets(conn, { scope, choose: false });
         print(sets, setsTable(sets));
         return 0;
@@ -156,7 +187,7 @@ export async function runCli(args: string[], io: Io = defaultIo()): Promise<numb
       case 'verify': {
         const snapId = operands[0];
         const target = values.template ? { template: readTemplate(values.template), parameters: {} } : undefined;
-        progress('looking up the project\'s SnapSets…');
+        progress("looking up the project's SnapSets…");
         let result;
         try {
           result = await lookupSets(conn, { scope, choose: true, ...(snapId ? { snapId } : {}), ...(target ? { target } : {}) });
@@ -170,7 +201,13 @@ export async function runCli(args: string[], io: Io = defaultIo()): Promise<numb
         const choice = result.choice!;
         const ok = !!choice.chosen;
         print(
-          { ok, snapset: choice.chosen ?? null, passed_over: choice.passed_over, stack_parameters: result.restore?.stack_parameters ?? null, explanation: choice.explanation },
+          {
+            ok,
+            snapset: choice.chosen ?? null,
+            passed_over: choice.passed_over,
+            stack_parameters: result.restore?.stack_parameters ?? null,
+            explanation: choice.explanation,
+          },
           `${ok ? 'OK' : 'NOT usable'}: ${choice.explanation}\n${result.restore ? `stack_parameters: ${JSON.stringify(result.restore.stack_parameters)}\n` : ''}`,
         );
         return ok ? 0 : 1;
@@ -182,8 +219,10 @@ export async function runCli(args: string[], io: Io = defaultIo()): Promise<numb
           if (!operands.length) throw new UsageError('delete needs at least one SNAP_ID');
           policy = { scope: {}, snapIds: operands };
         } else {
-          if (scope.namePrefix === undefined && !scope.topology && !values.all) throw new UsageError('prune needs a scope: --prefix, --instances or --all');
-          if (values['older-than'] === undefined && values.keep === undefined && !values.orphans) throw new UsageError('prune needs --older-than, --keep or --orphans');
+          if (scope.namePrefix === undefined && !scope.topology && !values.all)
+            throw new UsageError('prune needs a scope: --prefix, --instances or --all');
+          if (values['older-than'] === undefined && values.keep === undefined && !values.orphans)
+            throw new UsageError('prune needs --older-than, --keep or --orphans');
           if (values.keep !== undefined && !/^\d+$/.test(values.keep)) throw new UsageError(`--keep ${values.keep}: not a count`);
           policy = {
             scope,
@@ -193,7 +232,7 @@ export async function runCli(args: string[], io: Io = defaultIo()): Promise<numb
             orphanGraceSeconds: parseDuration(values['orphan-grace'] ?? '1h', '--orphan-grace'),
           };
         }
-        progress('looking up the project\'s SnapSets…');
+        progress("looking up the project's SnapSets…");
         const now = new Date();
         const sets = await loadSets(conn, now);
         const plan = planPrune(sets, policy, now);
@@ -202,12 +241,17 @@ export async function runCli(args: string[], io: Io = defaultIo()): Promise<numb
         const listing = plan.delete.map((d) => `  ${d.snap_id}  ${d.status}  ${d.image_ids.length} image(s)  ${d.reason}`).join('\n');
         const kept = plan.keep.map((d) => `  ${d.snap_id}  kept: ${d.reason}`).join('\n');
         if (values['dry-run'] || !ids.length) {
-          print({ dry_run: true, deleted: plan.delete, kept: plan.keep, missing }, `${ids.length ? `would delete ${plan.delete.length} set(s):\n${listing}\n` : 'nothing to delete\n'}${kept ? `${kept}\n` : ''}${missing.length ? `no such set: ${missing.join(', ')}\n` : ''}`);
+          print(
+            { dry_run: true, deleted: plan.delete, kept: plan.keep, missing },
+            `${ids.length ? `would delete ${plan.delete.length} set(s):\n${listing}\n` : 'nothing to delete\n'}${kept ? `${kept}\n` : ''}${missing.length ? `no such set: ${missing.join(', ')}\n` : ''}`,
+          );
           return missing.length ? 1 : 0;
         }
         const outcome = await deleteImages(conn, ids, (done, total) => progress(`deleted ${done}/${total} image(s)`));
-        print({ deleted: plan.delete, kept: plan.keep, removed_images: outcome.removed, failed_images: outcome.failed, missing },
-          `deleted ${plan.delete.length} set(s) (${outcome.removed.length} image(s)):\n${listing}\n${kept ? `${kept}\n` : ''}${outcome.failed.length ? `could NOT delete: ${outcome.failed.map((f) => `${f.image_id} (${f.error})`).join(', ')}\n` : ''}${missing.length ? `no such set: ${missing.join(', ')}\n` : ''}`);
+        print(
+          { deleted: plan.delete, kept: plan.keep, removed_images: outcome.removed, failed_images: outcome.failed, missing },
+          `deleted ${plan.delete.length} set(s) (${outcome.removed.length} image(s)):\n${listing}\n${kept ? `${kept}\n` : ''}${outcome.failed.length ? `could NOT delete: ${outcome.failed.map((f) => `${f.image_id} (${f.error})`).join(', ')}\n` : ''}${missing.length ? `no such set: ${missing.join(', ')}\n` : ''}`,
+        );
         return outcome.failed.length || missing.length ? 1 : 0;
       }
     }

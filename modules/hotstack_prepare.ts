@@ -3,10 +3,10 @@
 // by a certificate-aware wait: none once the first kubelet certificate rotation has happened,
 // exactly until it has otherwise, or a forced rotation now. Returns the dates until which a set
 // taken now can be revived, as image properties for hotstack_snapset.
-import { defineModule, main } from '../lib/ansible/module.ts';
-import { CLUSTER_OPTIONS, CLUSTER_RETURNS, clusterClient, periodOf, runForModule, selectorsOf, stepsOf } from '../lib/ansible/cluster.ts';
-import { PREPARE_STEPS } from '../lib/cluster/steps.ts';
 
+import { CLUSTER_OPTIONS, CLUSTER_RETURNS, clusterClient, periodOf, runForModule, selectorsOf, stepsOf } from '../lib/ansible/cluster.ts';
+import { defineModule, main } from '../lib/ansible/module.ts';
+import { PREPARE_STEPS } from '../lib/cluster/steps.ts';
 
 const hotstackPrepare = defineModule({
   name: 'hotstack_prepare',
@@ -19,7 +19,13 @@ const hotstackPrepare = defineModule({
   ],
   options: {
     ...CLUSTER_OPTIONS,
-    steps: { ...CLUSTER_OPTIONS.steps, description: [...CLUSTER_OPTIONS.steps.description, 'Default: C(wait_cert_rotation), C(uncordon), C(wait_stable: 60s), C(cordon), C(shutdown).'] },
+    steps: {
+      ...CLUSTER_OPTIONS.steps,
+      description: [
+        ...CLUSTER_OPTIONS.steps.description,
+        'Default: C(wait_cert_rotation), C(uncordon), C(wait_stable: 60s), C(cordon), C(shutdown).',
+      ],
+    },
     force_cert_rotation: {
       type: 'bool',
       default: false,
@@ -36,11 +42,13 @@ const hotstackPrepare = defineModule({
     },
     debug_image: {
       type: 'str',
-      description: 'Image of the shutdown debug pods. Default, as C(oc debug): the C(openshift/tools:latest) imagestreamtag, else C(registry.redhat.io/rhel9/support-tools).',
+      description:
+        'Image of the shutdown debug pods. Default, as C(oc debug): the C(openshift/tools:latest) imagestreamtag, else C(registry.redhat.io/rhel9/support-tools).',
     },
   },
   checkMode: 'full',
-  checkModeDetails: 'Reads once and changes nothing: reports the certificate decision (and until when it would wait), the nodes it would uncordon, cordon and shut down.',
+  checkModeDetails:
+    'Reads once and changes nothing: reports the certificate decision (and until when it would wait), the nodes it would uncordon, cordon and shut down.',
   examples: `- name: Prepare the cluster for a SnapSet
   hotstack_prepare:
     kubeconfig: ~/.kube/config
@@ -63,7 +71,8 @@ const hotstackPrepare = defineModule({
       type: 'dict',
     },
     snapset_properties: {
-      description: 'Image properties for hotstack_snapset: C(hotstack_revivable_without_csr_until) (after it, a revive needs CSR approval) and C(hotstack_revivable_until) (after it, no revive can work as far as the certificates say).',
+      description:
+        'Image properties for hotstack_snapset: C(hotstack_revivable_without_csr_until) (after it, a revive needs CSR approval) and C(hotstack_revivable_until) (after it, no revive can work as far as the certificates say).',
       returned: 'when the wait_cert_rotation step ran',
       type: 'dict',
       sample: { hotstack_revivable_without_csr_until: '2026-12-25T18:00:00Z', hotstack_revivable_until: '2027-11-20T10:00:00Z' },

@@ -3,20 +3,23 @@
 import { defineModule, ModuleFailure } from '../lib/ansible/module.ts';
 import { OPENSTACK_NOTES, OPENSTACK_OPTIONS, openstackConnection } from '../lib/ansible/openstack.ts';
 import { parseSnapsetData, SnapsetDataError } from '../lib/snapset/data.ts';
-import { instanceStates, notYet, waitForStatus, WaitError } from '../lib/snapset/servers.ts';
-
+import { instanceStates, notYet, WaitError, waitForStatus } from '../lib/snapset/servers.ts';
 
 const hotstackServers = defineModule({
   name: 'hotstack_servers',
   shortDescription: 'States of the instances of snapset_data; optionally wait until all have a status (SHUTOFF)',
   description: [
-    'Reads the status and task state of every instance of I(snapset_data) with one listing of the project\'s servers.',
+    "Reads the status and task state of every instance of I(snapset_data) with one listing of the project's servers.",
     'With I(wait_for), polls (one listing per poll) until every instance has that status and no task running; fails at once for an instance that is gone or in ERROR, and after I(timeout) naming those not there yet.',
     'Changes nothing.',
   ],
   options: {
     ...OPENSTACK_OPTIONS,
-    snapset_data: { type: 'dict', required: true, description: 'The deployment, as Hotstack stacks output it: C(instances) maps each name to C(uuid), C(role), C(mac_address).' },
+    snapset_data: {
+      type: 'dict',
+      required: true,
+      description: 'The deployment, as Hotstack stacks output it: C(instances) maps each name to C(uuid), C(role), C(mac_address).',
+    },
     wait_for: { type: 'str', choices: ['SHUTOFF', 'ACTIVE'], description: 'Wait until every instance has this status.' },
     timeout: { type: 'int', default: 600, minimum: 0, description: 'Seconds to wait with I(wait_for).' },
   },
@@ -47,13 +50,25 @@ const hotstackServers = defineModule({
       if (!args.wait_for || ctx.checkMode) {
         const servers = await instanceStates(conn, instances);
         const waiting = args.wait_for ? notYet(servers, args.wait_for) : [];
-        return { msg: args.wait_for ? `${waiting.length ? `not ${args.wait_for} yet: ${waiting.join(', ')}` : `all ${args.wait_for}`}` : `${instances.length} instance(s)`, servers, ...(args.wait_for ? { not_ready: waiting, polls: 1 } : {}) };
+        return {
+          msg: args.wait_for
+            ? `${waiting.length ? `not ${args.wait_for} yet: ${waiting.join(', ')}` : `all ${args.wait_for}`}`
+            : `${instances.length} instance(s)`,
+          servers,
+          ...(args.wait_for ? { not_ready: waiting, polls: 1 } : {}),
+        };
       }
       const started = Date.now();
       const { states, polls } = await waitForStatus(conn, instances, args.wait_for, { timeoutSeconds: args.timeout, log: ctx.log });
-      return { msg: `all ${instances.length} instance(s) ${args.wait_for} after ${((Date.now() - started) / 1000).toFixed(0)}s`, servers: states, not_ready: [], polls };
+      return {
+        msg: `all ${instances.length} instance(s) ${args.wait_for} after ${((Date.now() - started) / 1000).toFixed(0)}s`,
+        servers: states,
+        not_ready: [],
+        polls,
+      };
     } catch (error) {
-      if (error instanceof WaitError) throw new ModuleFailure(error.message, { servers: error.states, not_ready: notYet(error.states, args.wait_for ?? '') });
+      if (error instanceof WaitError)
+        throw new ModuleFailure(error.message, { servers: error.states, not_ready: notYet(error.states, args.wait_for ?? '') });
       throw error;
     }
   },

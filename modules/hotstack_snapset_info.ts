@@ -7,7 +7,6 @@ import { RestoreError } from '../lib/snapset/restore.ts';
 import { parseTopology, type Scope } from '../lib/snapset/sets.ts';
 import { readTemplate } from '../lib/snapset/template.ts';
 
-
 const hotstackSnapsetInfo = defineModule({
   name: 'hotstack_snapset_info',
   shortDescription: 'Find, verify and choose SnapSets; give the stack parameters that restore one',
@@ -15,7 +14,7 @@ const hotstackSnapsetInfo = defineModule({
     "Lists the SnapSets among the project's own images (owner = the token's project; other projects' public or shared images are never considered), newest first.",
     'Each set is judged: C(usable) only if every image is active, tagged C(hotstack-snapset), the images agree on one snap_id and on C(hotstack_snapset_size) and there are that many, each instance has one image with C(name=), C(role=) and C(mac_address=) tags, and C(hotstack_revivable_until) (when present) is still ahead. Otherwise C(incomplete), C(inconsistent) or C(expired), with the reasons.',
     'With I(latest), I(snap_id) or I(template), chooses a set: the pinned I(snap_id) if it counts, else the newest usable set of the scope; every newer set passed over is listed with why.',
-    'With I(template) (the restore target\'s Heat template) the result holds the C(stack_parameters) fragment that boots the chosen set, per instance (the parameter each server takes its image from, e.g. C(controller_params.image), C(ocp_master_params.image)), after checking that every instance of the target has an image of its role and that the first NIC of each server has the MAC the image was taken with. A mismatch fails, naming the instance and both MACs.',
+    "With I(template) (the restore target's Heat template) the result holds the C(stack_parameters) fragment that boots the chosen set, per instance (the parameter each server takes its image from, e.g. C(controller_params.image), C(ocp_master_params.image)), after checking that every instance of the target has an image of its role and that the first NIC of each server has the MAC the image was taken with. A mismatch fails, naming the instance and both MACs.",
     'Reads only; nothing is changed.',
   ],
   options: {
@@ -26,13 +25,24 @@ const hotstackSnapsetInfo = defineModule({
       type: 'raw',
       description: [
         'Scope and topology: the instances a set must hold, as C({name: role}), as C(snapset_data.instances), or as a list of C(name=role).',
-        'A set with other names or roles is passed over. With I(template), defaults to the template\'s C(snapset_data) output.',
+        "A set with other names or roles is passed over. With I(template), defaults to the template's C(snapset_data) output.",
       ],
     },
     latest: { type: 'bool', default: false, description: 'Choose the newest usable set of the scope.' },
-    template: { type: 'path', description: 'The restore target\'s Heat template: return the C(stack_parameters) that boot the chosen set in it, checked first.' },
-    stack_parameters: { type: 'dict', default: {}, description: 'The parameters the target stack will be created with (MACs or images given through parameters are resolved from them).' },
-    fail_if_none: { type: 'bool', default: true, description: 'When a set is to be chosen and none counts, fail (with the reasons) instead of returning C(snapset=null).' },
+    template: {
+      type: 'path',
+      description: "The restore target's Heat template: return the C(stack_parameters) that boot the chosen set in it, checked first.",
+    },
+    stack_parameters: {
+      type: 'dict',
+      default: {},
+      description: 'The parameters the target stack will be created with (MACs or images given through parameters are resolved from them).',
+    },
+    fail_if_none: {
+      type: 'bool',
+      default: true,
+      description: 'When a set is to be chosen and none counts, fail (with the reasons) instead of returning C(snapset=null).',
+    },
   },
   notes: [...OPENSTACK_NOTES],
   checkMode: 'full',
@@ -50,11 +60,32 @@ const hotstackSnapsetInfo = defineModule({
   register: all_sets
 `,
   returns: {
-    snapsets: { description: 'Sets in scope, newest first: C(snap_id), C(created_at), C(status), C(problems), C(size), C(image_count), C(instances) (name → role), C(roles), C(bytes), C(revivable_until), C(revivable_without_csr_until), C(images).', returned: 'always', type: 'list', elements: 'dict' },
+    snapsets: {
+      description:
+        'Sets in scope, newest first: C(snap_id), C(created_at), C(status), C(problems), C(size), C(image_count), C(instances) (name → role), C(roles), C(bytes), C(revivable_until), C(revivable_without_csr_until), C(images).',
+      returned: 'always',
+      type: 'list',
+      elements: 'dict',
+    },
     snapset: { description: 'The chosen set (same keys), or null.', returned: 'when a set is to be chosen', type: 'dict' },
-    passed_over: { description: 'Newer sets (or the pinned one) that did not count: C(snap_id), C(created_at), C(reasons).', returned: 'when a set is to be chosen', type: 'list', elements: 'dict' },
-    stack_parameters: { description: 'Merge over the stack parameters (recursively) to boot the chosen set, e.g. C({controller_params: {image: <id>}, ocp_master_params: {image: <id>}}).', returned: 'with template', type: 'dict' },
-    restore: { description: 'Per instance: C(name), C(role), C(image_id), C(parameter), C(mac_address).', returned: 'with template', type: 'list', elements: 'dict' },
+    passed_over: {
+      description: 'Newer sets (or the pinned one) that did not count: C(snap_id), C(created_at), C(reasons).',
+      returned: 'when a set is to be chosen',
+      type: 'list',
+      elements: 'dict',
+    },
+    stack_parameters: {
+      description:
+        'Merge over the stack parameters (recursively) to boot the chosen set, e.g. C({controller_params: {image: <id>}, ocp_master_params: {image: <id>}}).',
+      returned: 'with template',
+      type: 'dict',
+    },
+    restore: {
+      description: 'Per instance: C(name), C(role), C(image_id), C(parameter), C(mac_address).',
+      returned: 'with template',
+      type: 'list',
+      elements: 'dict',
+    },
   },
   async run(args, ctx) {
     let scope: Scope;
@@ -71,7 +102,12 @@ const hotstackSnapsetInfo = defineModule({
     const conn = openstackConnection(ctx, args);
     let result;
     try {
-      result = await lookupSets(conn, { scope, choose: args.latest, ...(args.snap_id ? { snapId: args.snap_id } : {}), ...(target ? { target } : {}) });
+      result = await lookupSets(conn, {
+        scope,
+        choose: args.latest,
+        ...(args.snap_id ? { snapId: args.snap_id } : {}),
+        ...(target ? { target } : {}),
+      });
     } catch (error) {
       if (error instanceof RestoreError) throw new ModuleFailure(error.message, { problems: error.problems });
       throw error;
@@ -93,4 +129,3 @@ const hotstackSnapsetInfo = defineModule({
 });
 
 export default hotstackSnapsetInfo;
-

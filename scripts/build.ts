@@ -2,7 +2,7 @@
 // one standalone executable (Node single executable application), and lays out library/ where
 // Ansible finds modules: library/<module> (a hard link to that executable) and library/<module>.yml
 // (the ansible-doc sidecar); build/hotstack-snapset, the CLI on the same executable.
-import { copyFileSync, chmodSync, linkSync, mkdirSync, readdirSync, rmSync, statSync, writeFileSync, readFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, linkSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -49,7 +49,9 @@ rmSync(executable, { force: true });
 copyFileSync(process.execPath, executable);
 chmodSync(executable, 0o755);
 const require = createRequire(import.meta.url);
-const { inject } = require('postject') as { inject: (file: string, name: string, data: Buffer, options: Record<string, unknown>) => Promise<void> };
+const { inject } = require('postject') as {
+  inject: (file: string, name: string, data: Buffer, options: Record<string, unknown>) => Promise<void>;
+};
 await inject(executable, 'NODE_SEA_BLOB', readFileSync(blob), { sentinelFuse: 'NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2' });
 log(`executable ${executable} (Node ${process.versions.node} embedded, ${(statSync(executable).size / 1048576).toFixed(1)} MiB)`);
 

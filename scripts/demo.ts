@@ -23,7 +23,12 @@ const run = (command: string, args: string[], env: Record<string, string> = {}) 
 function template(): Record<string, unknown> {
   const server = (name: string) => ({
     type: 'OS::Nova::Server',
-    properties: { name: `${STACK}-${name}`, image: { get_param: 'image' }, flavor: { get_param: 'flavor' }, networks: [{ allocate_network: 'none' }] },
+    properties: {
+      name: `${STACK}-${name}`,
+      image: { get_param: 'image' },
+      flavor: { get_param: 'flavor' },
+      networks: [{ allocate_network: 'none' }],
+    },
   });
   const instance = (name: string, role: string, mac: string) => ({ uuid: { get_resource: name }, role, mac_address: mac });
   return {
@@ -50,8 +55,8 @@ function table(images: Image[]): string {
   const rows = images.map((image) => [image.id, image.name ?? '', image.status]);
   const header = ['ID', 'Name', 'Status'];
   const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => row[column]!.length)));
-  const line = '+' + widths.map((width) => '-'.repeat(width + 2)).join('+') + '+';
-  const format = (cells: string[]) => '| ' + cells.map((cell, column) => cell.padEnd(widths[column]!)).join(' | ') + ' |';
+  const line = `+${widths.map((width) => '-'.repeat(width + 2)).join('+')}+`;
+  const format = (cells: string[]) => `| ${cells.map((cell, column) => cell.padEnd(widths[column]!)).join(' | ')} |`;
   return [line, format(header), line, ...rows.map(format), line].join('\n');
 }
 
@@ -73,7 +78,8 @@ const created = await conn.heat.createStack(STACK, { template: template(), timeo
 await conn.heat.waitForStack(`${STACK}/${created.id}`, /^CREATE_COMPLETE$/, { timeoutMs: 600_000 });
 const outputs = await conn.heat.stackOutputs(`${STACK}/${created.id}`);
 const snapsetData = outputs.snapset_data as { instances: Record<string, { uuid: string; role: string }> };
-for (const [name, instance] of Object.entries(snapsetData.instances)) process.stdout.write(`  ${name.padEnd(10)} ${instance.uuid}  role=${instance.role}\n`);
+for (const [name, instance] of Object.entries(snapsetData.instances))
+  process.stdout.write(`  ${name.padEnd(10)} ${instance.uuid}  role=${instance.role}\n`);
 
 say('stopping every server (a SnapSet is taken while all instances are SHUTOFF)');
 const uuids = Object.values(snapsetData.instances).map((instance) => instance.uuid);
@@ -87,7 +93,11 @@ const varsFile = join(mkdtempSync(join(tmpdir(), 'hotstack-demo-')), 'snapset_da
 writeFileSync(varsFile, JSON.stringify({ snapset_data: snapsetData }));
 const started = new Date(Date.now() - 1000).toISOString().replace(/\.\d+Z$/, 'Z');
 // ansible-playbook refuses to run without a UTF-8 locale.
-await run('ansible-playbook', ['-i', 'inventory.yml', 'playbooks/04-create-snapset.yml', '-e', `@${varsFile}`], { ...CLOUD_ENV, LANG: 'C.UTF-8', LC_ALL: 'C.UTF-8' });
+await run('ansible-playbook', ['-i', 'inventory.yml', 'playbooks/04-create-snapset.yml', '-e', `@${varsFile}`], {
+  ...CLOUD_ENV,
+  LANG: 'C.UTF-8',
+  LC_ALL: 'C.UTF-8',
+});
 
 // Find the new set the way a user would: by its marker tag and an instance name.
 const sets = await conn.glance.listImages({ tags: ['hotstack-snapset', 'name=controller'] });
@@ -96,6 +106,8 @@ const snapId = newest?.tags.find((tag) => tag.startsWith('snap_id='))?.slice('sn
 if (!snapId) throw new Error('the new SnapSet was not found in Glance');
 const images = (await conn.glance.listImages({ tags: [`snap_id=${snapId}`] })).sort((a, b) => (a.name ?? '').localeCompare(b.name ?? ''));
 say(`openstack image list --tag snap_id=${snapId}`);
-process.stdout.write(table(images) + '\n');
+process.stdout.write(`${table(images)}\n`);
 for (const image of images) process.stdout.write(`  ${image.name}: tags ${[...image.tags].sort().join(', ')}\n`);
-say(`done. With the openstack CLI: OS_CLIENT_CONFIG_FILE=${CLOUD_ENV.OS_CLIENT_CONFIG_FILE} OS_CLOUD=devcloud openstack image list --tag hotstack-snapset`);
+say(
+  `done. With the openstack CLI: OS_CLIENT_CONFIG_FILE=${CLOUD_ENV.OS_CLIENT_CONFIG_FILE} OS_CLOUD=devcloud openstack image list --tag hotstack-snapset`,
+);

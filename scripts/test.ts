@@ -9,7 +9,7 @@ import { spawn } from 'node:child_process';
 import { mkdirSync, openSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { execa, ExecaError } from 'execa';
+import { ExecaError, execa } from 'execa';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const started = Date.now();
@@ -55,7 +55,9 @@ try {
   await step('cluster lab', 'bash', ['clusterlab/lab.sh', 'up']);
   const only = process.argv.slice(2);
   await step('tests', process.execPath, [
-    '--test', '--test-concurrency=1', '--test-reporter=spec',
+    '--test',
+    '--test-concurrency=1',
+    '--test-reporter=spec',
     ...(only.length ? only : ['test/unit/**/*.test.ts', 'test/lint/**/*.test.ts', 'test/integration/**/*.test.ts']),
   ]);
 } catch (error) {

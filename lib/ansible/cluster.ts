@@ -5,11 +5,11 @@
 // Errors need no mapping: the cluster library's errors are HotstackErrors, which the protocol reports.
 import { ClusterClient } from '../cluster/client.ts';
 import { inlineKubeconfigSecrets, loadKubeconfig } from '../cluster/kubeconfig.ts';
-import { parsePeriod, PeriodError } from '../cluster/period.ts';
-import { parseSteps, StepError, type Step } from '../cluster/steps.ts';
-import { ModuleFailure, type ModuleContext, type ModuleResult } from './module.ts';
+import { PeriodError, parsePeriod } from '../cluster/period.ts';
+import { parseSteps, type Step, StepError } from '../cluster/steps.ts';
+import { RunFailed, type RunOptions, type RunReport, runSteps } from '../revive/run.ts';
+import { type ModuleContext, ModuleFailure, type ModuleResult } from './module.ts';
 import type { ArgsOf } from './options.ts';
-import { RunFailed, runSteps, type RunOptions, type RunReport } from '../revive/run.ts';
 
 /** The options both cluster modules take: spread them first into the module's own options. */
 export const CLUSTER_OPTIONS = {
@@ -45,15 +45,18 @@ export const CLUSTER_OPTIONS = {
   },
   node_selector: {
     type: 'str',
-    description: 'Only nodes with these labels are cordoned, uncordoned, shut down and waited for (a label selector, e.g. C(node-role.kubernetes.io/master=)). Default: every node, as Hotstack does.',
+    description:
+      'Only nodes with these labels are cordoned, uncordoned, shut down and waited for (a label selector, e.g. C(node-role.kubernetes.io/master=)). Default: every node, as Hotstack does.',
   },
   operator_selector: {
     type: 'str',
-    description: 'Only ClusterOperators with these labels count for C(wait_stable) (a label selector). Default: every ClusterOperator, as C(oc adm wait-for-stable-cluster) does.',
+    description:
+      'Only ClusterOperators with these labels count for C(wait_stable) (a label selector). Default: every ClusterOperator, as C(oc adm wait-for-stable-cluster) does.',
   },
   timeout: {
     type: 'raw',
-    description: 'Time limit of the whole run (a period such as C(45m)); each step also has its own limit. Default: only the limits of the steps.',
+    description:
+      'Time limit of the whole run (a period such as C(45m)); each step also has its own limit. Default: only the limits of the steps.',
     schema: { type: ['string', 'integer', 'number', 'null'] },
   },
 } as const;
@@ -61,15 +64,30 @@ export const CLUSTER_OPTIONS = {
 /** The RETURN block both cluster modules share. */
 export const CLUSTER_RETURNS: Record<string, unknown> = {
   steps: {
-    description: 'One entry per step, in order: C(step) (e.g. C(wait_stable 60s)), C(outcome) (ok, changed, would change, would wait, failed, timed out, interrupted, not run), C(started) (ISO 8601 UTC), C(duration_seconds), C(msg) when it failed, and step details (C(nodes), C(stable_since), C(rounds), C(attempts)...).',
+    description:
+      'One entry per step, in order: C(step) (e.g. C(wait_stable 60s)), C(outcome) (ok, changed, would change, would wait, failed, timed out, interrupted, not run), C(started) (ISO 8601 UTC), C(duration_seconds), C(msg) when it failed, and step details (C(nodes), C(stable_since), C(rounds), C(attempts)...).',
     returned: 'always',
     type: 'list',
     elements: 'dict',
-    sample: [{ step: 'wait_stable 60s', outcome: 'ok', started: '2026-11-25T18:00:00Z', duration_seconds: 61.2, stable_since: '2026-11-25T18:00:00Z' }],
+    sample: [
+      {
+        step: 'wait_stable 60s',
+        outcome: 'ok',
+        started: '2026-11-25T18:00:00Z',
+        duration_seconds: 61.2,
+        stable_since: '2026-11-25T18:00:00Z',
+      },
+    ],
   },
-  nodes_touched: { description: 'Nodes the run changed (cordoned, uncordoned, shut down).', returned: 'always', type: 'list', elements: 'str' },
+  nodes_touched: {
+    description: 'Nodes the run changed (cordoned, uncordoned, shut down).',
+    returned: 'always',
+    type: 'list',
+    elements: 'str',
+  },
   csrs_approved: {
-    description: 'Kubelet CSRs approved: C(name), C(node), C(signer), C(issued) (the certificate was issued by the end of the step) and its C(not_after).',
+    description:
+      'Kubelet CSRs approved: C(name), C(node), C(signer), C(issued) (the certificate was issued by the end of the step) and its C(not_after).',
     returned: 'always',
     type: 'list',
     elements: 'dict',
@@ -81,12 +99,17 @@ export const CLUSTER_RETURNS: Record<string, unknown> = {
     elements: 'dict',
   },
   held_back: {
-    description: 'The ClusterOperators that held stability back the longest over all stable waits: C(name), C(unstable_seconds), C(last_reason).',
+    description:
+      'The ClusterOperators that held stability back the longest over all stable waits: C(name), C(unstable_seconds), C(last_reason).',
     returned: 'always',
     type: 'list',
     elements: 'dict',
   },
-  interrupted: { description: 'True when a signal (SIGTERM, SIGINT, SIGHUP) stopped the run; nodes are left as before the step that was running.', returned: 'when interrupted', type: 'bool' },
+  interrupted: {
+    description: 'True when a signal (SIGTERM, SIGINT, SIGHUP) stopped the run; nodes are left as before the step that was running.',
+    returned: 'when interrupted',
+    type: 'bool',
+  },
   stats: { description: 'C(wall_seconds) of the run and C(api_requests) sent.', returned: 'always', type: 'dict' },
 };
 
@@ -94,14 +117,20 @@ export type ClusterRunArgs = ArgsOf<typeof CLUSTER_OPTIONS>;
 
 /** RunOptions fields that come straight from the common options. */
 export function selectorsOf(args: ClusterRunArgs): { nodeSelector?: string; operatorSelector?: string } {
-  return { ...(args.node_selector ? { nodeSelector: args.node_selector } : {}), ...(args.operator_selector ? { operatorSelector: args.operator_selector } : {}) };
+  return {
+    ...(args.node_selector ? { nodeSelector: args.node_selector } : {}),
+    ...(args.operator_selector ? { operatorSelector: args.operator_selector } : {}),
+  };
 }
 
 /** Loads the kubeconfig (its credentials go to the masker first) and builds the client. */
 export function clusterClient(ctx: ModuleContext, args: ClusterRunArgs): ClusterClient {
   const kubeconfig = args.kubeconfig;
   const loaded = loadKubeconfig({
-    kubeconfig: typeof kubeconfig === 'string' || (kubeconfig && typeof kubeconfig === 'object' && !Array.isArray(kubeconfig)) ? (kubeconfig as string | Record<string, unknown>) : null,
+    kubeconfig:
+      typeof kubeconfig === 'string' || (kubeconfig && typeof kubeconfig === 'object' && !Array.isArray(kubeconfig))
+        ? (kubeconfig as string | Record<string, unknown>)
+        : null,
     context: args.context ?? null,
   });
   for (const secret of loaded.secrets) ctx.masker.add(secret);

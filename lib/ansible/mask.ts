@@ -17,8 +17,8 @@ export class Masker {
   /** Registers every string found in a value (for no_log options that are dicts or lists). */
   addDeep(value: unknown): void {
     if (typeof value === 'string' || typeof value === 'number') this.add(value);
-    else if (Array.isArray(value)) value.forEach((v) => this.addDeep(v));
-    else if (value && typeof value === 'object') Object.values(value).forEach((v) => this.addDeep(v));
+    else if (Array.isArray(value)) for (const v of value) this.addDeep(v);
+    else if (value && typeof value === 'object') for (const v of Object.values(value)) this.addDeep(v);
   }
 
   get size(): number {

@@ -3,7 +3,7 @@
 // group/version is served (route.openshift.io/v1, via discovery), and that the kubelet CSR signer
 // is valid again. Each polls briefly (1 s) and returns on the first good answer, so a fresh cluster
 // pays one round trip.
-import { signerInfo, signerValidNow, CSR_SIGNER, KCM_OPERATOR_NS, type SecretLike, type SignerInfo } from './certs.ts';
+import { CSR_SIGNER, KCM_OPERATOR_NS, type SecretLike, type SignerInfo, signerInfo, signerValidNow } from './certs.ts';
 import type { ClusterClient } from './client.ts';
 import { ClusterError, WaitAborted } from './errors.ts';
 import { abortError, sleep } from './time.ts';
@@ -20,7 +20,12 @@ export interface PollOptions {
  * Calls `attempt` until it returns a value; retryable ClusterErrors are logged (first and every
  * tenth) and retried, others end the wait. On abort, the message says what was last seen.
  */
-async function poll<T>(what: string, attempt: () => Promise<T | undefined>, options: PollOptions, notYet: () => string): Promise<{ value: T; attempts: number }> {
+async function poll<T>(
+  what: string,
+  attempt: () => Promise<T | undefined>,
+  options: PollOptions,
+  notYet: () => string,
+): Promise<{ value: T; attempts: number }> {
   let attempts = 0;
   let last = '';
   for (;;) {
@@ -75,10 +80,18 @@ export async function waitApi(client: ClusterClient, options: PollOptions): Prom
  * resource list answering? An aggregated API whose server is down can stay listed for a while.
  */
 export async function servesGroupVersion(client: ClusterClient, groupVersion: string, signal: AbortSignal): Promise<boolean> {
-  const doc = await client.request<{ groups?: { name?: string; versions?: { groupVersion?: string }[] }[] }>('GET', '/apis', { what: 'API discovery (/apis)', signal, timeoutMs: 10_000 });
+  const doc = await client.request<{ groups?: { name?: string; versions?: { groupVersion?: string }[] }[] }>('GET', '/apis', {
+    what: 'API discovery (/apis)',
+    signal,
+    timeoutMs: 10_000,
+  });
   if (!(doc.groups ?? []).some((g) => (g.versions ?? []).some((v) => v.groupVersion === groupVersion))) return false;
   try {
-    const resources = await client.request<{ resources?: unknown[] }>('GET', `/apis/${groupVersion}`, { what: `API discovery (/apis/${groupVersion})`, signal, timeoutMs: 10_000 });
+    const resources = await client.request<{ resources?: unknown[] }>('GET', `/apis/${groupVersion}`, {
+      what: `API discovery (/apis/${groupVersion})`,
+      signal,
+      timeoutMs: 10_000,
+    });
     return (resources.resources ?? []).length > 0;
   } catch (error) {
     if (error instanceof ClusterError && error.retryable) return false;
@@ -99,7 +112,11 @@ export async function waitGroupVersion(client: ClusterClient, groupVersion: stri
 }
 
 export async function readSigner(client: ClusterClient, namespace: string, name: string, signal: AbortSignal): Promise<SignerInfo> {
-  const secret = await client.request<SecretLike>('GET', `/api/v1/namespaces/${namespace}/secrets/${name}`, { what: `get secret ${namespace}/${name}`, signal, timeoutMs: 10_000 });
+  const secret = await client.request<SecretLike>('GET', `/api/v1/namespaces/${namespace}/secrets/${name}`, {
+    what: `get secret ${namespace}/${name}`,
+    signal,
+    timeoutMs: 10_000,
+  });
   return signerInfo(secret);
 }
 
@@ -126,7 +143,9 @@ export async function waitSigner(client: ClusterClient, options: PollOptions): P
     () => (seen ? `valid ${seen.notBefore?.toISOString() ?? '?'} – ${seen.notAfter?.toISOString() ?? '?'}` : 'not read'),
   );
   if (absent || value === 'absent') {
-    options.log(`no secret ${KCM_OPERATOR_NS}/${CSR_SIGNER}: the kubelet signer is not managed by OpenShift's operator here; nothing to wait for`);
+    options.log(
+      `no secret ${KCM_OPERATOR_NS}/${CSR_SIGNER}: the kubelet signer is not managed by OpenShift's operator here; nothing to wait for`,
+    );
     return undefined;
   }
   return value;

@@ -3,7 +3,7 @@
 // approve` does), leave the rest alone and report them, and repeat until every node is Ready with a
 // live heartbeat — a fresh set is done after one round, in one round trip.
 import type { ClusterClient } from './client.ts';
-import { isApproved, issuedNotAfter, isPending, judgeCsr, type CsrLike, type NodeLike } from './csr.ts';
+import { type CsrLike, isApproved, isPending, issuedNotAfter, judgeCsr, type NodeLike } from './csr.ts';
 import { ClusterError, WaitAborted } from './errors.ts';
 import { isReady, listNodes, nodeLeases } from './nodes.ts';
 import { abortError, sleep } from './time.ts';
@@ -97,10 +97,19 @@ export async function approveKubeletCsrs(client: ClusterClient, options: Approve
         continue;
       }
       const body = structuredClone(csr) as CsrLike & { status: { conditions: Record<string, unknown>[] } };
-      body.status = { ...(body.status ?? {}), conditions: [
-        ...((body.status?.conditions as Record<string, unknown>[] | undefined) ?? []),
-        { type: 'Approved', status: 'True', reason: 'HotstackReviveApprove', message: `approved by hotstack_revive: kubelet CSR of node ${node}`, lastUpdateTime: new Date().toISOString() },
-      ] };
+      body.status = {
+        ...(body.status ?? {}),
+        conditions: [
+          ...((body.status?.conditions as Record<string, unknown>[] | undefined) ?? []),
+          {
+            type: 'Approved',
+            status: 'True',
+            reason: 'HotstackReviveApprove',
+            message: `approved by hotstack_revive: kubelet CSR of node ${node}`,
+            lastUpdateTime: new Date().toISOString(),
+          },
+        ],
+      };
       try {
         await client.request('PUT', `${CSRS}/${encodeURIComponent(name)}/approval`, { body, what: `approve CSR ${name}`, signal });
       } catch (error) {
@@ -122,7 +131,11 @@ export async function approveKubeletCsrs(client: ClusterClient, options: Approve
     }
     const pendingOurs = [...approved.values()].filter((a) => !a.issued).length;
     if (notReady.length === 0 && approvable.length === 0 && (options.checkMode || pendingOurs === 0)) {
-      log(rounds === 1 && approved.size === 0 ? `every node (${nodes.length}) is Ready: no CSR to approve` : `every node is Ready after ${rounds} round(s), ${approved.size} CSR(s) approved`);
+      log(
+        rounds === 1 && approved.size === 0
+          ? `every node (${nodes.length}) is Ready: no CSR to approve`
+          : `every node is Ready after ${rounds} round(s), ${approved.size} CSR(s) approved`,
+      );
       return { approved: [...approved.values()], leftAlone: [...leftAlone.values()], rounds, recovered: firstNotReady };
     }
     if (options.checkMode) {

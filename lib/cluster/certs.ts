@@ -76,7 +76,12 @@ export function certificatesIn(pem: string): CertSummary[] {
   for (const block of pem.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? []) {
     try {
       const cert = new X509Certificate(block);
-      out.push({ subjectCN: cnOf(cert.subject), issuerCN: cnOf(cert.issuer), notBefore: new Date(cert.validFrom), notAfter: new Date(cert.validTo) });
+      out.push({
+        subjectCN: cnOf(cert.subject),
+        issuerCN: cnOf(cert.issuer),
+        notBefore: new Date(cert.validFrom),
+        notAfter: new Date(cert.validTo),
+      });
     } catch {
       // A block that is not a certificate says nothing about validity: skip it.
     }
@@ -84,7 +89,12 @@ export function certificatesIn(pem: string): CertSummary[] {
   return out;
 }
 
-export function isBootstrapSigner(signer: { issuer?: string | undefined; subjectCN?: string | undefined; notBefore?: Date | undefined; notAfter?: Date | undefined }): boolean {
+export function isBootstrapSigner(signer: {
+  issuer?: string | undefined;
+  subjectCN?: string | undefined;
+  notBefore?: Date | undefined;
+  notAfter?: Date | undefined;
+}): boolean {
   if (signer.issuer === BOOTSTRAP_ISSUER || signer.subjectCN === BOOTSTRAP_ISSUER) return true;
   if (signer.notBefore && signer.notAfter) return signer.notAfter.getTime() - signer.notBefore.getTime() <= BOOTSTRAP_MAX_VALIDITY_MS;
   return false;
@@ -128,7 +138,10 @@ export function decidePrepare(facts: CertificateFacts, now: Date, marginMs: numb
   let waitFrom: Date | undefined;
   let reason: string;
   if (isBootstrapSigner(csrSigner)) {
-    if (!csrSigner.notAfter) throw new Error(`${csrSigner.ref} has no ${ANNOTATION_NOT_AFTER} annotation and no readable certificate: cannot tell when it rotates`);
+    if (!csrSigner.notAfter)
+      throw new Error(
+        `${csrSigner.ref} has no ${ANNOTATION_NOT_AFTER} annotation and no readable certificate: cannot tell when it rotates`,
+      );
     waitFrom = csrSigner.notAfter;
     reason = `${csrSigner.ref} is still the installer's bootstrap signer (issuer ${csrSigner.issuer ?? '?'}, valid until ${iso(csrSigner.notAfter)}): the first rotation has not happened`;
   } else if (liveBootstrap.length > 0) {
@@ -140,13 +153,15 @@ export function decidePrepare(facts: CertificateFacts, now: Date, marginMs: numb
   const waitUntil = waitFrom && waitFrom.getTime() + marginMs > now.getTime() ? new Date(waitFrom.getTime() + marginMs) : null;
   // A bootstrap signer past its end was never rotated: waiting cannot help (the cluster needs recovery or a forced rotation).
   const rotated = waitUntil === null && !isBootstrapSigner(csrSigner);
-  if (!rotated && waitUntil === null) reason = `${csrSigner.ref} is the bootstrap signer and expired at ${iso(csrSigner.notAfter as Date)} without being rotated`;
+  if (!rotated && waitUntil === null)
+    reason = `${csrSigner.ref} is the bootstrap signer and expired at ${iso(csrSigner.notAfter as Date)} without being rotated`;
   const decision: PrepareDecision = { rotated, waitUntil, reason };
   // Kubelet client certificates are capped at their signer's NotAfter, and may come from any signer
   // of the bundle that is still valid: the earliest such NotAfter bounds a CSR-free revive.
-  const candidates = [csrSigner.notAfter, ...(facts.bundle ?? []).filter((c) => c.notAfter.getTime() > now.getTime()).map((c) => c.notAfter)].filter(
-    (d): d is Date => d !== undefined,
-  );
+  const candidates = [
+    csrSigner.notAfter,
+    ...(facts.bundle ?? []).filter((c) => c.notAfter.getTime() > now.getTime()).map((c) => c.notAfter),
+  ].filter((d): d is Date => d !== undefined);
   if (candidates.length > 0) decision.revivableWithoutCsrUntil = new Date(Math.min(...candidates.map((d) => d.getTime())));
   if (facts.apiserverToKubelet?.notAfter) decision.revivableUntil = facts.apiserverToKubelet.notAfter;
   return decision;
@@ -162,5 +177,7 @@ export function snapsetProperties(decision: PrepareDecision): Record<string, str
 
 /** Is the kubelet signer usable now (revive: approving before it is makes KCM back off ~16 min)? */
 export function signerValidNow(signer: SignerInfo, now: Date): boolean {
-  return !!signer.notBefore && !!signer.notAfter && signer.notBefore.getTime() <= now.getTime() && now.getTime() < signer.notAfter.getTime();
+  return (
+    !!signer.notBefore && !!signer.notAfter && signer.notBefore.getTime() <= now.getTime() && now.getTime() < signer.notAfter.getTime()
+  );
 }

@@ -25,15 +25,25 @@ export interface KubeStatus {
   message?: string;
 }
 
-export type WatchEnd = { kind: 'closed'; resourceVersion: string } | { kind: 'expired' } | { kind: 'error'; error: ClusterError; resourceVersion: string };
+export type WatchEnd =
+  | { kind: 'closed'; resourceVersion: string }
+  | { kind: 'expired' }
+  | { kind: 'error'; error: ClusterError; resourceVersion: string };
 
 const http = new IsomorphicFetchHttpLibrary();
-const METHODS: Record<string, HttpMethod> = { GET: HttpMethod.GET, POST: HttpMethod.POST, PUT: HttpMethod.PUT, PATCH: HttpMethod.PATCH, DELETE: HttpMethod.DELETE };
+const METHODS: Record<string, HttpMethod> = {
+  GET: HttpMethod.GET,
+  POST: HttpMethod.POST,
+  PUT: HttpMethod.PUT,
+  PATCH: HttpMethod.PATCH,
+  DELETE: HttpMethod.DELETE,
+};
 
 function statusMessage(status: number, text: string): { message: string; reason?: string } {
   try {
     const parsed = JSON.parse(text) as KubeStatus;
-    if (parsed && typeof parsed.message === 'string') return { message: parsed.message, ...(parsed.reason ? { reason: parsed.reason } : {}) };
+    if (parsed && typeof parsed.message === 'string')
+      return { message: parsed.message, ...(parsed.reason ? { reason: parsed.reason } : {}) };
   } catch {
     // not a Status object
   }
@@ -86,7 +96,11 @@ export class ClusterClient {
       text = await response.body.text();
     } catch (error) {
       if (options.signal?.aborted) throw new ClusterError(`${options.what}: interrupted`, { cause: error });
-      if (timeout.aborted) throw new ClusterError(`${options.what}: no answer from the API server ${this.server} within ${Math.round((options.timeoutMs ?? 30_000) / 1000)}s`, { retryable: true });
+      if (timeout.aborted)
+        throw new ClusterError(
+          `${options.what}: no answer from the API server ${this.server} within ${Math.round((options.timeoutMs ?? 30_000) / 1000)}s`,
+          { retryable: true },
+        );
       throw transportError(error, this.server, options.what);
     }
     if (status >= 200 && status < 300) {
@@ -103,10 +117,16 @@ export class ClusterClient {
   httpError(status: number, text: string, what: string): ClusterError {
     const { message } = statusMessage(status, text);
     if (status === 401) {
-      return new ClusterError(`${what}: the API server ${this.server} rejected the credentials of ${this.#config.origin} (401 Unauthorized)`, { status });
+      return new ClusterError(
+        `${what}: the API server ${this.server} rejected the credentials of ${this.#config.origin} (401 Unauthorized)`,
+        { status },
+      );
     }
     if (status === 403) return new ClusterError(`${what}: permission denied (403): ${message}`, { status });
-    return new ClusterError(`${what}: ${this.server} answered ${status}: ${message}`, { status, retryable: status === 404 || status === 429 || status >= 500 });
+    return new ClusterError(`${what}: ${this.server} answered ${status}: ${message}`, {
+      status,
+      retryable: status === 404 || status === 429 || status >= 500,
+    });
   }
 
   get<T = Record<string, unknown>>(path: string, what: string, signal?: AbortSignal): Promise<T> {
@@ -174,16 +194,22 @@ export class ClusterClient {
         if (event.type === 'ERROR') {
           const status = object as KubeStatus;
           if (status.code === 410) return { kind: 'expired' };
-          return { kind: 'error', error: new ClusterError(`${what}: watch error ${status.code ?? ''}: ${status.message ?? ''}`, { retryable: true }), resourceVersion };
+          return {
+            kind: 'error',
+            error: new ClusterError(`${what}: watch error ${status.code ?? ''}: ${status.message ?? ''}`, { retryable: true }),
+            resourceVersion,
+          };
         }
         if (rv) resourceVersion = rv;
         if (event.type !== 'BOOKMARK') handlers.onEvent(event.type ?? '', object);
       }
-      if (idleFired) return { kind: 'error', error: new ClusterError(`${what}: the watch went silent`, { retryable: true }), resourceVersion };
+      if (idleFired)
+        return { kind: 'error', error: new ClusterError(`${what}: the watch went silent`, { retryable: true }), resourceVersion };
       return { kind: 'closed', resourceVersion };
     } catch (error) {
       if (signal.aborted) return { kind: 'closed', resourceVersion };
-      if (idleFired) return { kind: 'error', error: new ClusterError(`${what}: the watch went silent`, { retryable: true }), resourceVersion };
+      if (idleFired)
+        return { kind: 'error', error: new ClusterError(`${what}: the watch went silent`, { retryable: true }), resourceVersion };
       return { kind: 'error', error: transportError(error, this.server, what), resourceVersion };
     } finally {
       clearTimeout(idle);

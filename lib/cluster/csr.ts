@@ -6,7 +6,7 @@ import { X509Certificate } from 'node:crypto';
 import { isIP } from 'node:net';
 import { CertificationRequest } from '@peculiar/asn1-csr';
 import { AsnConvert } from '@peculiar/asn1-schema';
-import { Extensions, id_ce_subjectAltName, Name, SubjectAlternativeName } from '@peculiar/asn1-x509';
+import { Extensions, id_ce_subjectAltName, type Name, SubjectAlternativeName } from '@peculiar/asn1-x509';
 
 export const CLIENT_SIGNER = 'kubernetes.io/kube-apiserver-client-kubelet';
 export const SERVING_SIGNER = 'kubernetes.io/kubelet-serving';
@@ -27,7 +27,10 @@ export interface CsrLike {
 
 export interface NodeLike {
   metadata?: { name?: string };
-  status?: { addresses?: { type?: string; address?: string }[]; conditions?: { type?: string; status?: string; lastHeartbeatTime?: string | Date }[] };
+  status?: {
+    addresses?: { type?: string; address?: string }[];
+    conditions?: { type?: string; status?: string; lastHeartbeatTime?: string | Date }[];
+  };
 }
 
 export interface ParsedRequest {
@@ -66,7 +69,13 @@ export function parseCertificateRequest(request: string): ParsedRequest {
     }
     return out;
   };
-  const parsed: ParsedRequest = { commonName: names(OID_CN)[0], organizations: names(OID_O), dnsNames: [], ipAddresses: [], otherNames: [] };
+  const parsed: ParsedRequest = {
+    commonName: names(OID_CN)[0],
+    organizations: names(OID_O),
+    dnsNames: [],
+    ipAddresses: [],
+    otherNames: [],
+  };
   if (names(OID_CN).length > 1) parsed.otherNames.push('second CN');
   for (const attribute of info.attributes) {
     if (attribute.type !== OID_EXTENSION_REQUEST) continue;
@@ -149,7 +158,8 @@ export function judgeCsr(csr: CsrLike, policy: CsrPolicy): CsrVerdict {
   const cn = request.commonName ?? '';
   if (!cn.startsWith(NODE_PREFIX)) return deny(`the request's CN is ${JSON.stringify(cn)}, not system:node:<name>`, requesterNode);
   const node = cn.slice(NODE_PREFIX.length);
-  if (requesterNode !== undefined && requesterNode !== node) return deny(`requested by node ${requesterNode} for the CN of node ${node}`, requesterNode);
+  if (requesterNode !== undefined && requesterNode !== node)
+    return deny(`requested by node ${requesterNode} for the CN of node ${node}`, requesterNode);
   if (!policy.nodes.has(node)) return deny(`node ${node} is not a node of this cluster`, node);
   if (!sameSet(request.organizations, ['system:nodes'])) {
     return deny(`the request's O is ${JSON.stringify(request.organizations)}, not exactly ["system:nodes"]`, node);
@@ -161,11 +171,16 @@ export function judgeCsr(csr: CsrLike, policy: CsrPolicy): CsrVerdict {
   if (extra.length > 0) return deny(`usages ${extra.join(', ')} are not allowed for ${signer}`, node);
   if (request.otherNames.length > 0) return deny(`the request carries ${request.otherNames.join(', ')}`, node);
   if (signer === CLIENT_SIGNER) {
-    if (request.dnsNames.length + request.ipAddresses.length > 0) return deny('a client certificate request must not carry DNS or IP names', node);
+    if (request.dnsNames.length + request.ipAddresses.length > 0)
+      return deny('a client certificate request must not carry DNS or IP names', node);
   } else {
-    if (request.dnsNames.length + request.ipAddresses.length === 0) return deny('a serving certificate request carries no DNS or IP name', node);
+    if (request.dnsNames.length + request.ipAddresses.length === 0)
+      return deny('a serving certificate request carries no DNS or IP name', node);
     const own = nodeNames(node, policy.nodes.get(node));
-    const foreign = [...request.dnsNames.filter((n) => !own.dns.has(n)), ...request.ipAddresses.filter((ip) => !own.ips.has(normaliseIp(ip)))];
+    const foreign = [
+      ...request.dnsNames.filter((n) => !own.dns.has(n)),
+      ...request.ipAddresses.filter((ip) => !own.ips.has(normaliseIp(ip))),
+    ];
     if (foreign.length > 0) return deny(`serving names ${foreign.join(', ')} are not node ${node}'s`, node);
   }
   return { approve: true, node, signer };

@@ -74,9 +74,20 @@ export function transportError(error: unknown, server: string, what: string): Cl
   if (error instanceof ClusterError) return error;
   const codes = codesOf(error);
   for (const code of codes) {
-    if (TLS_CODES[code]) return new ClusterError(`${what}: ${server}: TLS: ${TLS_CODES[code]} (${code})`, { cause: error, retryable: code === 'CERT_HAS_EXPIRED' || code === 'CERT_NOT_YET_VALID' });
-    if (NET_CODES[code]) return new ClusterError(`${what}: cannot reach the API server ${server}: ${NET_CODES[code]} (${code})`, { cause: error, retryable: true });
+    if (TLS_CODES[code])
+      return new ClusterError(`${what}: ${server}: TLS: ${TLS_CODES[code]} (${code})`, {
+        cause: error,
+        retryable: code === 'CERT_HAS_EXPIRED' || code === 'CERT_NOT_YET_VALID',
+      });
+    if (NET_CODES[code])
+      return new ClusterError(`${what}: cannot reach the API server ${server}: ${NET_CODES[code]} (${code})`, {
+        cause: error,
+        retryable: true,
+      });
   }
   const message = error instanceof Error ? error.message : String(error);
-  return new ClusterError(`${what}: ${server}: ${message}${codes.length ? ` (${codes.join(', ')})` : ''}`, { cause: error, retryable: true });
+  return new ClusterError(`${what}: ${server}: ${message}${codes.length ? ` (${codes.join(', ')})` : ''}`, {
+    cause: error,
+    retryable: true,
+  });
 }

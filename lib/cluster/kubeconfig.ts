@@ -39,7 +39,7 @@ function readYaml(path: string, origin: string): Raw {
     text = readFileSync(path, 'utf8');
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    throw new KubeconfigError(`${origin}: cannot read ${path} (${code === 'ENOENT' ? 'no such file' : code ?? String(error)})`);
+    throw new KubeconfigError(`${origin}: cannot read ${path} (${code === 'ENOENT' ? 'no such file' : (code ?? String(error))})`);
   }
   let parsed: unknown;
   try {
@@ -64,7 +64,8 @@ function makePathsAbsolute(config: Raw, base: string): Raw {
   for (const [list, key] of PATH_KEYS) {
     for (const entry of Array.isArray(config[list]) ? (config[list] as unknown[]) : []) {
       const inner = isMap(entry) ? (entry[list === 'clusters' ? 'cluster' : 'user'] as unknown) : undefined;
-      if (isMap(inner) && typeof inner[key] === 'string' && !isAbsolute(inner[key] as string)) inner[key] = resolve(base, inner[key] as string);
+      if (isMap(inner) && typeof inner[key] === 'string' && !isAbsolute(inner[key] as string))
+        inner[key] = resolve(base, inner[key] as string);
     }
   }
   return config;
@@ -115,7 +116,8 @@ function secretsOf(user: Raw): string[] {
     }
   }
   const provider = user['auth-provider'];
-  if (isMap(provider) && isMap(provider.config)) for (const value of Object.values(provider.config)) if (typeof value === 'string') out.push(value);
+  if (isMap(provider) && isMap(provider.config))
+    for (const value of Object.values(provider.config)) if (typeof value === 'string') out.push(value);
   const exec = user.exec;
   if (isMap(exec) && Array.isArray(exec.env)) for (const e of exec.env) if (isMap(e) && typeof e.value === 'string') out.push(e.value);
   return out.filter((s) => s.length >= 3);
@@ -175,7 +177,8 @@ export function loadKubeconfig(source: KubeconfigSource = {}): LoadedKubeconfig 
   const clusterName = String(ctx.cluster ?? '');
   const userName = String(ctx.user ?? '');
   const clusterEntry = named(config, 'clusters', clusterName);
-  if (!clusterEntry || !isMap(clusterEntry.cluster)) throw new KubeconfigError(`${origin}: context ${contextName} names cluster ${JSON.stringify(clusterName)}, which is not in clusters`);
+  if (!clusterEntry || !isMap(clusterEntry.cluster))
+    throw new KubeconfigError(`${origin}: context ${contextName} names cluster ${JSON.stringify(clusterName)}, which is not in clusters`);
   const cluster = clusterEntry.cluster;
   const server = typeof cluster.server === 'string' ? cluster.server : '';
   let url: URL;
@@ -184,10 +187,12 @@ export function loadKubeconfig(source: KubeconfigSource = {}): LoadedKubeconfig 
   } catch {
     throw new KubeconfigError(`${origin}: clusters[${clusterName}].server ${JSON.stringify(server)} is not a URL`);
   }
-  if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new KubeconfigError(`${origin}: clusters[${clusterName}].server must be https:// (got ${url.protocol})`);
+  if (url.protocol !== 'https:' && url.protocol !== 'http:')
+    throw new KubeconfigError(`${origin}: clusters[${clusterName}].server must be https:// (got ${url.protocol})`);
   checkFile(origin, `clusters[${clusterName}].certificate-authority`, cluster['certificate-authority']);
   const userEntry = userName ? named(config, 'users', userName) : undefined;
-  if (userName && !userEntry) throw new KubeconfigError(`${origin}: context ${contextName} names user ${JSON.stringify(userName)}, which is not in users`);
+  if (userName && !userEntry)
+    throw new KubeconfigError(`${origin}: context ${contextName} names user ${JSON.stringify(userName)}, which is not in users`);
   const user = userEntry && isMap(userEntry.user) ? userEntry.user : {};
   checkFile(origin, `users[${userName}].client-certificate`, user['client-certificate']);
   checkFile(origin, `users[${userName}].client-key`, user['client-key']);
@@ -203,7 +208,14 @@ export function loadKubeconfig(source: KubeconfigSource = {}): LoadedKubeconfig 
   }
   const kc = new KubeConfig();
   // Only the chosen context, cluster and user go to the client: nothing else can be picked by accident.
-  const single = { apiVersion: 'v1', kind: 'Config', 'current-context': contextName, contexts: [context], clusters: [clusterEntry], users: userEntry ? [userEntry] : [] };
+  const single = {
+    apiVersion: 'v1',
+    kind: 'Config',
+    'current-context': contextName,
+    contexts: [context],
+    clusters: [clusterEntry],
+    users: userEntry ? [userEntry] : [],
+  };
   try {
     kc.loadFromString(dump(single), { onInvalidEntry: 'throw' });
   } catch (error) {

@@ -33,7 +33,9 @@ export function parsePeriod(value: unknown, what: string): number {
     const start = PART.lastIndex;
     const match = PART.exec(text);
     if (!match || match.index !== start) {
-      throw new PeriodError(`${what}: ${JSON.stringify(value)} is not a period (write it as 60s, 5m, 1h30m: a number followed by ms, s, m, h or d)`);
+      throw new PeriodError(
+        `${what}: ${JSON.stringify(value)} is not a period (write it as 60s, 5m, 1h30m: a number followed by ms, s, m, h or d)`,
+      );
     }
     total += Number(match[1]) * (UNIT_MS[match[2] as string] as number);
     matched++;

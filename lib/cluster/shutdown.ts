@@ -22,7 +22,11 @@ function suffix(): string {
 
 /** oc's pod name: the node name made DNS-safe, "-debug-", 5 random characters. */
 export function debugPodName(node: string): string {
-  const base = node.toLowerCase().replace(/[^a-z0-9-]/g, '-').replace(/^-+|-+$/g, '').slice(0, 50);
+  const base = node
+    .toLowerCase()
+    .replace(/[^a-z0-9-]/g, '-')
+    .replace(/^-+|-+$/g, '')
+    .slice(0, 50);
   return `${base}-debug-${suffix()}`;
 }
 
@@ -43,7 +47,13 @@ export function debugNamespace(name: string): Record<string, unknown> {
   };
 }
 
-export function debugPod(node: string, namespace: string, image: string, command: string[], withPriorityClass = true): Record<string, unknown> {
+export function debugPod(
+  node: string,
+  namespace: string,
+  image: string,
+  command: string[],
+  withPriorityClass = true,
+): Record<string, unknown> {
   return {
     apiVersion: 'v1',
     kind: 'Pod',
@@ -51,7 +61,10 @@ export function debugPod(node: string, namespace: string, image: string, command
       name: debugPodName(node),
       namespace,
       labels: { [DEBUG_LABEL]: 'oc-debug' },
-      annotations: { 'debug.openshift.io/source-container': 'container-00', 'debug.openshift.io/source-resource': `/v1, Resource=nodes/${node}` },
+      annotations: {
+        'debug.openshift.io/source-container': 'container-00',
+        'debug.openshift.io/source-resource': `/v1, Resource=nodes/${node}`,
+      },
     },
     spec: {
       nodeName: node,
@@ -94,7 +107,12 @@ export async function resolveDebugImage(client: ClusterClient, signal?: AbortSig
 }
 
 interface PodStatus {
-  status?: { phase?: string; containerStatuses?: { state?: { terminated?: { exitCode?: number; reason?: string }; waiting?: { reason?: string; message?: string } } }[] };
+  status?: {
+    phase?: string;
+    containerStatuses?: {
+      state?: { terminated?: { exitCode?: number; reason?: string }; waiting?: { reason?: string; message?: string } };
+    }[];
+  };
 }
 
 export interface ShutdownOutcome {
@@ -152,11 +170,15 @@ export async function shutdownNodes(client: ClusterClient, nodes: readonly Node[
           const terminated = status.status?.containerStatuses?.[0]?.state?.terminated;
           if (phase === 'Succeeded') break;
           if (phase === 'Failed' || (terminated && terminated.exitCode !== 0)) {
-            throw new ClusterError(`shutdown of node ${name}: debug pod ${namespace}/${pod} failed (exit code ${terminated?.exitCode ?? '?'}${terminated?.reason ? `, ${terminated.reason}` : ''})`);
+            throw new ClusterError(
+              `shutdown of node ${name}: debug pod ${namespace}/${pod} failed (exit code ${terminated?.exitCode ?? '?'}${terminated?.reason ? `, ${terminated.reason}` : ''})`,
+            );
           }
           if (Date.now() > deadline) {
             const waiting = status.status?.containerStatuses?.[0]?.state?.waiting;
-            throw new ClusterError(`shutdown of node ${name}: debug pod ${namespace}/${pod} did not complete within ${Math.round((options.podTimeoutMs ?? 75_000) / 1000)}s (phase ${phase ?? 'unknown'}${waiting?.reason ? `, ${waiting.reason}` : ''})`);
+            throw new ClusterError(
+              `shutdown of node ${name}: debug pod ${namespace}/${pod} did not complete within ${Math.round((options.podTimeoutMs ?? 75_000) / 1000)}s (phase ${phase ?? 'unknown'}${waiting?.reason ? `, ${waiting.reason}` : ''})`,
+            );
           }
           await sleep(500, signal);
         }

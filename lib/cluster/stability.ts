@@ -174,7 +174,9 @@ export class StabilityTracker {
     if (reason !== null) {
       if (!this.#held.has(name)) this.#held.set(name, { ms: 0, lastReason: reason });
       const first = previous === undefined;
-      return previous && previous.reason !== null ? [{ kind: 'changed', operator: name, reason }] : [{ kind: 'unstable', operator: name, reason, first }];
+      return previous && previous.reason !== null
+        ? [{ kind: 'changed', operator: name, reason }]
+        : [{ kind: 'unstable', operator: name, reason, first }];
     }
     return previous ? [{ kind: 'stabilized', operator: name, afterMs: now - previous.since }] : [];
   }

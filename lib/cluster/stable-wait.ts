@@ -6,7 +6,7 @@
 import type { ClusterClient } from './client.ts';
 import { ClusterError, WaitAborted } from './errors.ts';
 import { formatPeriod } from './period.ts';
-import { StabilityTracker, type ClusterOperatorLike, type HeldBack, type Transition } from './stability.ts';
+import { type ClusterOperatorLike, type HeldBack, StabilityTracker, type Transition } from './stability.ts';
 import { abortError, sleep } from './time.ts';
 
 export const CLUSTEROPERATORS = '/apis/config.openshift.io/v1/clusteroperators';
@@ -98,7 +98,10 @@ export async function waitStable(client: ClusterClient, options: StableWaitOptio
   function schedule(): void {
     clearTimeout(doneTimer);
     const status = tracker.status(Date.now());
-    if (status.done) return finish({ ok: true });
+    if (status.done) {
+      finish({ ok: true });
+      return;
+    }
     if (status.doneAt !== null) doneTimer = setTimeout(schedule, Math.max(1, status.doneAt - Date.now()));
   }
   const onAbort = () => finish({ ok: false, error: abortError(options.signal) });
@@ -107,7 +110,8 @@ export async function waitStable(client: ClusterClient, options: StableWaitOptio
   const summary = setInterval(() => {
     const status = tracker.status(Date.now());
     if (status.unstable.length > 0) log(`still waiting: ${summarise(status.unstable)}`);
-    else if (status.stableSince !== null) log(`stable for ${formatPeriod(Date.now() - status.stableSince)} of the ${formatPeriod(options.periodMs)} needed`);
+    else if (status.stableSince !== null)
+      log(`stable for ${formatPeriod(Date.now() - status.stableSince)} of the ${formatPeriod(options.periodMs)} needed`);
     else if (lastError) log(`still waiting: ${lastError}`);
   }, options.summaryEveryMs ?? 30_000);
 
@@ -120,12 +124,17 @@ export async function waitStable(client: ClusterClient, options: StableWaitOptio
       try {
         if (resourceVersion === undefined) {
           const query = options.selector ? `?labelSelector=${encodeURIComponent(options.selector)}` : '';
-          const list = await client.request<{ items?: ClusterOperatorLike[]; metadata?: { resourceVersion?: string } }>('GET', CLUSTEROPERATORS + query, {
-            what: 'list clusteroperators (config.openshift.io/v1)',
-            signal: stop.signal,
-          });
+          const list = await client.request<{ items?: ClusterOperatorLike[]; metadata?: { resourceVersion?: string } }>(
+            'GET',
+            CLUSTEROPERATORS + query,
+            {
+              what: 'list clusteroperators (config.openshift.io/v1)',
+              signal: stop.signal,
+            },
+          );
           emit(tracker.list(list.items ?? [], Date.now()));
-          if ((list.items ?? []).length === 0 && tracker.status(Date.now()).operators === 0) log('warning: the cluster has no clusteroperators at all (stable by definition, as oc says)');
+          if ((list.items ?? []).length === 0 && tracker.status(Date.now()).operators === 0)
+            log('warning: the cluster has no clusteroperators at all (stable by definition, as oc says)');
           resourceVersion = list.metadata?.resourceVersion ?? '';
           lastError = undefined;
           goodReads++;
@@ -137,7 +146,11 @@ export async function waitStable(client: ClusterClient, options: StableWaitOptio
         // silently (a proxy that lost its upstream) is noticed by the idle timer within ~80 s.
         const end = await client.watch(
           CLUSTEROPERATORS,
-          { resourceVersion, timeoutSeconds: 50 + Math.floor(Math.random() * 20), ...(options.selector ? { labelSelector: options.selector } : {}) },
+          {
+            resourceVersion,
+            timeoutSeconds: 50 + Math.floor(Math.random() * 20),
+            ...(options.selector ? { labelSelector: options.selector } : {}),
+          },
           {
             onOpen: () => {
               emit(tracker.resumed(Date.now()));
@@ -200,11 +213,16 @@ export async function waitStable(client: ClusterClient, options: StableWaitOptio
   if (outcome.ok) {
     if (options.once && !status.done) {
       throw new StabilityTimeout(
-        status.unstable.length > 0 ? `not stable now: ${summarise(status.unstable)}` : `stable now, but not yet for ${formatPeriod(options.periodMs)}`,
+        status.unstable.length > 0
+          ? `not stable now: ${summarise(status.unstable)}`
+          : `stable now, but not yet for ${formatPeriod(options.periodMs)}`,
         heldBack,
       );
     }
-    if (!options.once) log(`all clusteroperators stable for more than ${formatPeriod(options.periodMs)} (since ${iso(status.stableSince ?? now)}, waited ${formatPeriod(now - started)})`);
+    if (!options.once)
+      log(
+        `all clusteroperators stable for more than ${formatPeriod(options.periodMs)} (since ${iso(status.stableSince ?? now)}, waited ${formatPeriod(now - started)})`,
+      );
     return { stableSince: iso(status.stableSince ?? now), heldBack, apiErrors, watchReconnects: reconnects };
   }
   if (outcome.error instanceof WaitAborted) {

@@ -2,7 +2,7 @@
 // default timeouts, and the Hotstack sequences that are each module's default. Parsing turns what
 // the user wrote (`- uncordon`, `- wait_stable: 60s`, `- {shutdown: {}, timeout: 5m}`) into Steps,
 // or an error naming the list element at fault.
-import { formatPeriod, parsePeriod, PeriodError } from './period.ts';
+import { formatPeriod, PeriodError, parsePeriod } from './period.ts';
 
 export const STEP_NAMES = [
   'wait_api',
@@ -80,7 +80,12 @@ function build(name: StepName, where: string, argument: unknown, timeout: unknow
     }
     periodMs = parsePeriod(argument, `${where}.wait_stable`);
     if (periodMs <= 0) throw new StepError(`${where}.wait_stable: the period must be longer than 0s`);
-  } else if (argument !== undefined && argument !== null && argument !== true && !(typeof argument === 'object' && Object.keys(argument).length === 0)) {
+  } else if (
+    argument !== undefined &&
+    argument !== null &&
+    argument !== true &&
+    !(typeof argument === 'object' && Object.keys(argument).length === 0)
+  ) {
     throw new StepError(`${where}.${name}: this step takes no argument (got ${JSON.stringify(argument)})`);
   }
   const timeoutMs = timeout === undefined || timeout === null ? DEFAULT_STEP_TIMEOUT_MS[name] : parsePeriod(timeout, `${where}.timeout`);
@@ -106,7 +111,9 @@ export function parseStep(element: unknown, index: number, field = 'steps'): Ste
     return build(name, where, spaced[2], undefined);
   }
   if (!element || typeof element !== 'object' || Array.isArray(element)) {
-    throw new StepError(`${where}: a step is a name ("uncordon") or a mapping ({wait_stable: 60s}), not ${Array.isArray(element) ? 'a list' : JSON.stringify(element)}`);
+    throw new StepError(
+      `${where}: a step is a name ("uncordon") or a mapping ({wait_stable: 60s}), not ${Array.isArray(element) ? 'a list' : JSON.stringify(element)}`,
+    );
   }
   const entries = Object.entries(element as Record<string, unknown>);
   const timeout = (element as Record<string, unknown>).timeout;

@@ -2,6 +2,7 @@
 // which limit was hit) or when the run's signal (SIGTERM…) does, whichever comes first. Sleeping
 // itself is the project's one abortable sleep (lib/poll.ts).
 import { WaitAborted } from './errors.ts';
+
 export { sleep } from '../poll.ts';
 
 export function abortError(signal: AbortSignal): WaitAborted {
@@ -11,7 +12,11 @@ export function abortError(signal: AbortSignal): WaitAborted {
 }
 
 /** A signal that aborts at `deadline` (ms epoch) with the message, or when the parent does. */
-export function deadlineSignal(parent: AbortSignal | undefined, deadline: number, message: string): { signal: AbortSignal; dispose: () => void } {
+export function deadlineSignal(
+  parent: AbortSignal | undefined,
+  deadline: number,
+  message: string,
+): { signal: AbortSignal; dispose: () => void } {
   const controller = new AbortController();
   const timer = setTimeout(() => controller.abort(new WaitAborted(message)), Math.max(0, deadline - Date.now()));
   const onAbort = () => controller.abort(parent!.reason);

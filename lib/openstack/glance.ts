@@ -44,7 +44,11 @@ export class Glance {
   }
 
   async getImage(id: string): Promise<Image | undefined> {
-    const response = await this.session.request('image', { method: 'GET', path: `${await this.#base()}/images/${encodeURIComponent(id)}`, okStatuses: [404] });
+    const response = await this.session.request('image', {
+      method: 'GET',
+      path: `${await this.#base()}/images/${encodeURIComponent(id)}`,
+      okStatuses: [404],
+    });
     return response.status === 404 ? undefined : (response.body as Image);
   }
 
@@ -102,18 +106,27 @@ export class Glance {
 
   /** Adds one tag (idempotent: a tag already there is fine). */
   async addTag(id: string, tag: string): Promise<void> {
-    await this.session.request('image', { method: 'PUT', path: `${await this.#base()}/images/${encodeURIComponent(id)}/tags/${encodeURIComponent(tag)}` });
+    await this.session.request('image', {
+      method: 'PUT',
+      path: `${await this.#base()}/images/${encodeURIComponent(id)}/tags/${encodeURIComponent(tag)}`,
+    });
   }
 
   async removeTag(id: string, tag: string): Promise<void> {
     await this.session.request('image', {
-      method: 'DELETE', path: `${await this.#base()}/images/${encodeURIComponent(id)}/tags/${encodeURIComponent(tag)}`, okStatuses: [404],
+      method: 'DELETE',
+      path: `${await this.#base()}/images/${encodeURIComponent(id)}/tags/${encodeURIComponent(tag)}`,
+      okStatuses: [404],
     });
   }
 
   /** Deletes an image; false when it was already gone. */
   async deleteImage(id: string): Promise<boolean> {
-    const response = await this.session.request('image', { method: 'DELETE', path: `${await this.#base()}/images/${encodeURIComponent(id)}`, okStatuses: [404] });
+    const response = await this.session.request('image', {
+      method: 'DELETE',
+      path: `${await this.#base()}/images/${encodeURIComponent(id)}`,
+      okStatuses: [404],
+    });
     return response.status !== 404;
   }
 
@@ -123,7 +136,10 @@ export class Glance {
     const created = await this.session.request('image', { method: 'POST', path: `${base}/images`, json: fields });
     const image = created.body as Image;
     await this.session.request('image', {
-      method: 'PUT', path: `${base}/images/${image.id}/file`, body: data, headers: { 'Content-Type': 'application/octet-stream' },
+      method: 'PUT',
+      path: `${base}/images/${image.id}/file`,
+      body: data,
+      headers: { 'Content-Type': 'application/octet-stream' },
     });
     return image;
   }

@@ -12,7 +12,6 @@ export interface Stack {
   [key: string]: unknown;
 }
 
-
 export interface StackOptions {
   template: Record<string, unknown> | string;
   parameters?: Record<string, unknown>;
@@ -57,7 +56,9 @@ export class Heat {
 
   async updateStack(name: string, id: string, options: StackOptions): Promise<void> {
     await this.session.request('orchestration', {
-      method: 'PUT', path: `/stacks/${encodeURIComponent(name)}/${encodeURIComponent(id)}`, json: this.#fields(options),
+      method: 'PUT',
+      path: `/stacks/${encodeURIComponent(name)}/${encodeURIComponent(id)}`,
+      json: this.#fields(options),
     });
   }
 
@@ -86,39 +87,58 @@ export class Heat {
     options: { timeoutMs?: number; intervalMs?: number; signal?: AbortSignal } = {},
   ): Promise<Stack | undefined> {
     let last: string | undefined;
-    const found = await pollUntil(async () => {
-      const stack = await this.getStack(nameOrId);
-      last = stack?.stack_status;
-      if (!stack || until.test(stack.stack_status)) return { stack };
-      if (/_FAILED$/.test(stack.stack_status)) throw new HotstackError(`stack ${nameOrId} ${stack.stack_status}: ${stack.stack_status_reason ?? ''}`);
-      return undefined;
-    }, {
-      timeoutMs: options.timeoutMs ?? 300_000, interval: options.intervalMs ?? 1000, what: `stack ${nameOrId} to be ${until.source}`,
-      lastSeen: () => last, ...(options.signal ? { signal: options.signal } : {}),
-    });
+    const found = await pollUntil(
+      async () => {
+        const stack = await this.getStack(nameOrId);
+        last = stack?.stack_status;
+        if (!stack || until.test(stack.stack_status)) return { stack };
+        if (/_FAILED$/.test(stack.stack_status))
+          throw new HotstackError(`stack ${nameOrId} ${stack.stack_status}: ${stack.stack_status_reason ?? ''}`);
+        return undefined;
+      },
+      {
+        timeoutMs: options.timeoutMs ?? 300_000,
+        interval: options.intervalMs ?? 1000,
+        what: `stack ${nameOrId} to be ${until.source}`,
+        lastSeen: () => last,
+        ...(options.signal ? { signal: options.signal } : {}),
+      },
+    );
     return found.stack;
   }
 
   /** What an update with these options would change, without changing anything. */
   async previewUpdate(name: string, id: string, options: StackOptions): Promise<ResourceChanges> {
     const response = await this.session.request('orchestration', {
-      method: 'PUT', path: `/stacks/${encodeURIComponent(name)}/${encodeURIComponent(id)}/preview`, json: this.#fields(options), idempotent: true,
+      method: 'PUT',
+      path: `/stacks/${encodeURIComponent(name)}/${encodeURIComponent(id)}/preview`,
+      json: this.#fields(options),
+      idempotent: true,
     });
     const changes = (response.body as { resource_changes?: Partial<ResourceChanges> }).resource_changes ?? {};
-    return { added: changes.added ?? [], deleted: changes.deleted ?? [], replaced: changes.replaced ?? [], updated: changes.updated ?? [], unchanged: changes.unchanged ?? [] };
+    return {
+      added: changes.added ?? [],
+      deleted: changes.deleted ?? [],
+      replaced: changes.replaced ?? [],
+      updated: changes.updated ?? [],
+      unchanged: changes.unchanged ?? [],
+    };
   }
 
   /** The stack's resources, those of nested stacks down to `nestedDepth` included. */
   async listResources(name: string, id: string, nestedDepth = 0): Promise<StackResource[]> {
     const response = await this.session.request('orchestration', {
-      method: 'GET', path: `/stacks/${encodeURIComponent(name)}/${encodeURIComponent(id)}/resources?nested_depth=${nestedDepth}`,
+      method: 'GET',
+      path: `/stacks/${encodeURIComponent(name)}/${encodeURIComponent(id)}/resources?nested_depth=${nestedDepth}`,
     });
     return (response.body as { resources: StackResource[] }).resources;
   }
 
   async deleteStack(name: string, id: string): Promise<void> {
     await this.session.request('orchestration', {
-      method: 'DELETE', path: `/stacks/${encodeURIComponent(name)}/${encodeURIComponent(id)}`, okStatuses: [404],
+      method: 'DELETE',
+      path: `/stacks/${encodeURIComponent(name)}/${encodeURIComponent(id)}`,
+      okStatuses: [404],
     });
   }
 

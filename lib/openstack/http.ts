@@ -54,7 +54,14 @@ export interface HttpResponse {
 const IDEMPOTENT_METHODS = new Set(['GET', 'HEAD', 'PUT', 'DELETE', 'OPTIONS']);
 const TRANSIENT_STATUSES = new Set([500, 502, 503, 504]);
 const TRANSIENT_ERROR_CODES = new Set([
-  'ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'ENOTFOUND', 'EAI_AGAIN', 'ENETUNREACH', 'EHOSTUNREACH',
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'EPIPE',
+  'ETIMEDOUT',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'ENETUNREACH',
+  'EHOSTUNREACH',
 ]);
 /** Connection errors that happen before a request is sent: the cloud cannot have acted on it. */
 const NEVER_SENT_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'ENETUNREACH', 'EHOSTUNREACH']);
@@ -103,9 +110,17 @@ export class OpenStackHttpError extends HotstackError {
   readonly cloudMessage: string;
   readonly code: string | undefined;
 
-  constructor(init: { method: string; url: string; service?: string | undefined; status?: number | undefined; cloudMessage: string; code?: string | undefined; cause?: unknown }) {
+  constructor(init: {
+    method: string;
+    url: string;
+    service?: string | undefined;
+    status?: number | undefined;
+    cloudMessage: string;
+    code?: string | undefined;
+    cause?: unknown;
+  }) {
     const path = pathOf(init.url);
-    const where = `${init.method} ${init.service ? init.service + ' ' : ''}${path}`;
+    const where = `${init.method} ${init.service ? `${init.service} ` : ''}${path}`;
     const what = init.status !== undefined ? `HTTP ${init.status}` : (init.code ?? 'no answer');
     super(`${where} failed: ${what}${init.cloudMessage ? `: ${init.cloudMessage}` : ''}`, {
       details: { status: init.status ?? null },
@@ -161,7 +176,7 @@ function findMessage(value: unknown): string | undefined {
 
 function squeeze(text: string): string {
   const oneLine = text.replace(/\s+/g, ' ').trim();
-  return oneLine.length > 400 ? oneLine.slice(0, 397) + '...' : oneLine;
+  return oneLine.length > 400 ? `${oneLine.slice(0, 397)}...` : oneLine;
 }
 
 export function retryDelayMs(policy: RetryPolicy, attempt: number): number {
@@ -201,8 +216,12 @@ export class HttpClient {
       }
       if (attempt >= this.retry.retries || !shouldRetry(request, failure)) {
         throw new OpenStackHttpError({
-          method: request.method, url: request.url, service: request.service,
-          status: failure.status, code: failure.code, cloudMessage: failure.message,
+          method: request.method,
+          url: request.url,
+          service: request.service,
+          status: failure.status,
+          code: failure.code,
+          cloudMessage: failure.message,
         });
       }
       await sleep(retryDelayMs(this.retry, attempt));

@@ -41,7 +41,11 @@ export class Nova {
 
   /** The server, or undefined when Nova does not know the id. */
   async getServer(id: string): Promise<Server | undefined> {
-    const response = await this.session.request('compute', { method: 'GET', path: `/servers/${encodeURIComponent(id)}`, okStatuses: [404] });
+    const response = await this.session.request('compute', {
+      method: 'GET',
+      path: `/servers/${encodeURIComponent(id)}`,
+      okStatuses: [404],
+    });
     if (response.status === 404) return undefined;
     return (response.body as { server: Server }).server;
   }
@@ -60,19 +64,29 @@ export class Nova {
   }
 
   /** Waits until the server has `status` and no task running; fails on ERROR, on its deletion, or after timeoutMs. */
-  async waitForServer(id: string, status: string, options: { timeoutMs?: number; intervalMs?: number; signal?: AbortSignal } = {}): Promise<Server> {
+  async waitForServer(
+    id: string,
+    status: string,
+    options: { timeoutMs?: number; intervalMs?: number; signal?: AbortSignal } = {},
+  ): Promise<Server> {
     let last: string | undefined;
-    return pollUntil(async () => {
-      const server = await this.getServer(id);
-      if (!server) throw new HotstackError(`server ${id} vanished while waiting for ${status}`);
-      last = `${server.status}${taskState(server) ? `, task ${taskState(server)}` : ''}`;
-      if (server.status === status && !taskState(server)) return server;
-      if (server.status === 'ERROR') throw new HotstackError(`server ${id} went ERROR: ${server.fault?.message ?? ''}`);
-      return undefined;
-    }, {
-      timeoutMs: options.timeoutMs ?? 120_000, interval: options.intervalMs ?? 300, what: `server ${id} to be ${status}`,
-      lastSeen: () => last, ...(options.signal ? { signal: options.signal } : {}),
-    });
+    return pollUntil(
+      async () => {
+        const server = await this.getServer(id);
+        if (!server) throw new HotstackError(`server ${id} vanished while waiting for ${status}`);
+        last = `${server.status}${taskState(server) ? `, task ${taskState(server)}` : ''}`;
+        if (server.status === status && !taskState(server)) return server;
+        if (server.status === 'ERROR') throw new HotstackError(`server ${id} went ERROR: ${server.fault?.message ?? ''}`);
+        return undefined;
+      },
+      {
+        timeoutMs: options.timeoutMs ?? 120_000,
+        interval: options.intervalMs ?? 300,
+        what: `server ${id} to be ${status}`,
+        lastSeen: () => last,
+        ...(options.signal ? { signal: options.signal } : {}),
+      },
+    );
   }
 
   async stopServer(id: string): Promise<void> {
@@ -91,7 +105,11 @@ export class Nova {
       response = await this.#action(serverId, body, microversion(IMAGE_ID_MICROVERSION));
     } catch (error) {
       // A cloud older than 2.45 refuses the version (406, or 400 on some proxies): ask without it.
-      if (!(error instanceof OpenStackHttpError) || !(error.status === 406 || (error.status === 400 && /version/i.test(error.cloudMessage)))) throw error;
+      if (
+        !(error instanceof OpenStackHttpError) ||
+        !(error.status === 406 || (error.status === 400 && /version/i.test(error.cloudMessage)))
+      )
+        throw error;
       response = await this.#action(serverId, body);
     }
     const imageId = (response.body as { image_id?: string } | undefined)?.image_id;
@@ -105,14 +123,21 @@ export class Nova {
   async createServer(options: CreateServerOptions): Promise<Server> {
     const server = { ...options, networks: options.networks ?? 'none' };
     const response = await this.session.request('compute', {
-      method: 'POST', path: '/servers', json: { server }, headers: microversion(BOOT_MICROVERSION),
+      method: 'POST',
+      path: '/servers',
+      json: { server },
+      headers: microversion(BOOT_MICROVERSION),
     });
     return (response.body as { server: Server }).server;
   }
 
   /** Deletes a server; false when it was already gone. */
   async deleteServer(id: string): Promise<boolean> {
-    const response = await this.session.request('compute', { method: 'DELETE', path: `/servers/${encodeURIComponent(id)}`, okStatuses: [404] });
+    const response = await this.session.request('compute', {
+      method: 'DELETE',
+      path: `/servers/${encodeURIComponent(id)}`,
+      okStatuses: [404],
+    });
     return response.status !== 404;
   }
 

@@ -2,7 +2,7 @@
 // a service answers 401, and the endpoint of each service as clouds.yaml chooses it.
 import { HotstackError } from '../errors.ts';
 import type { CloudConfig } from './clouds.ts';
-import { HttpClient, OpenStackHttpError, type HttpRequest, type HttpResponse } from './http.ts';
+import { type HttpClient, type HttpRequest, type HttpResponse, OpenStackHttpError } from './http.ts';
 
 /** Renew this long before Keystone's `expires_at`, so that no request goes out with a dying token. */
 const RENEW_MARGIN_MS = 120_000;
@@ -135,7 +135,9 @@ export class Session {
       response = await this.http.request({ method: 'POST', url, service: 'identity', json: authRequestBody(this.cloud), idempotent: true });
     } catch (error) {
       if (error instanceof OpenStackHttpError && error.status === 401) {
-        throw new AuthenticationError(`authentication to cloud '${this.cloud.name}' failed (${url}): the credentials were refused (HTTP 401)`);
+        throw new AuthenticationError(
+          `authentication to cloud '${this.cloud.name}' failed (${url}): the credentials were refused (HTTP 401)`,
+        );
       }
       throw error;
     }
@@ -164,9 +166,7 @@ export class Session {
     const entries = token.catalog.filter((entry) => entry.type === serviceType);
     const region = this.cloud.regionName;
     for (const entry of entries) {
-      const endpoint = entry.endpoints.find(
-        (e) => e.interface === wanted && (!region || e.region_id === region || e.region === region),
-      );
+      const endpoint = entry.endpoints.find((e) => e.interface === wanted && (!region || e.region_id === region || e.region === region));
       if (endpoint) return endpoint.url.replace(/\/+$/, '');
     }
     const types = [...new Set(token.catalog.map((entry) => entry.type))].sort().join(', ');

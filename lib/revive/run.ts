@@ -4,20 +4,21 @@
 // run's); a signal (SIGTERM…) stops the running step and leaves nodes as they were before it: an
 // interrupted cordon is undone, an uncordon is always completed (a few fast patches), the debug pods
 // of a shutdown are deleted. Ansible-free: the modules map the report and errors to results.
-import { approveKubeletCsrs, type ApprovedCsr, type LeftAloneCsr } from '../cluster/approve.ts';
-import { snapsetProperties, type PrepareDecision } from '../cluster/certs.ts';
+
+import { waitApi, waitGroupVersion, waitSigner } from '../cluster/api-waits.ts';
+import { type ApprovedCsr, approveKubeletCsrs, type LeftAloneCsr } from '../cluster/approve.ts';
+import { type PrepareDecision, snapsetProperties } from '../cluster/certs.ts';
 import type { ClusterClient } from '../cluster/client.ts';
 import { ClusterError, WaitAborted } from '../cluster/errors.ts';
-import { HotstackError } from '../errors.ts';
-import { listNodes, setSchedulable, type CordonOutcome } from '../cluster/nodes.ts';
+import { type CordonOutcome, listNodes, setSchedulable } from '../cluster/nodes.ts';
 import { formatPeriod } from '../cluster/period.ts';
-import { waitApi, waitGroupVersion, waitSigner } from '../cluster/api-waits.ts';
 import { waitCertRotation } from '../cluster/rotation.ts';
-import { StabilityTimeout, waitStable } from '../cluster/stable-wait.ts';
 import { shutdownNodes } from '../cluster/shutdown.ts';
-import type { Step } from '../cluster/steps.ts';
 import type { HeldBack } from '../cluster/stability.ts';
+import { StabilityTimeout, waitStable } from '../cluster/stable-wait.ts';
+import type { Step } from '../cluster/steps.ts';
 import { deadlineSignal } from '../cluster/time.ts';
+import { HotstackError } from '../errors.ts';
 
 export const ROUTE_GROUP_VERSION = 'route.openshift.io/v1';
 
@@ -125,7 +126,10 @@ export async function runSteps(client: ClusterClient, options: RunOptions): Prom
     const started = Date.now();
     record.started = new Date(started).toISOString();
     const deadline = Math.min(started + step.timeoutMs, options.deadline ?? Infinity);
-    const timeoutMessage = deadline === options.deadline && options.deadline < started + step.timeoutMs ? 'the run timeout was reached' : `timed out after ${formatPeriod(step.timeoutMs)}`;
+    const timeoutMessage =
+      deadline === options.deadline && options.deadline < started + step.timeoutMs
+        ? 'the run timeout was reached'
+        : `timed out after ${formatPeriod(step.timeoutMs)}`;
     const { signal, dispose } = deadlineSignal(options.signal, deadline, timeoutMessage);
     const log = (message: string) => options.log(`[${index + 1}/${options.steps.length} ${step.label}] ${message}`);
     let outcome: Outcome = 'ok';
@@ -193,7 +197,12 @@ export async function runSteps(client: ClusterClient, options: RunOptions): Prom
           if (cordon && signal.aborted && !options.checkMode && moved.length > 0) {
             // Interrupted while cordoning: put the nodes back as they were before the step.
             log(`interrupted: uncordoning ${moved.join(', ')} again`);
-            await setSchedulable(client, nodes.filter((n) => moved.includes(n.metadata.name)), false, { checkMode: false, log });
+            await setSchedulable(
+              client,
+              nodes.filter((n) => moved.includes(n.metadata.name)),
+              false,
+              { checkMode: false, log },
+            );
             record.rolled_back = moved;
             throw new WaitAborted(String((signal.reason as Error)?.message ?? 'interrupted'));
           }
@@ -239,7 +248,9 @@ export async function runSteps(client: ClusterClient, options: RunOptions): Prom
           record.forced = result.forced;
           if (result.forced) outcome = 'changed';
           else if (options.checkMode && !result.decision.rotated) {
-            record.msg = result.decision.waitUntil ? `would wait until ${iso(result.decision.waitUntil.getTime())}` : result.decision.reason;
+            record.msg = result.decision.waitUntil
+              ? `would wait until ${iso(result.decision.waitUntil.getTime())}`
+              : result.decision.reason;
           }
           break;
         }
@@ -249,8 +260,16 @@ export async function runSteps(client: ClusterClient, options: RunOptions): Prom
       record.outcome = outcome;
     } catch (error) {
       // Check mode reads once: a wait that is not satisfied yet is reported, not failed (bad credentials still fail).
-      const waitStep = step.name === 'wait_api' || step.name === 'wait_signer' || step.name === 'wait_stable' || step.name === 'wait_route_api';
-      if (options.checkMode && waitStep && error instanceof ClusterError && error.status !== 401 && error.status !== 403 && !options.signal.aborted) {
+      const waitStep =
+        step.name === 'wait_api' || step.name === 'wait_signer' || step.name === 'wait_stable' || step.name === 'wait_route_api';
+      if (
+        options.checkMode &&
+        waitStep &&
+        error instanceof ClusterError &&
+        error.status !== 401 &&
+        error.status !== 403 &&
+        !options.signal.aborted
+      ) {
         record.outcome = 'would wait';
         record.msg = error.message;
         record.duration_seconds = seconds(Date.now() - started);
@@ -275,4 +294,3 @@ export async function runSteps(client: ClusterClient, options: RunOptions): Prom
   }
   return report();
 }
-

@@ -8,7 +8,10 @@ import { groupSets, type SnapsetSummary } from './sets.ts';
 export async function loadSets(conn: Connection, now = new Date()): Promise<SnapsetSummary[]> {
   await conn.session.token();
   const owner = conn.session.projectId;
-  if (!owner) throw new HotstackError(`cloud '${conn.cloud.name}' gave a token without a project: SnapSets are looked for among a project's own images, so use project-scoped credentials`);
+  if (!owner)
+    throw new HotstackError(
+      `cloud '${conn.cloud.name}' gave a token without a project: SnapSets are looked for among a project's own images, so use project-scoped credentials`,
+    );
   return groupSets(await conn.glance.listImages({ owner }), now);
 }
 
@@ -18,7 +21,11 @@ export interface DeleteOutcome {
 }
 
 /** Deletes the given images (a set's, or several sets'); `progress` is told after each one. */
-export async function deleteImages(conn: Connection, imageIds: string[], progress?: (done: number, total: number) => void): Promise<DeleteOutcome> {
+export async function deleteImages(
+  conn: Connection,
+  imageIds: string[],
+  progress?: (done: number, total: number) => void,
+): Promise<DeleteOutcome> {
   const outcome: DeleteOutcome = { removed: [], failed: [] };
   let done = 0;
   // A few at a time: Glance deletes are quick, and a shared cloud should not see a burst.

@@ -3,8 +3,8 @@
 // anything is created.
 import type { Connection } from '../openstack/connect.ts';
 import { loadSets } from './catalog.ts';
-import { planRestore, targetTopology, type RestorePlan, type Template } from './restore.ts';
-import { chooseSet, inScope, type Choice, type Scope, type SnapsetSummary, type Topology } from './sets.ts';
+import { planRestore, type RestorePlan, type Template, targetTopology } from './restore.ts';
+import { type Choice, chooseSet, inScope, type Scope, type SnapsetSummary, type Topology } from './sets.ts';
 
 export interface LookupRequest {
   scope: Scope;
@@ -35,7 +35,10 @@ export async function lookupSets(conn: Connection, request: LookupRequest): Prom
   let choice: Choice | undefined;
   let restore: RestorePlan | undefined;
   if (request.choose || request.snapId || request.target) {
-    choice = chooseSet(request.snapId ? all : sets, { ...(topology ? { topology } : {}), ...(request.snapId ? { snapId: request.snapId } : {}) });
+    choice = chooseSet(request.snapId ? all : sets, {
+      ...(topology ? { topology } : {}),
+      ...(request.snapId ? { snapId: request.snapId } : {}),
+    });
     if (choice.chosen && request.target) restore = planRestore(choice.chosen, request.target.template, request.target.parameters, topology);
   }
   return { sets, choice, restore, topology };

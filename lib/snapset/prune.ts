@@ -34,7 +34,8 @@ export interface PrunePlan {
 export function parseDuration(value: string | number, what = 'duration'): number {
   if (typeof value === 'number' && Number.isFinite(value) && value >= 0) return value;
   const match = /^\s*(\d+(?:\.\d+)?)\s*([smhdw]?)\s*$/.exec(String(value));
-  if (!match) throw new Error(`${what}: ${JSON.stringify(value)} is not a duration (a number of seconds, or a number with s, m, h, d or w)`);
+  if (!match)
+    throw new Error(`${what}: ${JSON.stringify(value)} is not a duration (a number of seconds, or a number with s, m, h, d or w)`);
   const unit = { '': 1, s: 1, m: 60, h: 3600, d: 86_400, w: 604_800 }[match[2] as '' | 's' | 'm' | 'h' | 'd' | 'w'];
   return Number(match[1]) * unit;
 }
@@ -47,7 +48,11 @@ export function isOrphan(set: SnapsetSummary, now: Date, graceSeconds: number): 
 }
 
 const decision = (set: SnapsetSummary, reason: string): PruneDecision => ({
-  snap_id: set.snap_id, status: set.status, created_at: set.created_at, reason, image_ids: set.images.map((image) => image.id),
+  snap_id: set.snap_id,
+  status: set.status,
+  created_at: set.created_at,
+  reason,
+  image_ids: set.images.map((image) => image.id),
 });
 
 /** Pure: what a prune deletes and what it keeps, and why. */
@@ -67,7 +72,8 @@ export function planPrune(sets: SnapsetSummary[], policy: PrunePolicy, now: Date
   const graceSeconds = policy.orphanGraceSeconds ?? 3600;
   for (const set of scoped) {
     if (set === protectedSet) {
-      if (policy.olderThanSeconds !== undefined || policy.keep !== undefined) plan.keep.push(decision(set, 'the newest usable set of the scope (delete it by snap_id)'));
+      if (policy.olderThanSeconds !== undefined || policy.keep !== undefined)
+        plan.keep.push(decision(set, 'the newest usable set of the scope (delete it by snap_id)'));
       continue;
     }
     const ageSeconds = (now.getTime() - Date.parse(set.created_at)) / 1000;
@@ -80,9 +86,11 @@ export function planPrune(sets: SnapsetSummary[], policy: PrunePolicy, now: Date
       if (set.status === 'expired') reason = 'expired, beyond the sets to keep';
       else if (rank >= policy.keep) reason = `beyond the ${policy.keep} newest usable set(s) to keep`;
     }
-    if (!reason && policy.orphans && isOrphan(set, now, graceSeconds)) reason = `orphan: ${set.status} (${set.problems.join('; ')}), no activity for over ${graceSeconds}s`;
+    if (!reason && policy.orphans && isOrphan(set, now, graceSeconds))
+      reason = `orphan: ${set.status} (${set.problems.join('; ')}), no activity for over ${graceSeconds}s`;
     if (reason) plan.delete.push(decision(set, reason));
-    else if (!complete && !isOrphan(set, now, graceSeconds)) plan.keep.push(decision(set, `${set.status} but active within the last ${graceSeconds}s (a run may still be making it)`));
+    else if (!complete && !isOrphan(set, now, graceSeconds))
+      plan.keep.push(decision(set, `${set.status} but active within the last ${graceSeconds}s (a run may still be making it)`));
   }
   return plan;
 }

@@ -159,7 +159,12 @@ function setPath(target: Record<string, unknown>, path: string[], value: unknown
  * instance has an image of the right role, a parameter to take it, and a first NIC with the MAC the
  * image was taken with. Throws RestoreError naming every instance at fault.
  */
-export function planRestore(set: SnapsetSummary, template: Template, parameters: Record<string, unknown>, topology?: Topology): RestorePlan {
+export function planRestore(
+  set: SnapsetSummary,
+  template: Template,
+  parameters: Record<string, unknown>,
+  topology?: Topology,
+): RestorePlan {
   const problems: string[] = [];
   const servers = templateServers(template, parameters);
   const targets = targetInstances(template, topology);
@@ -170,30 +175,50 @@ export function planRestore(set: SnapsetSummary, template: Template, parameters:
   for (const target of targets) {
     const image = imagesByName.get(target.name);
     if (!image) {
-      problems.push(`instance ${target.name}: SnapSet ${set.snap_id} has no image for it (it has ${Object.keys(set.instances).sort().join(', ')})`);
+      problems.push(
+        `instance ${target.name}: SnapSet ${set.snap_id} has no image for it (it has ${Object.keys(set.instances).sort().join(', ')})`,
+      );
       continue;
     }
-    if (target.role && image.role !== target.role) problems.push(`instance ${target.name}: the image has role ${image.role ?? '(none)'}, the target wants ${target.role}`);
+    if (target.role && image.role !== target.role)
+      problems.push(`instance ${target.name}: the image has role ${image.role ?? '(none)'}, the target wants ${target.role}`);
     const server = servers.get(target.server);
     if (!server) {
       problems.push(`instance ${target.name}: the target template has no server resource ${target.server}`);
       continue;
     }
     if (!server.imageParameter) {
-      problems.push(`instance ${target.name}: server ${server.resource} takes image ${server.imageLiteral ?? '(none)'} literally, not from a parameter; it cannot be given the set's image`);
+      problems.push(
+        `instance ${target.name}: server ${server.resource} takes image ${server.imageLiteral ?? '(none)'} literally, not from a parameter; it cannot be given the set's image`,
+      );
       continue;
     }
     const wanted = image.mac_address;
     const have = server.firstNic?.mac;
     if (!wanted) problems.push(`instance ${target.name}: image ${image.id} has no mac_address tag`);
-    else if (!server.firstNic) problems.push(`instance ${target.name}: server ${server.resource} has no NIC; the image expects MAC ${wanted}`);
-    else if (!have) problems.push(`instance ${target.name}: port ${server.firstNic.port ?? '(first NIC, no port resource)'} has no fixed mac_address; the image expects MAC ${wanted}`);
-    else if (normalMac(have) !== normalMac(wanted)) problems.push(`instance ${target.name}: MAC mismatch: target port ${server.firstNic.port} has ${have}, the SnapSet image has ${wanted}`);
+    else if (!server.firstNic)
+      problems.push(`instance ${target.name}: server ${server.resource} has no NIC; the image expects MAC ${wanted}`);
+    else if (!have)
+      problems.push(
+        `instance ${target.name}: port ${server.firstNic.port ?? '(first NIC, no port resource)'} has no fixed mac_address; the image expects MAC ${wanted}`,
+      );
+    else if (normalMac(have) !== normalMac(wanted))
+      problems.push(
+        `instance ${target.name}: MAC mismatch: target port ${server.firstNic.port} has ${have}, the SnapSet image has ${wanted}`,
+      );
     const parameter = server.imageParameter.join('.');
-    const restored: RestoreInstance = { name: target.name, role: image.role ?? '', image_id: image.id, parameter, mac_address: wanted ?? '' };
+    const restored: RestoreInstance = {
+      name: target.name,
+      role: image.role ?? '',
+      image_id: image.id,
+      parameter,
+      mac_address: wanted ?? '',
+    };
     const other = byParameter.get(parameter);
     if (other && other.image_id !== image.id) {
-      problems.push(`instances ${other.name} and ${target.name} both take their image from ${parameter}: give each server its own image parameter`);
+      problems.push(
+        `instances ${other.name} and ${target.name} both take their image from ${parameter}: give each server its own image parameter`,
+      );
       continue;
     }
     byParameter.set(parameter, restored);

@@ -2,7 +2,7 @@
 // servers per poll, however many instances, until each has the wanted status and no task running.
 import { HotstackError } from '../errors.ts';
 import type { Connection } from '../openstack/connect.ts';
-import { taskState, type Server } from '../openstack/nova.ts';
+import { type Server, taskState } from '../openstack/nova.ts';
 import type { SnapsetInstance } from './data.ts';
 
 export interface InstanceState {
@@ -17,15 +17,22 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 /** Pure: each instance's state from one listing (status MISSING when the listing lacks it). */
 export function statesOf(instances: SnapsetInstance[], servers: Server[]): Record<string, InstanceState> {
   const byId = new Map(servers.map((server) => [server.id, server]));
-  return Object.fromEntries(instances.map((instance) => {
-    const server = byId.get(instance.uuid);
-    return [instance.name, { uuid: instance.uuid, role: instance.role, status: server?.status ?? 'MISSING', task_state: server ? taskState(server) : null }];
-  }));
+  return Object.fromEntries(
+    instances.map((instance) => {
+      const server = byId.get(instance.uuid);
+      return [
+        instance.name,
+        { uuid: instance.uuid, role: instance.role, status: server?.status ?? 'MISSING', task_state: server ? taskState(server) : null },
+      ];
+    }),
+  );
 }
 
 /** Pure: the instances not yet in `status` (or still busy with a task). */
 export function notYet(states: Record<string, InstanceState>, status: string): string[] {
-  return Object.entries(states).filter(([, state]) => state.status !== status || state.task_state).map(([name]) => name);
+  return Object.entries(states)
+    .filter(([, state]) => state.status !== status || state.task_state)
+    .map(([name]) => name);
 }
 
 /** Current states, one listing; an instance the listing lacks is asked for by id once, to tell "gone" from "another project's". */
@@ -62,7 +69,13 @@ export async function waitForStatus(
     const waiting = notYet(states, status);
     if (!waiting.length) return { states, polls };
     const broken = waiting.filter((name) => ['MISSING', 'ERROR', 'DELETED'].includes(states[name]!.status));
-    const describe = (names: string[]) => names.map((name) => `${name} (${states[name]!.uuid}) ${states[name]!.status}${states[name]!.task_state ? `/${states[name]!.task_state}` : ''}`).join(', ');
+    const describe = (names: string[]) =>
+      names
+        .map(
+          (name) =>
+            `${name} (${states[name]!.uuid}) ${states[name]!.status}${states[name]!.task_state ? `/${states[name]!.task_state}` : ''}`,
+        )
+        .join(', ');
     if (broken.length) throw new WaitError(`instance(s) that will never be ${status}: ${describe(broken)}`, states);
     if (Date.now() >= deadline) throw new WaitError(`not ${status} after ${options.timeoutSeconds}s: ${describe(waiting)}`, states);
     options.log?.(`waiting for ${status}: ${describe(waiting)}`);

@@ -61,7 +61,9 @@ function propertyString(image: Image, key: string): string | undefined {
 
 /** True for images a SnapSet run made (tagged hotstack, or carrying its snap_id property). */
 export function isSnapsetImage(image: Image): boolean {
-  return snapIdOf(image) !== undefined && ((image.tags ?? []).includes(HOTSTACK_TAG) || propertyString(image, SNAP_ID_PROPERTY) !== undefined);
+  return (
+    snapIdOf(image) !== undefined && ((image.tags ?? []).includes(HOTSTACK_TAG) || propertyString(image, SNAP_ID_PROPERTY) !== undefined)
+  );
 }
 
 function earliest(dates: string[]): string | null {
@@ -100,7 +102,8 @@ export function summarizeSet(snapId: string, images: Image[], now: Date): Snapse
   const snapIds = new Set(images.map(snapIdOf));
   const sizes = new Set(images.map((image) => propertyString(image, SNAPSET_SIZE_PROPERTY)));
   const names = setImages.map((image) => image.name).filter((name): name is string => !!name);
-  let inconsistent = snapIds.size > 1 || !snapIds.has(snapId) || (sizes.size > 1 && !sizes.has(undefined)) || new Set(names).size < names.length;
+  let inconsistent =
+    snapIds.size > 1 || !snapIds.has(snapId) || (sizes.size > 1 && !sizes.has(undefined)) || new Set(names).size < names.length;
   if (verdict.expectedSize !== undefined && verdict.members.length > verdict.expectedSize) inconsistent = true;
   const size = verdict.expectedSize ?? null;
 
@@ -136,7 +139,9 @@ export function summarizeSet(snapId: string, images: Image[], now: Date): Snapse
   return {
     snap_id: snapId,
     created_at: earliest(created) ?? '',
-    last_activity_at: created.filter((date) => !Number.isNaN(Date.parse(date))).reduce((a, b) => (Date.parse(a) >= Date.parse(b) ? a : b), created[0] ?? ''),
+    last_activity_at: created
+      .filter((date) => !Number.isNaN(Date.parse(date)))
+      .reduce((a, b) => (Date.parse(a) >= Date.parse(b) ? a : b), created[0] ?? ''),
     status,
     problems,
     size,
@@ -168,13 +173,18 @@ export function newestFirst(a: SnapsetSummary, b: SnapsetSummary): number {
 /** Pure: why the set does not hold exactly the instances (names and roles) of a topology; [] when it does. */
 export function topologyMismatch(set: SnapsetSummary, topology: Topology): string[] {
   const problems: string[] = [];
-  const missing = Object.keys(topology).filter((name) => !(name in set.instances)).sort();
-  const extra = Object.keys(set.instances).filter((name) => !(name in topology)).sort();
+  const missing = Object.keys(topology)
+    .filter((name) => !(name in set.instances))
+    .sort();
+  const extra = Object.keys(set.instances)
+    .filter((name) => !(name in topology))
+    .sort();
   if (missing.length) problems.push(`no image for instance${missing.length > 1 ? 's' : ''} ${missing.join(', ')}`);
   if (extra.length) problems.push(`instance${extra.length > 1 ? 's' : ''} ${extra.join(', ')} not in the scenario`);
   for (const [name, role] of Object.entries(topology)) {
     const have = set.instances[name];
-    if (have !== undefined && role && have !== role) problems.push(`instance ${name} has role ${have || '(none)'}, the scenario wants ${role}`);
+    if (have !== undefined && role && have !== role)
+      problems.push(`instance ${name} has role ${have || '(none)'}, the scenario wants ${role}`);
   }
   return problems;
 }
@@ -189,7 +199,8 @@ export interface Scope {
 /** Pure: whether a set is inside a scope (same instance names for a topology; roles are judged by `why`). */
 export function inScope(set: SnapsetSummary, scope: Scope): boolean {
   const names = Object.keys(set.instances);
-  if (scope.namePrefix !== undefined && (names.length === 0 || !names.every((name) => name.startsWith(scope.namePrefix as string)))) return false;
+  if (scope.namePrefix !== undefined && (names.length === 0 || !names.every((name) => name.startsWith(scope.namePrefix as string))))
+    return false;
   if (scope.topology) {
     const wanted = Object.keys(scope.topology);
     // A cut set of the scenario is still the scenario's: some of its names, none foreign.
@@ -233,20 +244,30 @@ export function chooseSet(sets: SnapsetSummary[], options: { topology?: Topology
     if (!pinned) return { chosen: undefined, passed_over: [], explanation: `no SnapSet ${options.snapId} among the project's images` };
     const reasons = whyNotUsable(pinned, options.topology);
     if (reasons.length) {
-      return { chosen: undefined, passed_over: [{ snap_id: pinned.snap_id, created_at: pinned.created_at, reasons }], explanation: `SnapSet ${pinned.snap_id} cannot be used: ${reasons.join('; ')}` };
+      return {
+        chosen: undefined,
+        passed_over: [{ snap_id: pinned.snap_id, created_at: pinned.created_at, reasons }],
+        explanation: `SnapSet ${pinned.snap_id} cannot be used: ${reasons.join('; ')}`,
+      };
     }
     return { chosen: pinned, passed_over: [], explanation: `SnapSet ${pinned.snap_id} (pinned), created ${pinned.created_at}` };
   }
   for (const set of [...sets].sort(newestFirst)) {
     const reasons = whyNotUsable(set, options.topology);
     if (!reasons.length) {
-      const skipped = passedOver.length ? `; passed over ${passedOver.length} newer set(s): ${passedOver.map((p) => `${p.snap_id} (${p.reasons.join('; ')})`).join(', ')}` : '';
+      const skipped = passedOver.length
+        ? `; passed over ${passedOver.length} newer set(s): ${passedOver.map((p) => `${p.snap_id} (${p.reasons.join('; ')})`).join(', ')}`
+        : '';
       return { chosen: set, passed_over: passedOver, explanation: `SnapSet ${set.snap_id}, created ${set.created_at}${skipped}` };
     }
     passedOver.push({ snap_id: set.snap_id, created_at: set.created_at, reasons });
   }
   const why = passedOver.length ? `; looked at ${passedOver.map((p) => `${p.snap_id} (${p.reasons.join('; ')})`).join(', ')}` : '';
-  return { chosen: undefined, passed_over: passedOver, explanation: `no usable SnapSet${options.topology ? ` for instances ${Object.keys(options.topology).sort().join(', ')}` : ''}${why}` };
+  return {
+    chosen: undefined,
+    passed_over: passedOver,
+    explanation: `no usable SnapSet${options.topology ? ` for instances ${Object.keys(options.topology).sort().join(', ')}` : ''}${why}`,
+  };
 }
 
 /**
@@ -257,9 +278,9 @@ export function parseTopology(value: unknown, where = 'instances'): Topology {
   const topology: Topology = {};
   const entries: [string, unknown][] = Array.isArray(value)
     ? value.map((item) => {
-      const [name, role = ''] = String(item).split('=');
-      return [name ?? '', role];
-    })
+        const [name, role = ''] = String(item).split('=');
+        return [name ?? '', role];
+      })
     : value && typeof value === 'object'
       ? Object.entries(value as Record<string, unknown>)
       : [];

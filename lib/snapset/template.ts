@@ -16,6 +16,7 @@ export function readTemplate(path: string): Template {
   } catch (error) {
     throw new Error(`template ${path}: not valid YAML (${error instanceof Error ? error.message.split('\n')[0] : String(error)})`);
   }
-  if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) throw new Error(`template ${path}: not a Heat template (a mapping with heat_template_version and resources)`);
+  if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed))
+    throw new Error(`template ${path}: not a Heat template (a mapping with heat_template_version and resources)`);
   return parsed as Template;
 }

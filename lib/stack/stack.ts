@@ -21,7 +21,7 @@ export class StackError extends HotstackError {
 
 /** Pure: every get_file name a template uses (Heat needs their contents in `files`). */
 export function getFileNames(node: unknown, found = new Set<string>()): Set<string> {
-  if (Array.isArray(node)) node.forEach((item) => getFileNames(item, found));
+  if (Array.isArray(node)) for (const item of node) getFileNames(item, found);
   else if (node && typeof node === 'object') {
     for (const [key, value] of Object.entries(node)) {
       if (key === 'get_file' && typeof value === 'string') found.add(value);
@@ -45,14 +45,17 @@ export function readStackTemplate(path: string): { text: string; files: Record<s
   } catch (error) {
     throw new StackError(`template ${path}: not valid YAML (${error instanceof Error ? error.message.split('\n')[0] : String(error)})`);
   }
-  if (!parsed || typeof parsed !== 'object' || !('heat_template_version' in parsed)) throw new StackError(`template ${path}: not a Heat template (no heat_template_version)`);
+  if (!parsed || typeof parsed !== 'object' || !('heat_template_version' in parsed))
+    throw new StackError(`template ${path}: not a Heat template (no heat_template_version)`);
   const files: Record<string, string> = {};
   for (const name of getFileNames(parsed)) {
     const file = isAbsolute(name.replace(/^file:\/\//, '')) ? name.replace(/^file:\/\//, '') : join(dirname(path), name);
     try {
       files[name] = readFileSync(file, 'utf8');
     } catch (error) {
-      throw new StackError(`template ${path}: get_file ${name}: cannot read ${file} (${(error as NodeJS.ErrnoException).code ?? String(error)})`);
+      throw new StackError(
+        `template ${path}: get_file ${name}: cannot read ${file} (${(error as NodeJS.ErrnoException).code ?? String(error)})`,
+      );
     }
   }
   return { text, files };
@@ -65,14 +68,24 @@ export function wouldChange(changes: ResourceChanges): boolean {
 
 export function changeSummary(changes: ResourceChanges): Record<string, string[]> {
   const names = (list: unknown[]) => list.map((item) => String((item as { resource_name?: string }).resource_name ?? item));
-  return { added: names(changes.added), deleted: names(changes.deleted), replaced: names(changes.replaced), updated: names(changes.updated) };
+  return {
+    added: names(changes.added),
+    deleted: names(changes.deleted),
+    replaced: names(changes.replaced),
+    updated: names(changes.updated),
+  };
 }
 
 /** Pure: the failed resources of a stack, deepest reasons first-hand. */
 export function failedResources(resources: StackResource[]): StackError['failed_resources'] {
   return resources
     .filter((resource) => /_FAILED$/.test(resource.resource_status))
-    .map((resource) => ({ name: resource.resource_name, type: resource.resource_type, status: resource.resource_status, reason: resource.resource_status_reason ?? '' }));
+    .map((resource) => ({
+      name: resource.resource_name,
+      type: resource.resource_type,
+      status: resource.resource_status,
+      reason: resource.resource_status_reason ?? '',
+    }));
 }
 
 export interface ApplyOutcome {
@@ -94,7 +107,14 @@ function outputsOf(stack: Stack): Record<string, unknown> {
 }
 
 /** Waits for the end of the action started at `since` (the previous updated_time tells an old COMPLETE from this one's). */
-async function waitForEnd(heat: Heat, name: string, id: string, action: 'CREATE' | 'UPDATE', previousUpdated: unknown, options: ApplyOptions): Promise<Stack> {
+async function waitForEnd(
+  heat: Heat,
+  name: string,
+  id: string,
+  action: 'CREATE' | 'UPDATE',
+  previousUpdated: unknown,
+  options: ApplyOptions,
+): Promise<Stack> {
   const deadline = Date.now() + options.timeoutSeconds * 1000;
   let sawThisAction = action === 'CREATE';
   let interval = options.pollMs ?? 2000;
@@ -106,12 +126,15 @@ async function waitForEnd(heat: Heat, name: string, id: string, action: 'CREATE'
     if (sawThisAction && (status === `${action}_COMPLETE` || status === `${action}_FAILED`)) {
       if (status.endsWith('_FAILED')) {
         const failed = failedResources(await heat.listResources(name, id, 5).catch(() => []));
-        const detail = failed.length ? `; failed resources: ${failed.map((f) => `${f.name} (${f.type}) ${f.status}: ${f.reason}`).join('; ')}` : '';
+        const detail = failed.length
+          ? `; failed resources: ${failed.map((f) => `${f.name} (${f.type}) ${f.status}: ${f.reason}`).join('; ')}`
+          : '';
         throw new StackError(`stack ${name} ${status}: ${stack.stack_status_reason ?? ''}${detail}`, { status, failed });
       }
       return stack;
     }
-    if (Date.now() > deadline) throw new StackError(`stack ${name} not ${action}_COMPLETE after ${options.timeoutSeconds}s (is ${status})`, { status });
+    if (Date.now() > deadline)
+      throw new StackError(`stack ${name} not ${action}_COMPLETE after ${options.timeoutSeconds}s (is ${status})`, { status });
     await sleep(interval);
     interval = Math.min(10_000, Math.round(interval * 1.2));
   }
@@ -130,7 +153,9 @@ export async function applyStack(heat: Heat, name: string, stackOptions: StackOp
     return { action: 'created', stack, outputs: outputsOf(stack) };
   }
   if (/_IN_PROGRESS$/.test(existing.stack_status)) {
-    throw new StackError(`stack ${name} is ${existing.stack_status}: wait for it to end (or cancel it) before running again`, { status: existing.stack_status });
+    throw new StackError(`stack ${name} is ${existing.stack_status}: wait for it to end (or cancel it) before running again`, {
+      status: existing.stack_status,
+    });
   }
   const changes = await heat.previewUpdate(existing.stack_name, existing.id, withTimeout);
   if (!wouldChange(changes) && !/_FAILED$/.test(existing.stack_status)) {
@@ -155,9 +180,15 @@ export async function deleteStack(heat: Heat, name: string, options: ApplyOption
     if (!stack || stack.stack_status === 'DELETE_COMPLETE') return true;
     if (stack.stack_status === 'DELETE_FAILED') {
       const failed = failedResources(await heat.listResources(existing.stack_name, existing.id, 5).catch(() => []));
-      throw new StackError(`stack ${name} DELETE_FAILED: ${stack.stack_status_reason ?? ''}${failed.length ? `; ${failed.map((f) => `${f.name}: ${f.reason}`).join('; ')}` : ''}`, { status: stack.stack_status, failed });
+      throw new StackError(
+        `stack ${name} DELETE_FAILED: ${stack.stack_status_reason ?? ''}${failed.length ? `; ${failed.map((f) => `${f.name}: ${f.reason}`).join('; ')}` : ''}`,
+        { status: stack.stack_status, failed },
+      );
     }
-    if (Date.now() > deadline) throw new StackError(`stack ${name} not deleted after ${options.timeoutSeconds}s (is ${stack.stack_status})`, { status: stack.stack_status });
+    if (Date.now() > deadline)
+      throw new StackError(`stack ${name} not deleted after ${options.timeoutSeconds}s (is ${stack.stack_status})`, {
+        status: stack.stack_status,
+      });
     await sleep(options.pollMs ?? 2000);
   }
 }

@@ -89,7 +89,7 @@ export async function makeChain(scenario: Scenario, installedAt = new Date(Date.
     kind: 'ca',
   });
   const csrSigner = await createCertificate({
-    subject: { cn: 'kube-csr-signer_@' + Math.floor(t0.getTime() / 1000 + 480) },
+    subject: { cn: `kube-csr-signer_@${Math.floor(t0.getTime() / 1000 + 480)}` },
     notBefore: new Date(t0.getTime() + 8 * 60_000),
     notAfter: end,
     kind: 'ca',

@@ -3,7 +3,7 @@
 // auth.openshift.io/certificate-not-after annotation is gone is regenerated on the next sync), for
 // tests of hotstack_prepare's force_cert_rotation. Unlike SignerOperator it never switches the lab's
 // kube-controller-manager, and it names its CAs briefly (openssl limits a CN to 64 characters).
-import { Certificates, CSR_SIGNER, KCM_CSR_SIGNER, NOT_AFTER, SIGNER_SIGNER } from './certificates.ts';
+import { type Certificates, CSR_SIGNER, KCM_CSR_SIGNER, NOT_AFTER, SIGNER_SIGNER } from './certificates.ts';
 import { createCertificate } from './x509.ts';
 
 const DAY = 86_400_000;
@@ -20,13 +20,27 @@ export class SignerRegenerator {
   /** Every syncMs: when either signer secret lost its not-after annotation, write a new 60 d / 30 d chain. */
   start(syncMs = 300): void {
     const loop = async () => {
-      const [signer, csr] = await Promise.all([this.#certs.read(SIGNER_SIGNER), this.#certs.read(CSR_SIGNER)]).catch(() => [undefined, undefined]);
+      const [signer, csr] = await Promise.all([this.#certs.read(SIGNER_SIGNER), this.#certs.read(CSR_SIGNER)]).catch(() => [
+        undefined,
+        undefined,
+      ]);
       const invalidated = [signer, csr].some((s) => s && !s.metadata?.annotations?.[NOT_AFTER]);
       if (invalidated) {
         const now = new Date();
         const unix = Math.floor(now.getTime() / 1000);
-        const signerSigner = await createCertificate({ subject: { cn: `csr-signer-signer@${unix}` }, notBefore: new Date(now.getTime() - 60_000), notAfter: new Date(now.getTime() + 60 * DAY), kind: 'ca' });
-        const csrSigner = await createCertificate({ subject: { cn: `kube-csr-signer_@${unix}` }, notBefore: new Date(now.getTime() - 60_000), notAfter: new Date(now.getTime() + 30 * DAY), kind: 'ca', issuer: signerSigner });
+        const signerSigner = await createCertificate({
+          subject: { cn: `csr-signer-signer@${unix}` },
+          notBefore: new Date(now.getTime() - 60_000),
+          notAfter: new Date(now.getTime() + 60 * DAY),
+          kind: 'ca',
+        });
+        const csrSigner = await createCertificate({
+          subject: { cn: `kube-csr-signer_@${unix}` },
+          notBefore: new Date(now.getTime() - 60_000),
+          notAfter: new Date(now.getTime() + 30 * DAY),
+          kind: 'ca',
+          issuer: signerSigner,
+        });
         await this.#certs.write(SIGNER_SIGNER, signerSigner, false);
         await this.#certs.write(CSR_SIGNER, csrSigner, true);
         await this.#certs.write(KCM_CSR_SIGNER, csrSigner, true);

@@ -1,5 +1,5 @@
 // Runs the built module executables the way users do: through real ansible-playbook.
-import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -41,8 +41,18 @@ export async function runModuleTask(
       hosts: 'localhost',
       gather_facts: false,
       tasks: [
-        { name: `run ${module}`, [module]: args, register: 'module_result', ignore_errors: true, ...(options.noLog ? { no_log: true } : {}) },
-        { name: 'save the result', 'ansible.builtin.copy': { content: '{{ module_result | to_json }}', dest: resultFile }, check_mode: false },
+        {
+          name: `run ${module}`,
+          [module]: args,
+          register: 'module_result',
+          ignore_errors: true,
+          ...(options.noLog ? { no_log: true } : {}),
+        },
+        {
+          name: 'save the result',
+          'ansible.builtin.copy': { content: '{{ module_result | to_json }}', dest: resultFile },
+          check_mode: false,
+        },
       ],
     },
   ];
@@ -56,11 +66,18 @@ export async function runModuleTask(
 
 export async function runPlaybook(
   playbook: string,
-  options: { env?: Record<string, string>; check?: boolean; verbosity?: number; extraVars?: Record<string, unknown>; resultFile?: string; timeoutMs?: number } = {},
+  options: {
+    env?: Record<string, string>;
+    check?: boolean;
+    verbosity?: number;
+    extraVars?: Record<string, unknown>;
+    resultFile?: string;
+    timeoutMs?: number;
+  } = {},
 ): Promise<PlaybookRun> {
   const argv = ['-i', join(ROOT, 'inventory.yml'), playbook];
   if (options.check) argv.push('--check');
-  if (options.verbosity) argv.push('-' + 'v'.repeat(options.verbosity));
+  if (options.verbosity) argv.push(`-${'v'.repeat(options.verbosity)}`);
   const varsDir = options.extraVars ? mkdtempSync(join(tmpdir(), 'hotstack-vars-')) : undefined;
   if (varsDir) {
     writeFileSync(join(varsDir, 'vars.json'), JSON.stringify(options.extraVars));
@@ -69,15 +86,24 @@ export async function runPlaybook(
   const run = await execa('ansible-playbook', argv, {
     cwd: ROOT,
     // ansible-playbook refuses to run without a UTF-8 locale.
-    env: { ...cleanEnv(), LANG: 'C.UTF-8', LC_ALL: 'C.UTF-8', ANSIBLE_CONFIG: join(ROOT, 'ansible.cfg'), ANSIBLE_NOCOLOR: '1', ANSIBLE_FORCE_COLOR: '0', ...options.env },
+    env: {
+      ...cleanEnv(),
+      LANG: 'C.UTF-8',
+      LC_ALL: 'C.UTF-8',
+      ANSIBLE_CONFIG: join(ROOT, 'ansible.cfg'),
+      ANSIBLE_NOCOLOR: '1',
+      ANSIBLE_FORCE_COLOR: '0',
+      ...options.env,
+    },
     extendEnv: false,
     reject: false,
     all: true,
     timeout: options.timeoutMs ?? 600_000,
   }).finally(() => varsDir && rmSync(varsDir, { recursive: true, force: true }));
-  const result = options.resultFile && existsSync(options.resultFile)
-    ? (JSON.parse(readFileSync(options.resultFile, 'utf8')) as Record<string, unknown>)
-    : undefined;
+  const result =
+    options.resultFile && existsSync(options.resultFile)
+      ? (JSON.parse(readFileSync(options.resultFile, 'utf8')) as Record<string, unknown>)
+      : undefined;
   return { exitCode: run.exitCode ?? -1, output: run.all ?? '', result };
 }
 
@@ -87,8 +113,8 @@ export async function runExecutable(module: string, args: Record<string, unknown
   const dir = mkdtempSync(join(tmpdir(), 'hotstack-args-'));
   const argsFile = join(dir, 'args');
   writeFileSync(argsFile, JSON.stringify(args));
-  const run = await execa(path, [argsFile], { env: { ...cleanEnv(), ...env }, extendEnv: false, reject: false, timeout: 300_000 }).finally(() =>
-    rmSync(dir, { recursive: true, force: true }),
+  const run = await execa(path, [argsFile], { env: { ...cleanEnv(), ...env }, extendEnv: false, reject: false, timeout: 300_000 }).finally(
+    () => rmSync(dir, { recursive: true, force: true }),
   );
   return { exitCode: run.exitCode ?? -1, stdout: run.stdout, stderr: run.stderr };
 }

@@ -4,7 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
-import { connect, type Connection } from '../../lib/openstack/connect.ts';
+import { type Connection, connect } from '../../lib/openstack/connect.ts';
 import type { Server } from '../../lib/openstack/nova.ts';
 import { sleep } from '../../lib/poll.ts';
 
@@ -73,7 +73,11 @@ export async function bootDeployment(
   const instances: Deployment['snapsetData']['instances'] = {};
   names.forEach((name, index) => {
     // Fixed, recognisable MACs: the servers have no NICs on devcloud, the value is data here.
-    instances[`${name}-${suffix}`] = { uuid: servers[index]!.id, role: roles[name]!, mac_address: `fa:16:3e:00:${suffix.slice(0, 2)}:${index.toString(16).padStart(2, '0')}` };
+    instances[`${name}-${suffix}`] = {
+      uuid: servers[index]!.id,
+      role: roles[name]!,
+      mac_address: `fa:16:3e:00:${suffix.slice(0, 2)}:${index.toString(16).padStart(2, '0')}`,
+    };
   });
   return { snapsetData: { instances }, servers, suffix };
 }
@@ -99,7 +103,8 @@ const BIG_IMAGE = 'hotstack-test-big';
 /** Stops, starts or restarts one devcloud service (devcloud/service.sh); a stop kills at once (KILL_AFTER=0). */
 export const service = (action: 'stop' | 'start' | 'restart', name: string) =>
   execa('bash', [fileURLToPath(new URL('../../devcloud/service.sh', import.meta.url)), action, name], {
-    stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, KILL_AFTER: '0' },
+    stdio: ['ignore', 'ignore', 'inherit'],
+    env: { ...process.env, KILL_AFTER: '0' },
   });
 
 /**

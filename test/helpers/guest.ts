@@ -1,7 +1,7 @@
 // Test fixtures for devcloud's real networking and its Debian controller guest: Neutron ports (the
 // project's client has no Neutron module, so these are plain session requests), servers on ports, SSH
 // through the namespace devcloud-net, and what the host can see of a guest (console log, qemu RSS).
-import { readFileSync, existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import type { Connection } from '../../lib/openstack/connect.ts';
@@ -36,7 +36,10 @@ export async function networkId(conn: Connection, name: string): Promise<string>
   return network.id;
 }
 
-export async function createPort(conn: Connection, fields: { name: string; network_id: string; mac_address?: string; ip_address?: string }): Promise<Port> {
+export async function createPort(
+  conn: Connection,
+  fields: { name: string; network_id: string; mac_address?: string; ip_address?: string },
+): Promise<Port> {
   const port: Record<string, unknown> = { name: fields.name, network_id: fields.network_id, port_security_enabled: false };
   if (fields.mac_address) port.mac_address = fields.mac_address;
   if (fields.ip_address) port.fixed_ips = [{ ip_address: fields.ip_address }];
@@ -56,17 +59,29 @@ export async function deletePort(conn: Connection, id: string): Promise<void> {
 /** Boots a server on existing ports (Nova API 2.37), with a keypair, config drive and user_data when given. */
 export async function bootOnPorts(
   conn: Connection,
-  options: { name: string; imageRef: string; flavorRef: string; ports: string[]; keyName?: string; configDrive?: boolean; userData?: string },
+  options: {
+    name: string;
+    imageRef: string;
+    flavorRef: string;
+    ports: string[];
+    keyName?: string;
+    configDrive?: boolean;
+    userData?: string;
+  },
 ): Promise<Server> {
   const server: Record<string, unknown> = {
-    name: options.name, imageRef: options.imageRef, flavorRef: options.flavorRef,
+    name: options.name,
+    imageRef: options.imageRef,
+    flavorRef: options.flavorRef,
     networks: options.ports.map((port) => ({ port })),
   };
   if (options.keyName) server.key_name = options.keyName;
   if (options.configDrive) server.config_drive = true;
   if (options.userData) server.user_data = Buffer.from(options.userData).toString('base64');
   const response = await conn.session.request('compute', {
-    method: 'POST', path: '/servers', json: { server },
+    method: 'POST',
+    path: '/servers',
+    json: { server },
     headers: { 'OpenStack-API-Version': 'compute 2.37', 'X-OpenStack-Nova-API-Version': '2.37' },
   });
   return (response.body as { server: Server }).server;
@@ -82,8 +97,20 @@ export async function waitServerGone(conn: Connection, id: string, timeoutMs = 1
 }
 
 const SSH_OPTIONS = [
-  '-i', SSH_KEY, '-o', 'StrictHostKeyChecking=no', '-o', 'UserKnownHostsFile=/dev/null', '-o', 'LogLevel=ERROR',
-  '-o', 'ConnectTimeout=5', '-o', 'BatchMode=yes', '-o', `ProxyCommand=${PROXY_COMMAND}`,
+  '-i',
+  SSH_KEY,
+  '-o',
+  'StrictHostKeyChecking=no',
+  '-o',
+  'UserKnownHostsFile=/dev/null',
+  '-o',
+  'LogLevel=ERROR',
+  '-o',
+  'ConnectTimeout=5',
+  '-o',
+  'BatchMode=yes',
+  '-o',
+  `ProxyCommand=${PROXY_COMMAND}`,
 ];
 
 /**
@@ -118,6 +145,12 @@ export function consoleLog(serverId: string): string {
 /** Resident memory (MiB) of the qemu process that runs the server, or undefined if none runs. */
 export async function guestRssMiB(serverId: string): Promise<number | undefined> {
   const ps = await execa('ps', ['-e', '-o', 'rss=,args=']);
-  const line = ps.stdout.split('\n').find((l) => l.includes('qemu-system-x86_64') && l.includes(`uuid=${serverId}`) || (l.includes('qemu-system-x86_64') && l.includes(`-uuid ${serverId}`)));
+  const line = ps.stdout
+    .split('\n')
+    .find(
+      (l) =>
+        (l.includes('qemu-system-x86_64') && l.includes(`uuid=${serverId}`)) ||
+        (l.includes('qemu-system-x86_64') && l.includes(`-uuid ${serverId}`)),
+    );
   return line ? Math.round(Number(line.trim().split(/\s+/)[0]) / 1024) : undefined;
 }

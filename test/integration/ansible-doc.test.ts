@@ -13,18 +13,28 @@ for (const [name, loadModule] of Object.entries(MODULES)) {
   const definition = await loadModule();
   test(`ansible-doc shows ${name} with every option of its definition`, async () => {
     requireBuilt(name);
-    const doc = await execa('ansible-doc', ['-M', LIBRARY, name], { cwd: ROOT, env: { ANSIBLE_NOCOLOR: '1', PAGER: 'cat' }, reject: false });
+    const doc = await execa('ansible-doc', ['-M', LIBRARY, name], {
+      cwd: ROOT,
+      env: { ANSIBLE_NOCOLOR: '1', PAGER: 'cat' },
+      reject: false,
+    });
     assert.equal(doc.exitCode, 0, doc.stderr);
     assert.match(doc.stdout, new RegExp(`^> ${name.toUpperCase()}\\s+\\(${LIBRARY}/${name}\\.yml\\)`, 'm'));
     // The first words of the description (ansible-doc wraps the rest).
     assert.ok(doc.stdout.includes(definition.description[0]!.split(' ').slice(0, 4).join(' ')));
-    for (const option of Object.keys(definition.options)) assert.match(doc.stdout, new RegExp(`^[-= ] ${option}\\b`, 'm'), `option ${option} in ansible-doc`);
+    for (const option of Object.keys(definition.options))
+      assert.match(doc.stdout, new RegExp(`^[-= ] ${option}\\b`, 'm'), `option ${option} in ansible-doc`);
     const sidecar = load(readFileSync(join(LIBRARY, `${name}.yml`), 'utf8')) as { DOCUMENTATION: { options: Record<string, unknown> } };
     assert.deepEqual(Object.keys(sidecar.DOCUMENTATION.options).sort(), Object.keys(definition.options).sort());
   });
 
   test(`the ${name} executable answers Ansible's protocol with one JSON object`, async () => {
-    const run = await runExecutable(name, { _ansible_module_name: name, _ansible_check_mode: true, _ansible_some_future_key: [1], bogus_option: true });
+    const run = await runExecutable(name, {
+      _ansible_module_name: name,
+      _ansible_check_mode: true,
+      _ansible_some_future_key: [1],
+      bogus_option: true,
+    });
     assert.equal(run.exitCode, 1);
     const lines = run.stdout.trim().split('\n');
     assert.equal(lines.length, 1, run.stdout);

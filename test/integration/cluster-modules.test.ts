@@ -4,21 +4,31 @@
 // run id) and points the modules at them with node_selector / operator_selector, so tests of other
 // helpers sharing the lab do not disturb them. The modules run with the least-privilege token
 // kubeconfig (clusterlab/rbac-modules.yaml) unless a test says otherwise.
-import { after, before, test } from 'node:test';
+
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { execa } from 'execa';
+import { after, before, test } from 'node:test';
 import * as k8s from '@kubernetes/client-node';
-import { LIBRARY, runModuleTask, type PlaybookRun } from '../helpers/ansible.ts';
-import { adminConfig, bootstrapConfig, isUp, modulesConfig, paths, restartApiserver, setRouteApiAvailable, uniqueName } from '../clusterlab/lab.ts';
-import { flap, MISSING, Operators, PROGRESSING, STABLE } from '../clusterlab/operators.ts';
-import { Kubelets } from '../clusterlab/kubelets.ts';
-import { certInfo, createCertificate, createCsr, generateKey } from '../clusterlab/x509.ts';
+import { execa } from 'execa';
 import { Certificates, CSR_SIGNER as CSR_SIGNER_REF, SIGNER_SIGNER } from '../clusterlab/certificates.ts';
-import { SignerRegenerator } from '../clusterlab/signer-rotation.ts';
 import { FaultProxy } from '../clusterlab/faults.ts';
+import { Kubelets } from '../clusterlab/kubelets.ts';
+import {
+  adminConfig,
+  bootstrapConfig,
+  isUp,
+  modulesConfig,
+  paths,
+  restartApiserver,
+  setRouteApiAvailable,
+  uniqueName,
+} from '../clusterlab/lab.ts';
+import { flap, MISSING, Operators, PROGRESSING, STABLE } from '../clusterlab/operators.ts';
+import { SignerRegenerator } from '../clusterlab/signer-rotation.ts';
+import { certInfo, createCertificate, createCsr, generateKey } from '../clusterlab/x509.ts';
+import { LIBRARY, type PlaybookRun, runModuleTask } from '../helpers/ansible.ts';
 
 const LABEL = 'hotstack-test';
 const run = uniqueName('hs');
@@ -44,11 +54,24 @@ after(async () => {
 
 async function labelOperators(names: string[], tag: string): Promise<void> {
   for (const name of names) {
-    await custom.patchClusterCustomObject({ group: 'config.openshift.io', version: 'v1', plural: 'clusteroperators', name, body: { metadata: { labels: { [LABEL]: `${run}-${tag}` } } } }, k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch));
+    await custom.patchClusterCustomObject(
+      {
+        group: 'config.openshift.io',
+        version: 'v1',
+        plural: 'clusteroperators',
+        name,
+        body: { metadata: { labels: { [LABEL]: `${run}-${tag}` } } },
+      },
+      k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch),
+    );
   }
 }
 async function labelNodes(names: string[], tag: string): Promise<void> {
-  for (const name of names) await core.patchNode({ name, body: { metadata: { labels: { [LABEL]: `${run}-${tag}` } } } }, k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch));
+  for (const name of names)
+    await core.patchNode(
+      { name, body: { metadata: { labels: { [LABEL]: `${run}-${tag}` } } } },
+      k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch),
+    );
 }
 
 /** Operators of this test (unique names), labelled, in a state. */
@@ -61,16 +84,32 @@ async function operators(tag: string, count: number, state = STABLE): Promise<Op
 }
 
 /** Kubelets of this test, started and labelled. */
-async function kubelets(tag: string, counts: { masters: number; workers: number }, options: ConstructorParameters<typeof Kubelets>[2] = {}): Promise<Kubelets> {
+async function kubelets(
+  tag: string,
+  counts: { masters: number; workers: number },
+  options: ConstructorParameters<typeof Kubelets>[2] = {},
+): Promise<Kubelets> {
   const k = new Kubelets(`${run}-${tag}`, counts, options);
   cleanups.push(() => k.remove());
   await k.start();
-  await labelNodes(k.nodes.map((n) => n.name), tag);
+  await labelNodes(
+    k.nodes.map((n) => n.name),
+    tag,
+  );
   return k;
 }
 
-function module(tag: string, name: 'hotstack_revive' | 'hotstack_prepare', args: Record<string, unknown>, options: Parameters<typeof runModuleTask>[2] = {}): Promise<PlaybookRun> {
-  return runModuleTask(name, { kubeconfig: paths.kubeconfigModules, node_selector: selectorOf(tag), operator_selector: selectorOf(tag), ...args }, options);
+function module(
+  tag: string,
+  name: 'hotstack_revive' | 'hotstack_prepare',
+  args: Record<string, unknown>,
+  options: Parameters<typeof runModuleTask>[2] = {},
+): Promise<PlaybookRun> {
+  return runModuleTask(
+    name,
+    { kubeconfig: paths.kubeconfigModules, node_selector: selectorOf(tag), operator_selector: selectorOf(tag), ...args },
+    options,
+  );
 }
 
 /** A loopback proxy in front of the API (requests logged), and a kubeconfig file for the modules through it. */
@@ -181,7 +220,10 @@ test('route API late, then never: wait_route_api waits, then times out with a me
   await setRouteApiAvailable(false);
   const never = await module('misc', 'hotstack_revive', { steps: [{ wait_route_api: null, timeout: '3s' }] });
   assert.equal(never.result?.failed, true);
-  assert.match(String(never.result?.msg), /step 1 \(wait_route_api\) timed out: wait for route.openshift.io\/v1: timed out after 3s \(last: route.openshift.io\/v1 is not served yet/);
+  assert.match(
+    String(never.result?.msg),
+    /step 1 \(wait_route_api\) timed out: wait for route.openshift.io\/v1: timed out after 3s \(last: route.openshift.io\/v1 is not served yet/,
+  );
   await setRouteApiAvailable(true);
 });
 
@@ -208,7 +250,10 @@ test('cordon / uncordon: parallel, idempotent, changed only on a real change; ch
 
 test('shutdown of 3 nodes in parallel: debug pods as oc makes them, all NotReady, nothing left behind', async () => {
   const k = await kubelets('down', { masters: 3, workers: 0 }, { minuteMs: 1000 });
-  const r = await module('down', 'hotstack_prepare', { steps: [{ shutdown: null, timeout: '2m' }], debug_image: 'quay.io/example/tools:latest' });
+  const r = await module('down', 'hotstack_prepare', {
+    steps: [{ shutdown: null, timeout: '2m' }],
+    debug_image: 'quay.io/example/tools:latest',
+  });
   assert.equal(steps(r)[0]?.outcome, 'changed', r.output);
   const scheduled = k.nodes.map((n) => n.journal.find((e) => e.event === 'shutdown-scheduled'));
   assert.ok(scheduled.every(Boolean), 'every node got its shutdown pod');
@@ -220,10 +265,18 @@ test('shutdown of 3 nodes in parallel: debug pods as oc makes them, all NotReady
     assert.notEqual(ready?.status, 'True', `${node.name} still Ready`);
   }
   const pods = await core.listPodForAllNamespaces({ labelSelector: 'debug.openshift.io/managed-by=oc-debug' });
-  assert.deepEqual(pods.items.filter((p) => k.nodes.some((n) => n.name === p.spec?.nodeName)).map((p) => p.metadata?.name), [], 'debug pods left');
+  assert.deepEqual(
+    pods.items.filter((p) => k.nodes.some((n) => n.name === p.spec?.nodeName)).map((p) => p.metadata?.name),
+    [],
+    'debug pods left',
+  );
   const namespaces = await core.listNamespace();
   const leftNs = namespaces.items.filter((n) => n.metadata?.name?.startsWith('openshift-debug-') && !n.metadata.deletionTimestamp);
-  assert.deepEqual(leftNs.map((n) => n.metadata?.name), [], 'debug namespaces left');
+  assert.deepEqual(
+    leftNs.map((n) => n.metadata?.name),
+    [],
+    'debug namespaces left',
+  );
 });
 
 test('revive of a cluster whose kubelet certificates expired: CSRs approved, nodes Ready, certificates issued', async () => {
@@ -231,13 +284,16 @@ test('revive of a cluster whose kubelet certificates expired: CSRs approved, nod
   for (const node of k.nodes) await node.powerOff();
   // Wait until the node lifecycle controller has seen them go (Ready not True).
   for (let i = 0; i < 60; i++) {
-    const states = await Promise.all(k.nodes.map(async (n) => (await nodeOf(n.name)).status?.conditions?.find((c) => c.type === 'Ready')?.status));
+    const states = await Promise.all(
+      k.nodes.map(async (n) => (await nodeOf(n.name)).status?.conditions?.find((c) => c.type === 'Ready')?.status),
+    );
     if (states.every((s) => s !== 'True')) break;
     await new Promise((r) => setTimeout(r, 500));
   }
   // The kubelet actor re-creates its Lease on boot (it replaces without a resourceVersion): start from none.
   const coordination = admin.makeApiClient(k8s.CoordinationV1Api);
-  for (const node of k.nodes) await coordination.deleteNamespacedLease({ name: node.name, namespace: 'kube-node-lease' }).catch(() => undefined);
+  for (const node of k.nodes)
+    await coordination.deleteNamespacedLease({ name: node.name, namespace: 'kube-node-lease' }).catch(() => undefined);
   const booting = Promise.all(k.nodes.map((n) => n.boot({ certificates: 'csr' })));
   const r = await module('revive', 'hotstack_revive', { steps: ['wait_api', { approve_csrs: null, timeout: '2m' }] });
   await booting;
@@ -245,11 +301,23 @@ test('revive of a cluster whose kubelet certificates expired: CSRs approved, nod
   const approved = r.result?.csrs_approved as { name: string; node: string; signer: string; issued: boolean }[];
   assert.equal(approved.length, 6, JSON.stringify(approved));
   for (const node of k.nodes) {
-    const mine = approved.filter((a) => a.node === node.name).map((a) => a.signer).sort();
+    const mine = approved
+      .filter((a) => a.node === node.name)
+      .map((a) => a.signer)
+      .sort();
     assert.deepEqual(mine, ['kubernetes.io/kube-apiserver-client-kubelet', 'kubernetes.io/kubelet-serving']);
-    assert.deepEqual(approved.filter((a) => a.node === node.name).map((a) => a.name).sort(), [...node.csrNames].sort());
+    assert.deepEqual(
+      approved
+        .filter((a) => a.node === node.name)
+        .map((a) => a.name)
+        .sort(),
+      [...node.csrNames].sort(),
+    );
   }
-  assert.ok(approved.every((a) => a.issued), 'every approved CSR has its certificate');
+  assert.ok(
+    approved.every((a) => a.issued),
+    'every approved CSR has its certificate',
+  );
   for (const node of k.nodes) assert.equal((await nodeOf(node.name)).status?.conditions?.find((c) => c.type === 'Ready')?.status, 'True');
 });
 
@@ -260,17 +328,62 @@ test('forged CSRs are left alone and reported', async () => {
   const file = async (api: k8s.CertificatesV1Api, signerName: string, cn: string, o: string[], usages: string[], sans = {}) => {
     const name = uniqueName(`${run}-forged`);
     const request = await createCsr(generateKey(), { cn, o }, sans);
-    await api.createCertificateSigningRequest({ body: { apiVersion: 'certificates.k8s.io/v1', kind: 'CertificateSigningRequest', metadata: { name }, spec: { request: Buffer.from(request).toString('base64'), signerName, usages } } });
+    await api.createCertificateSigningRequest({
+      body: {
+        apiVersion: 'certificates.k8s.io/v1',
+        kind: 'CertificateSigningRequest',
+        metadata: { name },
+        spec: { request: Buffer.from(request).toString('base64'), signerName, usages },
+      },
+    });
     cleanups.push(() => certs.deleteCertificateSigningRequest({ name }));
     return name;
   };
   const forged = {
-    wrongSigner: await file(bootstrap, 'kubernetes.io/kube-apiserver-client', `system:node:${node}`, ['system:nodes'], ['digital signature', 'client auth']),
-    unknownNode: await file(bootstrap, 'kubernetes.io/kube-apiserver-client-kubelet', `system:node:${run}-ghost`, ['system:nodes'], ['digital signature', 'client auth']),
-    extraUsages: await file(bootstrap, 'kubernetes.io/kube-apiserver-client-kubelet', `system:node:${node}`, ['system:nodes'], ['digital signature', 'client auth', 'server auth']),
-    wrongOrg: await file(bootstrap, 'kubernetes.io/kube-apiserver-client-kubelet', `system:node:${node}`, ['system:masters'], ['digital signature', 'client auth']),
-    notANode: await file(certs, 'kubernetes.io/kubelet-serving', `system:node:${node}`, ['system:nodes'], ['digital signature', 'server auth'], { dnsNames: [node] }),
-    namesNotNodes: await file(bootstrap, 'kubernetes.io/kube-apiserver-client-kubelet', `system:node:${node}`, ['system:nodes'], ['digital signature', 'client auth'], { dnsNames: ['api.example.com'] }),
+    wrongSigner: await file(
+      bootstrap,
+      'kubernetes.io/kube-apiserver-client',
+      `system:node:${node}`,
+      ['system:nodes'],
+      ['digital signature', 'client auth'],
+    ),
+    unknownNode: await file(
+      bootstrap,
+      'kubernetes.io/kube-apiserver-client-kubelet',
+      `system:node:${run}-ghost`,
+      ['system:nodes'],
+      ['digital signature', 'client auth'],
+    ),
+    extraUsages: await file(
+      bootstrap,
+      'kubernetes.io/kube-apiserver-client-kubelet',
+      `system:node:${node}`,
+      ['system:nodes'],
+      ['digital signature', 'client auth', 'server auth'],
+    ),
+    wrongOrg: await file(
+      bootstrap,
+      'kubernetes.io/kube-apiserver-client-kubelet',
+      `system:node:${node}`,
+      ['system:masters'],
+      ['digital signature', 'client auth'],
+    ),
+    notANode: await file(
+      certs,
+      'kubernetes.io/kubelet-serving',
+      `system:node:${node}`,
+      ['system:nodes'],
+      ['digital signature', 'server auth'],
+      { dnsNames: [node] },
+    ),
+    namesNotNodes: await file(
+      bootstrap,
+      'kubernetes.io/kube-apiserver-client-kubelet',
+      `system:node:${node}`,
+      ['system:nodes'],
+      ['digital signature', 'client auth'],
+      { dnsNames: ['api.example.com'] },
+    ),
   };
   const r = await module('forged', 'hotstack_revive', { steps: ['approve_csrs'] });
   assert.ok(!r.result?.failed, r.output);
@@ -291,12 +404,33 @@ test('forged CSRs are left alone and reported', async () => {
 test('wrong credentials and a missing RBAC permission fail with a message naming them, no stack trace, no token', async () => {
   const none = await runModuleTask('hotstack_revive', { kubeconfig: paths.kubeconfigNone, steps: ['uncordon'] });
   assert.equal(none.result?.failed, true);
-  assert.match(String(none.result?.msg), /permission denied \(403\): nodes is forbidden: User "system:serviceaccount:clusterlab:nobody" cannot list resource "nodes"/);
+  assert.match(
+    String(none.result?.msg),
+    /permission denied \(403\): nodes is forbidden: User "system:serviceaccount:clusterlab:nobody" cannot list resource "nodes"/,
+  );
   const token = /token: (\S+)/.exec(readFileSync(paths.kubeconfigModules, 'utf8'))?.[1] ?? '';
-  const wrong = await runModuleTask('hotstack_revive', {
-    kubeconfig: { apiVersion: 'v1', clusters: [{ name: 'lab', cluster: { server: new k8s.KubeConfig().getCurrentCluster()?.server ?? adminConfig().getCurrentCluster()!.server, 'certificate-authority': paths.caCert } }], users: [{ name: 'u', user: { token: `${token.slice(0, -4)}XXXX` } }], contexts: [{ name: 'c', context: { cluster: 'lab', user: 'u' } }], 'current-context': 'c' },
-    steps: ['wait_api'],
-  }, { verbosity: 3 });
+  const wrong = await runModuleTask(
+    'hotstack_revive',
+    {
+      kubeconfig: {
+        apiVersion: 'v1',
+        clusters: [
+          {
+            name: 'lab',
+            cluster: {
+              server: new k8s.KubeConfig().getCurrentCluster()?.server ?? adminConfig().getCurrentCluster()!.server,
+              'certificate-authority': paths.caCert,
+            },
+          },
+        ],
+        users: [{ name: 'u', user: { token: `${token.slice(0, -4)}XXXX` } }],
+        contexts: [{ name: 'c', context: { cluster: 'lab', user: 'u' } }],
+        'current-context': 'c',
+      },
+      steps: ['wait_api'],
+    },
+    { verbosity: 3 },
+  );
   assert.equal(wrong.result?.failed, true);
   assert.match(String(wrong.result?.msg), /rejected the credentials of the inline kubeconfig \(401 Unauthorized\)/);
   assert.ok(!wrong.output.includes(token.slice(0, -4)), 'the token was printed');
@@ -329,13 +463,27 @@ test('prepare: just installed → waits until the bootstrap signer is dead (or s
   assert.equal(decision.wait_until, new Date(bootstrapEnd.getTime() + 10 * 60_000).toISOString().replace(/\.\d{3}Z$/, 'Z'));
   const short = await module('misc', 'hotstack_prepare', { steps: [{ wait_cert_rotation: null, timeout: '1m' }] });
   assert.equal(short.result?.failed, true);
-  assert.match(String(short.result?.msg), /first kubelet certificate rotation is due at .*, after this step's deadline .*force_cert_rotation: true/);
+  assert.match(
+    String(short.result?.msg),
+    /first kubelet certificate rotation is due at .*, after this step's deadline .*force_cert_rotation: true/,
+  );
   assert.ok(steps(short)[0]!.duration_seconds < 5, 'failed at once rather than waiting');
 
   // The rotated chain, with a signer CN short enough for openssl (the operator's own name exceeds 64 characters).
   const t0 = new Date(Date.now() - 2 * 3_600_000);
-  const signerSigner = await createCertificate({ subject: { cn: `csr-signer-signer@${Math.floor(t0.getTime() / 1000)}` }, notBefore: t0, notAfter: new Date(t0.getTime() + 60 * 86_400_000), kind: 'ca' });
-  const csrSigner = await createCertificate({ subject: { cn: `kube-csr-signer_@${Math.floor(t0.getTime() / 1000)}` }, notBefore: t0, notAfter: new Date(t0.getTime() + 30 * 86_400_000), kind: 'ca', issuer: signerSigner });
+  const signerSigner = await createCertificate({
+    subject: { cn: `csr-signer-signer@${Math.floor(t0.getTime() / 1000)}` },
+    notBefore: t0,
+    notAfter: new Date(t0.getTime() + 60 * 86_400_000),
+    kind: 'ca',
+  });
+  const csrSigner = await createCertificate({
+    subject: { cn: `kube-csr-signer_@${Math.floor(t0.getTime() / 1000)}` },
+    notBefore: t0,
+    notAfter: new Date(t0.getTime() + 30 * 86_400_000),
+    kind: 'ca',
+    issuer: signerSigner,
+  });
   await certsActor.write(SIGNER_SIGNER, signerSigner, false);
   await certsActor.write(CSR_SIGNER_REF, csrSigner, true);
   const rotated = { signerSigner, csrSigner };
@@ -343,7 +491,9 @@ test('prepare: just installed → waits until the bootstrap signer is dead (or s
   assert.ok(!r.result?.failed, r.output);
   assert.equal(steps(r)[0]?.waited_seconds, 0);
   assert.equal((r.result?.cert_rotation as { rotated: boolean }).rotated, true);
-  const csrEnd = certInfo(rotated.csrSigner.certPem).notAfter.toISOString().replace(/\.\d{3}Z$/, 'Z');
+  const csrEnd = certInfo(rotated.csrSigner.certPem)
+    .notAfter.toISOString()
+    .replace(/\.\d{3}Z$/, 'Z');
   assert.deepEqual(r.result?.snapset_properties, { hotstack_revivable_without_csr_until: csrEnd });
 
   // Forced: a fresh cluster, the operator actor regenerates what the module invalidates.
@@ -352,7 +502,10 @@ test('prepare: just installed → waits until the bootstrap signer is dead (or s
   const operator = new SignerRegenerator(certsActor);
   operator.start(300);
   cleanups.push(async () => operator.stop());
-  const forced = await module('misc', 'hotstack_prepare', { steps: [{ wait_cert_rotation: null, timeout: '1m' }], force_cert_rotation: true });
+  const forced = await module('misc', 'hotstack_prepare', {
+    steps: [{ wait_cert_rotation: null, timeout: '1m' }],
+    force_cert_rotation: true,
+  });
   operator.stop();
   assert.ok(!forced.result?.failed, forced.output);
   assert.equal(forced.result?.changed, true);
@@ -360,13 +513,20 @@ test('prepare: just installed → waits until the bootstrap signer is dead (or s
   assert.ok(operator.rotations.length >= 1, 'the operator rotated');
   const props = forced.result?.snapset_properties as Record<string, string>;
   // Kubelets still hold bootstrap-signed certificates: without CSR approval only until the old signer's end.
-  assert.equal(Date.parse(props.hotstack_revivable_without_csr_until!), Math.floor(bootstrapEnd2.getTime() / 1000) * 1000, JSON.stringify(props));
+  assert.equal(
+    Date.parse(props.hotstack_revivable_without_csr_until!),
+    Math.floor(bootstrapEnd2.getTime() / 1000) * 1000,
+    JSON.stringify(props),
+  );
 });
 
 function executable(tag: string, name: string, args: Record<string, unknown>) {
   const dir = mkdtempSync(join(tmpdir(), 'hotstack-sigterm-'));
   cleanups.push(async () => rmSync(dir, { recursive: true, force: true }));
-  writeFileSync(join(dir, 'args'), JSON.stringify({ kubeconfig: paths.kubeconfigModules, node_selector: selectorOf(tag), operator_selector: selectorOf(tag), ...args }));
+  writeFileSync(
+    join(dir, 'args'),
+    JSON.stringify({ kubeconfig: paths.kubeconfigModules, node_selector: selectorOf(tag), operator_selector: selectorOf(tag), ...args }),
+  );
   return execa(join(LIBRARY, name), [join(dir, 'args')], { reject: false, all: false });
 }
 
@@ -385,16 +545,26 @@ test('SIGTERM during a wait: one JSON result, nodes as before the running step, 
   const result = JSON.parse(lines[0]!) as Record<string, unknown>;
   assert.equal(result.failed, true);
   assert.match(String(result.msg), /SIGTERM/);
-  assert.deepEqual((result.steps as Step[]).map((s) => s.outcome), ['changed', 'interrupted']);
+  assert.deepEqual(
+    (result.steps as Step[]).map((s) => s.outcome),
+    ['changed', 'interrupted'],
+  );
   for (const name of names) assert.ok(!(await nodeOf(name)).spec?.unschedulable, `${name} left cordoned`);
 
   // Shutdown interrupted while waiting for the nodes to go down: the debug pods and namespace go.
-  const down = executable('term', 'hotstack_prepare', { steps: [{ shutdown: null, timeout: '5m' }], debug_image: 'quay.io/example/tools:latest' });
-  for (let i = 0; i < 40 && !k.nodes.every((n) => n.journal.some((e) => e.event === 'shutdown-scheduled')); i++) await new Promise((r) => setTimeout(r, 250));
+  const down = executable('term', 'hotstack_prepare', {
+    steps: [{ shutdown: null, timeout: '5m' }],
+    debug_image: 'quay.io/example/tools:latest',
+  });
+  for (let i = 0; i < 40 && !k.nodes.every((n) => n.journal.some((e) => e.event === 'shutdown-scheduled')); i++)
+    await new Promise((r) => setTimeout(r, 250));
   down.kill('SIGTERM');
   const ended = await down;
   const downResult = JSON.parse(ended.stdout.trim()) as Record<string, unknown>;
   assert.equal((downResult.steps as Step[])[0]?.outcome, 'interrupted', ended.stdout);
   const pods = await core.listPodForAllNamespaces({ labelSelector: 'debug.openshift.io/managed-by=oc-debug' });
-  assert.deepEqual(pods.items.filter((p) => names.includes(p.spec?.nodeName ?? '')).map((p) => p.metadata?.name), []);
+  assert.deepEqual(
+    pods.items.filter((p) => names.includes(p.spec?.nodeName ?? '')).map((p) => p.metadata?.name),
+    [],
+  );
 });

@@ -21,11 +21,23 @@ const conn = devcloudConnection();
 const TEMPLATE = readFileSync(join(ROOT, 'scenarios/devcloud-sno/heat_template.yaml'), 'utf8');
 const MINUTE = 60_000;
 
-interface AnsibleHost { name: string; ansible_host: string; ansible_ssh_user: string; ansible_ssh_common_args: string; groups: string }
-interface SnapsetData { instances: Record<string, { uuid: string; role: string; mac_address: string }> }
+interface AnsibleHost {
+  name: string;
+  ansible_host: string;
+  ansible_ssh_user: string;
+  ansible_ssh_common_args: string;
+  groups: string;
+}
+interface SnapsetData {
+  instances: Record<string, { uuid: string; role: string; mac_address: string }>;
+}
 
 /** Creates the scenario's stack; `created` hears of it before the wait, so a failed stack is cleaned up too. */
-async function createScenario(name: string, created: (stack: { name: string; id: string }) => void, parameters: Record<string, unknown> = {}) {
+async function createScenario(
+  name: string,
+  created: (stack: { name: string; id: string }) => void,
+  parameters: Record<string, unknown> = {},
+) {
   const { id } = await conn.heat.createStack(name, { template: TEMPLATE, parameters, timeoutMinutes: 30 });
   created({ name, id });
   await conn.heat.waitForStack(`${name}/${id}`, /_COMPLETE$/, { timeoutMs: 30 * MINUTE, intervalMs: 3000 });
@@ -44,7 +56,9 @@ async function portsOf(serverId: string) {
   return (response.body as { ports: { id: string; mac_address: string; status: string }[] }).ports;
 }
 
-test('devcloud-sno: the controller answers SSH and Ansible through devcloud-net, stops cleanly, and its snapshot boots on new ports with the same MAC and its data', { timeout: 90 * MINUTE }, async (t) => {
+test('devcloud-sno: the controller answers SSH and Ansible through devcloud-net, stops cleanly, and its snapshot boots on new ports with the same MAC and its data', {
+  timeout: 90 * MINUTE,
+}, async (t) => {
   const suffix = uniqueSuffix();
   let stack: { name: string; id: string } | undefined;
   let restored: { name: string; id: string } | undefined;
@@ -57,7 +71,9 @@ test('devcloud-sno: the controller answers SSH and Ansible through devcloud-net,
 
   // ---- the scenario: outputs shaped as Hotstack's, and what they say is what Nova and Neutron have
   let started = Date.now();
-  const first = await createScenario(`devnet-sno-${suffix}`, (s) => { stack = s; });
+  const first = await createScenario(`devnet-sno-${suffix}`, (s) => {
+    stack = s;
+  });
   t.diagnostic(`stack CREATE_COMPLETE after ${((Date.now() - started) / 1000).toFixed(0)} s`);
   const { controller, master0 } = first.data.instances;
   assert.deepEqual(Object.keys(first.data.instances).sort(), ['controller', 'master0']);
@@ -77,12 +93,14 @@ test('devcloud-sno: the controller answers SSH and Ansible through devcloud-net,
 
   // ---- SSH through the namespace (the only way in), what the guest got from its config drive
   const toSsh = await waitForSsh(host.ansible_host, 25 * MINUTE);
-  t.diagnostic(`controller answered SSH ${((Date.now() - started) / 1000).toFixed(0)} s after the stack create (${toSsh.toFixed(0)} s of polling)`);
+  t.diagnostic(
+    `controller answered SSH ${((Date.now() - started) / 1000).toFixed(0)} s after the stack create (${toSsh.toFixed(0)} s of polling)`,
+  );
   const facts = await ssh(host.ansible_host, 'hostname; cat /sys/class/net/*/address; cat /root/user_data.txt; python3 -c "print(3 * 7)"');
   assert.equal(facts.exitCode, 0, `ssh to the controller: ${facts.stderr}`);
   const server = await conn.nova.getServer(controller!.uuid);
   assert.match(facts.stdout, new RegExp(`^${String(server?.name).toLowerCase()}$`, 'm'), 'hostname from the config drive');
-  assert.match(facts.stdout, /^fa:16:9e:81:f6:05$/m, 'the fixed MAC is the guest NIC\'s');
+  assert.match(facts.stdout, /^fa:16:9e:81:f6:05$/m, "the fixed MAC is the guest NIC's");
   assert.match(facts.stdout, /^user_data ran on /m);
   assert.match(facts.stdout, /^21$/m, 'python3 for Ansible');
   const sudo = await ssh(host.ansible_host, 'sudo -n id -u', 'zuul');
@@ -91,15 +109,31 @@ test('devcloud-sno: the controller answers SSH and Ansible through devcloud-net,
   // ---- Ansible with the scenario's own controller_ansible_host (its ProxyCommand)
   const dir = mkdtempSync(join(tmpdir(), 'devnet-ansible-'));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
-  writeFileSync(join(dir, 'inventory.json'), JSON.stringify({
-    [host.groups]: { hosts: { [host.name]: {
-      ansible_host: host.ansible_host, ansible_user: host.ansible_ssh_user,
-      ansible_ssh_common_args: host.ansible_ssh_common_args, ansible_ssh_private_key_file: SSH_KEY,
-    } } },
-  }));
-  const ansible = await execa('ansible', ['-i', join(dir, 'inventory.json'), host.groups, '-b', '-m', 'ansible.builtin.command', '-a', 'cat /root/user_data.txt'], {
-    env: { ...cleanEnv(), LANG: 'C.UTF-8', LC_ALL: 'C.UTF-8', ANSIBLE_HOST_KEY_CHECKING: 'False' }, extendEnv: false, reject: false, timeout: 5 * MINUTE,
-  });
+  writeFileSync(
+    join(dir, 'inventory.json'),
+    JSON.stringify({
+      [host.groups]: {
+        hosts: {
+          [host.name]: {
+            ansible_host: host.ansible_host,
+            ansible_user: host.ansible_ssh_user,
+            ansible_ssh_common_args: host.ansible_ssh_common_args,
+            ansible_ssh_private_key_file: SSH_KEY,
+          },
+        },
+      },
+    }),
+  );
+  const ansible = await execa(
+    'ansible',
+    ['-i', join(dir, 'inventory.json'), host.groups, '-b', '-m', 'ansible.builtin.command', '-a', 'cat /root/user_data.txt'],
+    {
+      env: { ...cleanEnv(), LANG: 'C.UTF-8', LC_ALL: 'C.UTF-8', ANSIBLE_HOST_KEY_CHECKING: 'False' },
+      extendEnv: false,
+      reject: false,
+      timeout: 5 * MINUTE,
+    },
+  );
   assert.equal(ansible.exitCode, 0, ansible.stdout + ansible.stderr);
   assert.match(ansible.stdout, /controller-0 \| CHANGED \| rc=0/);
 
@@ -111,7 +145,10 @@ test('devcloud-sno: the controller answers SSH and Ansible through devcloud-net,
   const relay = join(ROOT, 'devcloud/relay.sh');
   t.after(() => execa('bash', [relay, 'stop', String(nsPort)], { reject: false }));
   await execa('bash', [relay, 'start', String(nsPort), String((web.address() as AddressInfo).port)]);
-  const fetched = await ssh(host.ansible_host, `python3 -c "import urllib.request; print(urllib.request.urlopen('http://${NS_ADDR}:${nsPort}/', timeout=20).read().decode())"`);
+  const fetched = await ssh(
+    host.ansible_host,
+    `python3 -c "import urllib.request; print(urllib.request.urlopen('http://${NS_ADDR}:${nsPort}/', timeout=20).read().decode())"`,
+  );
   assert.equal(fetched.stdout.trim(), `hello-${suffix}`, fetched.stderr);
 
   // ---- memory: the TCG cache is bounded (qemu-tcg-wrapper.sh)
@@ -126,7 +163,7 @@ test('devcloud-sno: the controller answers SSH and Ansible through devcloud-net,
   await conn.nova.waitForServer(controller!.uuid, 'SHUTOFF', { timeoutMs: 10 * MINUTE, intervalMs: 2000 });
   t.diagnostic(`controller SHUTOFF ${((Date.now() - started) / 1000).toFixed(0)} s after server stop`);
   const console = consoleLog(controller!.uuid);
-  assert.match(console, /DEVCLOUD-SHUTDOWN /, 'systemd stopped the guest\'s units (devcloud-ready.service ExecStop)');
+  assert.match(console, /DEVCLOUD-SHUTDOWN /, "systemd stopped the guest's units (devcloud-ready.service ExecStop)");
   assert.match(console, /reboot: Power down/, 'the kernel powered off (not a hard power-off by Nova)');
 
   // ---- snapshot, delete everything, create the scenario again from the snapshot
@@ -143,13 +180,25 @@ test('devcloud-sno: the controller answers SSH and Ansible through devcloud-net,
   stack = undefined;
 
   started = Date.now();
-  const second = await createScenario(`devnet-sno-r-${suffix}`, (s) => { restored = s; }, { controller_params: { image: snapshotId, flavor: CONTROLLER_FLAVOR } });
+  const second = await createScenario(
+    `devnet-sno-r-${suffix}`,
+    (s) => {
+      restored = s;
+    },
+    { controller_params: { image: snapshotId, flavor: CONTROLLER_FLAVOR } },
+  );
   const revived = second.data.instances.controller!;
   assert.equal(revived.mac_address, 'fa:16:9e:81:f6:05');
   assert.notEqual(revived.uuid, controller!.uuid);
   const newPorts = await portsOf(revived.uuid);
-  assert.ok(newPorts.every((p) => !oldPorts.includes(p.id)), 'new ports');
-  assert.ok(newPorts.some((p) => p.mac_address === 'fa:16:9e:81:f6:05' && p.status === 'ACTIVE'), 'same MAC, bound');
+  assert.ok(
+    newPorts.every((p) => !oldPorts.includes(p.id)),
+    'new ports',
+  );
+  assert.ok(
+    newPorts.some((p) => p.mac_address === 'fa:16:9e:81:f6:05' && p.status === 'ACTIVE'),
+    'same MAC, bound',
+  );
   await waitForSsh(second.host.ansible_host, 25 * MINUTE);
   t.diagnostic(`restored controller answered SSH ${((Date.now() - started) / 1000).toFixed(0)} s after the stack create`);
   const after = await ssh(second.host.ansible_host, 'cat /root/marker; cat /sys/class/net/*/address; hostname');
@@ -157,5 +206,5 @@ test('devcloud-sno: the controller answers SSH and Ansible through devcloud-net,
   assert.match(after.stdout, new RegExp(`^written-before-${suffix}$`, 'm'), 'the file written before the snapshot');
   assert.match(after.stdout, /^fa:16:9e:81:f6:05$/m);
   const revivedServer = await conn.nova.getServer(revived.uuid);
-  assert.match(after.stdout, new RegExp(`^${String(revivedServer?.name).toLowerCase()}$`, 'm'), 'the new instance\'s hostname');
+  assert.match(after.stdout, new RegExp(`^${String(revivedServer?.name).toLowerCase()}$`, 'm'), "the new instance's hostname");
 });

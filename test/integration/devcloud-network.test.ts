@@ -10,7 +10,17 @@ import { test } from 'node:test';
 import { execa } from 'execa';
 import { ROOT } from '../helpers/ansible.ts';
 import { devcloudConnection, FLAVOR, IMAGE_NAME, imageIdByName, uniqueSuffix } from '../helpers/devcloud.ts';
-import { bootOnPorts, createPort, deletePort, getPort, NETNS, networkId, NS_ADDR, PROVIDER_NETWORK, waitServerGone } from '../helpers/guest.ts';
+import {
+  bootOnPorts,
+  createPort,
+  deletePort,
+  getPort,
+  NETNS,
+  NS_ADDR,
+  networkId,
+  PROVIDER_NETWORK,
+  waitServerGone,
+} from '../helpers/guest.ts';
 
 const conn = devcloudConnection();
 const randomMac = () => `fa:16:3e:7${uniqueSuffix().slice(0, 1)}:${uniqueSuffix().slice(0, 2)}:${uniqueSuffix().slice(0, 2)}`;
@@ -26,12 +36,21 @@ async function removeServerAndPort(serverId: string | undefined, portId: string 
 test('a server on a port with a fixed MAC goes ACTIVE, and Nova, Neutron and libvirt report that MAC', { timeout: 900_000 }, async (t) => {
   const suffix = uniqueSuffix();
   const mac = randomMac();
-  const port = await createPort(conn, { name: `devnet-mac-${suffix}`, network_id: await networkId(conn, PROVIDER_NETWORK), mac_address: mac });
+  const port = await createPort(conn, {
+    name: `devnet-mac-${suffix}`,
+    network_id: await networkId(conn, PROVIDER_NETWORK),
+    mac_address: mac,
+  });
   let serverId: string | undefined;
   t.after(() => removeServerAndPort(serverId, port.id));
   assert.equal(port.mac_address, mac);
 
-  const server = await bootOnPorts(conn, { name: `devnet-mac-${suffix}`, imageRef: await imageIdByName(conn, IMAGE_NAME), flavorRef: FLAVOR, ports: [port.id] });
+  const server = await bootOnPorts(conn, {
+    name: `devnet-mac-${suffix}`,
+    imageRef: await imageIdByName(conn, IMAGE_NAME),
+    flavorRef: FLAVOR,
+    ports: [port.id],
+  });
   serverId = server.id;
   // Nova waits for Neutron's network-vif-plugged event before ACTIVE; TCG on 2 shared cores is slow.
   const active = await conn.nova.waitForServer(server.id, 'ACTIVE', { timeoutMs: 600_000, intervalMs: 2000 });
@@ -45,18 +64,29 @@ test('a server on a port with a fixed MAC goes ACTIVE, and Nova, Neutron and lib
 
   const interfaces = await conn.session.request('compute', { method: 'GET', path: `/servers/${server.id}/os-interface` });
   const attachments = (interfaces.body as { interfaceAttachments: { port_id: string; mac_addr: string }[] }).interfaceAttachments;
-  assert.deepEqual(attachments.map((a) => [a.port_id, a.mac_addr]), [[port.id, mac]]);
+  assert.deepEqual(
+    attachments.map((a) => [a.port_id, a.mac_addr]),
+    [[port.id, mac]],
+  );
   const addresses = active.addresses as Record<string, { 'OS-EXT-IPS-MAC:mac_addr': string; addr: string }[]>;
   assert.equal(addresses[PROVIDER_NETWORK]?.[0]?.['OS-EXT-IPS-MAC:mac_addr'], mac);
 
   const domain = String(active['OS-EXT-SRV-ATTR:instance_name']);
   const iflist = await execa('virsh', ['-c', 'qemu:///system', 'domiflist', domain]);
-  assert.match(iflist.stdout, new RegExp(`bridge\\s+brq\\S+\\s+virtio\\s+${mac}`), 'the libvirt domain has a NIC with that MAC in a linuxbridge bridge');
+  assert.match(
+    iflist.stdout,
+    new RegExp(`bridge\\s+brq\\S+\\s+virtio\\s+${mac}`),
+    'the libvirt domain has a NIC with that MAC in a linuxbridge bridge',
+  );
 });
 
 test('the linuxbridge agent survives a restart with a port bound, and a reused port binds again', { timeout: 1_500_000 }, async (t) => {
   const suffix = uniqueSuffix();
-  const port = await createPort(conn, { name: `devnet-reuse-${suffix}`, network_id: await networkId(conn, PROVIDER_NETWORK), mac_address: randomMac() });
+  const port = await createPort(conn, {
+    name: `devnet-reuse-${suffix}`,
+    network_id: await networkId(conn, PROVIDER_NETWORK),
+    mac_address: randomMac(),
+  });
   assert.equal(port.port_security_enabled, false, 'devcloud ports have no port security (no ebtables rules: NOTES.md failure d)');
   let serverId: string | undefined;
   t.after(() => removeServerAndPort(serverId, port.id));
@@ -87,7 +117,11 @@ test('the linuxbridge agent survives a restart with a port bound, and a reused p
   assert.equal(rebound?.device_id, second.id);
   assert.equal(rebound?.status, 'ACTIVE');
   t.diagnostic(`reused port bound and server ACTIVE ${((Date.now() - started) / 1000).toFixed(1)} s after the boot request`);
-  const agentLog = await execa('grep', ['-c', 'RULE_DELETE failed', join(process.env.DEVCLOUD_STATE ?? '/tmp/devcloud', 'log/neutron-linuxbridge-agent.log')], { reject: false });
+  const agentLog = await execa(
+    'grep',
+    ['-c', 'RULE_DELETE failed', join(process.env.DEVCLOUD_STATE ?? '/tmp/devcloud', 'log/neutron-linuxbridge-agent.log')],
+    { reject: false },
+  );
   assert.equal(agentLog.stdout.trim(), '0', 'no failed ebtables deletes in the agent log');
 });
 
@@ -101,7 +135,10 @@ test('guests are reachable only inside devcloud-net: no address, route or forwar
   // Every root-namespace interface that carries guest traffic (veth, agent bridges, vxlan, taps) has no address.
   const links = (await execa('ip', ['-o', 'link', 'show'])).stdout.split('\n').map((l) => l.split(': ')[1]?.split('@')[0] ?? '');
   const guestIfaces = links.filter((name) => /^(prov0|brq|vxlan-|tap)/.test(name));
-  assert.ok(guestIfaces.includes('prov0') && guestIfaces.some((n) => n.startsWith('brq')), `guest interfaces present: ${guestIfaces.join(' ')}`);
+  assert.ok(
+    guestIfaces.includes('prov0') && guestIfaces.some((n) => n.startsWith('brq')),
+    `guest interfaces present: ${guestIfaces.join(' ')}`,
+  );
   for (const name of guestIfaces) {
     assert.equal((await execa('ip', ['-o', 'addr', 'show', 'dev', name], { reject: false })).stdout.trim(), '', `${name} has an address`);
   }
@@ -128,11 +165,15 @@ test('a relay lets the namespace reach a loopback-only host service, and goes aw
   t.after(() => execa('bash', [relay, 'stop', String(nsPort)], { reject: false }));
   const started = await execa('bash', [relay, 'start', String(nsPort), String(hostPort)], { reject: false });
   assert.equal(started.exitCode, 0, started.stderr);
-  const fetched = await execa('ip', ['netns', 'exec', NETNS, 'curl', '-s', '--max-time', '10', `http://${NS_ADDR}:${nsPort}/`], { reject: false });
+  const fetched = await execa('ip', ['netns', 'exec', NETNS, 'curl', '-s', '--max-time', '10', `http://${NS_ADDR}:${nsPort}/`], {
+    reject: false,
+  });
   assert.equal(fetched.stdout, 'hello-from-loopback');
   // the relay's listener is in the namespace only
   assert.doesNotMatch((await execa('ss', ['-ltnH'])).stdout, new RegExp(`:${nsPort}\\b`));
   await execa('bash', [relay, 'stop', String(nsPort)]);
-  const after = await execa('ip', ['netns', 'exec', NETNS, 'curl', '-s', '--max-time', '5', `http://${NS_ADDR}:${nsPort}/`], { reject: false });
+  const after = await execa('ip', ['netns', 'exec', NETNS, 'curl', '-s', '--max-time', '5', `http://${NS_ADDR}:${nsPort}/`], {
+    reject: false,
+  });
   assert.notEqual(after.exitCode, 0, 'nothing answers once the relay is stopped');
 });

@@ -26,7 +26,8 @@ test('the test project has room for 100 tiny servers, and the flavor and image e
   const providers = await conn.session.request('placement', { method: 'GET', path: '/resource_providers' });
   const [provider] = (providers.body as { resource_providers: { uuid: string }[] }).resource_providers;
   const inventory = await conn.session.request('placement', { method: 'GET', path: `/resource_providers/${provider!.uuid}/inventories` });
-  const vcpu = (inventory.body as { inventories: { VCPU: { total: number; allocation_ratio: number; reserved: number } } }).inventories.VCPU;
+  const vcpu = (inventory.body as { inventories: { VCPU: { total: number; allocation_ratio: number; reserved: number } } }).inventories
+    .VCPU;
   assert.ok((vcpu.total - vcpu.reserved) * vcpu.allocation_ratio >= 100, `VCPU capacity ${vcpu.total} × ${vcpu.allocation_ratio}`);
   assert.equal((await conn.glance.listImages({ name: IMAGE_NAME, status: 'active' })).length, 1);
 });

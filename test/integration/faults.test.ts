@@ -2,13 +2,23 @@
 // server, a token revoked while a run waits.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { connect, type Connection } from '../../lib/openstack/connect.ts';
+import { type Connection, connect } from '../../lib/openstack/connect.ts';
+import { sleep } from '../../lib/poll.ts';
 import { createSnapset, SnapsetError } from '../../lib/snapset/create.ts';
 import { parseSnapsetData } from '../../lib/snapset/data.ts';
-import { sleep } from '../../lib/poll.ts';
 import { runModuleTask } from '../helpers/ansible.ts';
 import {
-  bigImage, bootDeployment, cleanEnv, cleanup, CLOUD_NAME, devcloudConnection, devcloudEnv, imagesNamedFor, imagesOfSet, service, type Deployment,
+  bigImage,
+  bootDeployment,
+  CLOUD_NAME,
+  cleanEnv,
+  cleanup,
+  type Deployment,
+  devcloudConnection,
+  devcloudEnv,
+  imagesNamedFor,
+  imagesOfSet,
+  service,
 } from '../helpers/devcloud.ts';
 
 describe('faults on devcloud', { timeout: 900_000 }, () => {
@@ -59,7 +69,11 @@ describe('faults on devcloud', { timeout: 900_000 }, () => {
     const [first] = Object.keys(deployment.snapsetData.instances);
 
     // One at a time: the first image times out, the second snapshot is never started.
-    const removed = await runModuleTask('hotstack_snapset', { snapset_data: deployment.snapsetData, timeout: 1, concurrency: 1 }, { env: devcloudEnv() });
+    const removed = await runModuleTask(
+      'hotstack_snapset',
+      { snapset_data: deployment.snapsetData, timeout: 1, concurrency: 1 },
+      { env: devcloudEnv() },
+    );
     assert.equal(removed.result?.failed, true);
     assert.match(String(removed.result?.msg), new RegExp(`snapshot of instance ${first} .* was not active after 1s`));
     assert.equal((removed.result?.removed_images as string[]).length, 1);
@@ -71,7 +85,11 @@ describe('faults on devcloud', { timeout: 900_000 }, () => {
     for (const server of deployment.servers) {
       for (let i = 0; i < 120 && (await conn.nova.getServer(server.id))?.['OS-EXT-STS:task_state']; i++) await sleep(500);
     }
-    const kept = await runModuleTask('hotstack_snapset', { snapset_data: deployment.snapsetData, timeout: 1, keep_partial: true }, { env: devcloudEnv() });
+    const kept = await runModuleTask(
+      'hotstack_snapset',
+      { snapset_data: deployment.snapsetData, timeout: 1, keep_partial: true },
+      { env: devcloudEnv() },
+    );
     assert.equal(kept.result?.failed, true);
     assert.equal(kept.result?.changed, true, 'kept images are a change');
     assert.match(String(kept.result?.msg), /keep_partial is set: the 2 image\(s\) of set \S+ stay, never marked hotstack-snapset/);
@@ -106,7 +124,11 @@ describe('faults on devcloud', { timeout: 900_000 }, () => {
     );
     const winner = (outcomes.find((outcome) => outcome.status === 'fulfilled') as PromiseFulfilledResult<{ snapId: string }>).value;
     const images = await imagesNamedFor(conn, deployment.suffix);
-    assert.deepEqual(images.map((image) => image.name), [`hotstack-${name}-snapshot-${winner.snapId}`], 'only the winner\'s image exists');
+    assert.deepEqual(
+      images.map((image) => image.name),
+      [`hotstack-${name}-snapshot-${winner.snapId}`],
+      "only the winner's image exists",
+    );
   });
 
   test('a token revoked during the wait: the client authenticates again once and the run completes', async () => {
@@ -116,7 +138,11 @@ describe('faults on devcloud', { timeout: 900_000 }, () => {
     const first = (await own.session.token()).value;
     // Slow polls, so that the snapshot (which Nova uploads with this same token) is done before the
     // run's next poll: the token is revoked in between, while the run waits.
-    const run = createSnapset(own, parseSnapsetData(deployment.snapsetData), { timeoutSeconds: 120, pollIntervalMs: 4_000, maxPollIntervalMs: 4_000 });
+    const run = createSnapset(own, parseSnapsetData(deployment.snapsetData), {
+      timeoutSeconds: 120,
+      pollIntervalMs: 4_000,
+      maxPollIntervalMs: 4_000,
+    });
     let active = false;
     for (let i = 0; i < 300 && !active; i++) {
       active = (await imagesNamedFor(conn, deployment.suffix)).some((image) => image.status === 'active');
@@ -125,7 +151,8 @@ describe('faults on devcloud', { timeout: 900_000 }, () => {
     assert.ok(active, 'the snapshot became active');
     const admin = await conn.session.token();
     await conn.http.request({
-      method: 'DELETE', url: `${await conn.session.endpoint('identity')}/auth/tokens`,
+      method: 'DELETE',
+      url: `${await conn.session.endpoint('identity')}/auth/tokens`,
       headers: { 'X-Auth-Token': admin.value, 'X-Subject-Token': first },
     });
     const outcome = await run;

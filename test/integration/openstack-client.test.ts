@@ -20,7 +20,10 @@ describe('OpenStack client on devcloud', { timeout: 600_000 }, () => {
   test('Glance: tag filters are AND-ed, pagination is followed, tags are set, added and removed', async () => {
     const suffix = uniqueSuffix();
     for (let i = 0; i < 5; i++) {
-      const image = await conn.glance.uploadImage({ name: `client-test-${suffix}-${i}`, disk_format: 'raw', container_format: 'bare' }, randomBytes(1024));
+      const image = await conn.glance.uploadImage(
+        { name: `client-test-${suffix}-${i}`, disk_format: 'raw', container_format: 'bare' },
+        randomBytes(1024),
+      );
       images.push(image.id);
       await conn.glance.replaceTags(image.id, [`suite=${suffix}`, i % 2 === 0 ? 'even' : 'odd']);
     }
@@ -28,7 +31,10 @@ describe('OpenStack client on devcloud', { timeout: 600_000 }, () => {
     const all = await conn.glance.listImages({ tags: [`suite=${suffix}`], pageSize: 2 });
     assert.deepEqual(all.map((image) => image.id).sort(), [...images].sort());
     const even = await conn.glance.listImages({ tags: [`suite=${suffix}`, 'even'] });
-    assert.deepEqual(even.map((image) => image.name).sort(), [0, 2, 4].map((i) => `client-test-${suffix}-${i}`));
+    assert.deepEqual(
+      even.map((image) => image.name).sort(),
+      [0, 2, 4].map((i) => `client-test-${suffix}-${i}`),
+    );
     const byIds = await conn.glance.listImages({ ids: [images[1]!, images[3]!] });
     assert.deepEqual(byIds.map((image) => image.id).sort(), [images[1]!, images[3]!].sort());
 
@@ -48,7 +54,8 @@ describe('OpenStack client on devcloud', { timeout: 600_000 }, () => {
     await assert.rejects(
       conn.nova.createImage('00000000-0000-0000-0000-000000000000', 'never'),
       (error: unknown) =>
-        error instanceof OpenStackHttpError && error.status === 404 &&
+        error instanceof OpenStackHttpError &&
+        error.status === 404 &&
         /POST compute \/v2\.1\/servers\/0{8}-.*\/action failed: HTTP 404: .*could not be found/.test(error.message),
     );
   });
@@ -71,7 +78,10 @@ describe('OpenStack client on devcloud', { timeout: 600_000 }, () => {
 
     await conn.heat.updateStack(name, id, { template: template(true), parameters: { greeting: 'again' } });
     await conn.heat.waitForStack(name, /^UPDATE_COMPLETE$/, { intervalMs: 500 });
-    assert.deepEqual(await conn.heat.stackOutputs(`${name}/${id}`), { greeting: 'again', shape: { instances: { controller: { role: 'controller' } } } });
+    assert.deepEqual(await conn.heat.stackOutputs(`${name}/${id}`), {
+      greeting: 'again',
+      shape: { instances: { controller: { role: 'controller' } } },
+    });
 
     await conn.heat.deleteStack(name, id);
     const deleted = await conn.heat.waitForStack(`${name}/${id}`, /^DELETE_COMPLETE$/, { intervalMs: 500 });

@@ -10,7 +10,16 @@ import { after, before, describe, test } from 'node:test';
 import { execa } from 'execa';
 import type { Connection } from '../../lib/openstack/connect.ts';
 import { ROOT, requireBuilt, runModuleTask } from '../helpers/ansible.ts';
-import { bootDeployment, cleanEnv, cleanup, devcloudConnection, devcloudEnv, imagesOfSet, uniqueSuffix, type Deployment } from '../helpers/devcloud.ts';
+import {
+  bootDeployment,
+  cleanEnv,
+  cleanup,
+  type Deployment,
+  devcloudConnection,
+  devcloudEnv,
+  imagesOfSet,
+  uniqueSuffix,
+} from '../helpers/devcloud.ts';
 
 type Json = Record<string, unknown>;
 const run = uniqueSuffix();
@@ -31,7 +40,8 @@ describe('SnapSet lookup and prune on devcloud', { timeout: 900_000 }, () => {
   };
   const info = (args: Json) => runModuleTask('hotstack_snapset_info', args, { env: devcloudEnv() });
   const prune = (args: Json, check = false) => runModuleTask('hotstack_snapset_prune', args, { env: devcloudEnv(), check });
-  const cli = (args: string[]) => execa(join(ROOT, 'build/hotstack-snapset'), args, { env: { ...cleanEnv(), ...devcloudEnv() }, extendEnv: false, reject: false });
+  const cli = (args: string[]) =>
+    execa(join(ROOT, 'build/hotstack-snapset'), args, { env: { ...cleanEnv(), ...devcloudEnv() }, extendEnv: false, reject: false });
   const snapIds = (sets: unknown) => (sets as Json[]).map((set) => set.snap_id as string);
 
   before(async () => {
@@ -79,7 +89,10 @@ describe('SnapSet lookup and prune on devcloud', { timeout: 900_000 }, () => {
     assert.equal(result.failed, false, JSON.stringify(result));
     assert.equal((result.snapset as Json).snap_id, made.good);
     const passed = result.passed_over as { snap_id: string; reasons: string[] }[];
-    assert.deepEqual(passed.map((p) => p.snap_id), [made.cut, made.unmarked]);
+    assert.deepEqual(
+      passed.map((p) => p.snap_id),
+      [made.cut, made.unmarked],
+    );
     assert.match(passed[0]!.reasons.join(), /incomplete: .*1 of 2 images are there/);
     assert.match(String(result.msg), new RegExp(`SnapSet ${made.good}.*passed over 2 newer`));
   });
@@ -101,30 +114,64 @@ describe('SnapSet lookup and prune on devcloud', { timeout: 900_000 }, () => {
       parameters: { controller_params: { type: 'json' }, ocp_master_params: { type: 'json' } },
       resources: {
         'controller-port': { type: 'OS::Neutron::Port', properties: { network: 'n', mac_address: macs[controller!]!.mac_address } },
-        [controller!]: { type: 'OS::Nova::Server', properties: { image: { get_param: ['controller_params', 'image'] }, networks: [{ port: { get_resource: 'controller-port' } }] } },
+        [controller!]: {
+          type: 'OS::Nova::Server',
+          properties: { image: { get_param: ['controller_params', 'image'] }, networks: [{ port: { get_resource: 'controller-port' } }] },
+        },
         'master-port': { type: 'OS::Neutron::Port', properties: { network: 'n', mac_address: masterMac } },
-        [master!]: { type: 'OS::Nova::Server', properties: { image: { get_param: ['ocp_master_params', 'image'] }, networks: [{ port: { get_resource: 'master-port' } }] } },
+        [master!]: {
+          type: 'OS::Nova::Server',
+          properties: { image: { get_param: ['ocp_master_params', 'image'] }, networks: [{ port: { get_resource: 'master-port' } }] },
+        },
       },
     });
     writeFileSync(join(dir, 'good.yaml'), JSON.stringify(template(macs[master!]!.mac_address)));
     writeFileSync(join(dir, 'moved.yaml'), JSON.stringify(template('fa:16:3e:ff:ff:ff')));
-    const stackParameters = { controller_params: { image: 'hotstack-controller', flavor: 'f' }, ocp_master_params: { image: 'ipxe-boot-usb', flavor: 'f' } };
+    const stackParameters = {
+      controller_params: { image: 'hotstack-controller', flavor: 'f' },
+      ocp_master_params: { image: 'ipxe-boot-usb', flavor: 'f' },
+    };
     const good = (await info({ template: join(dir, 'good.yaml'), instances: topology, stack_parameters: stackParameters })).result!;
     assert.equal(good.failed, false, JSON.stringify(good));
     const images = await imagesOfSet(conn, made.good);
     const idOf = (name: string) => images.find((image) => image.tags.includes(`name=${name}`))!.id;
-    assert.deepEqual(good.stack_parameters, { controller_params: { image: idOf(controller!) }, ocp_master_params: { image: idOf(master!) } });
+    assert.deepEqual(good.stack_parameters, {
+      controller_params: { image: idOf(controller!) },
+      ocp_master_params: { image: idOf(master!) },
+    });
     const moved = (await info({ template: join(dir, 'moved.yaml'), instances: topology })).result!;
     assert.equal(moved.failed, true);
-    assert.match(String(moved.msg), new RegExp(`instance ${master}: MAC mismatch: target port master-port has fa:16:3e:ff:ff:ff, the SnapSet image has ${macs[master!]!.mac_address}`));
+    assert.match(
+      String(moved.msg),
+      new RegExp(
+        `instance ${master}: MAC mismatch: target port master-port has fa:16:3e:ff:ff:ff, the SnapSet image has ${macs[master!]!.mac_address}`,
+      ),
+    );
   });
 
   test("another project's public image with SnapSet tags is never seen", async () => {
-    foreignImage = (await conn.glance.uploadImage({
-      name: `hotstack-${PREFIX}controller-snapshot-FOREIGN1`, disk_format: 'raw', container_format: 'bare', visibility: 'public',
-      owner: 'another-project', tags: ['hotstack', 'hotstack-snapset', `name=${PREFIX}controller`, 'role=controller', 'snap_id=FOREIGN1', 'mac_address=fa:16:3e:00:00:01'],
-      hotstack_snap_id: 'FOREIGN1', hotstack_snapset_size: '1',
-    }, Buffer.alloc(512))).id;
+    foreignImage = (
+      await conn.glance.uploadImage(
+        {
+          name: `hotstack-${PREFIX}controller-snapshot-FOREIGN1`,
+          disk_format: 'raw',
+          container_format: 'bare',
+          visibility: 'public',
+          owner: 'another-project',
+          tags: [
+            'hotstack',
+            'hotstack-snapset',
+            `name=${PREFIX}controller`,
+            'role=controller',
+            'snap_id=FOREIGN1',
+            'mac_address=fa:16:3e:00:00:01',
+          ],
+          hotstack_snap_id: 'FOREIGN1',
+          hotstack_snapset_size: '1',
+        },
+        Buffer.alloc(512),
+      )
+    ).id;
     assert.ok(await conn.glance.getImage(foreignImage), 'the image is visible to this project');
     const result = (await info({ name_prefix: PREFIX })).result!;
     assert.ok(!snapIds(result.snapsets).includes('FOREIGN1'));
@@ -147,7 +194,9 @@ describe('SnapSet lookup and prune on devcloud', { timeout: 900_000 }, () => {
     const table = await cli(['list', '--prefix', PREFIX]);
     assert.match(table.stdout, /^SNAP_ID\s+CREATED\s+STATUS\s+IMAGES\s+INSTANCES/m);
     assert.match(table.stdout, new RegExp(`^${made.cut.replace(/[-]/g, '\\-')}\\s.*incomplete\\s+1/2`, 'm'));
-    const instances = Object.entries(topology).map(([n, r]) => `${n}=${r}`).join(',');
+    const instances = Object.entries(topology)
+      .map(([n, r]) => `${n}=${r}`)
+      .join(',');
     const verify = await cli(['verify', '--instances', instances]);
     assert.equal(verify.exitCode, 0, verify.stdout + verify.stderr);
     assert.match(verify.stdout, new RegExp(`^OK: SnapSet ${made.good}`));
@@ -180,7 +229,9 @@ describe('SnapSet lookup and prune on devcloud', { timeout: 900_000 }, () => {
     const after = (await info({ name_prefix: PREFIX })).result!;
     assert.deepEqual(snapIds(after.snapsets), [made.good]);
     const removed = new Set(result.removed_images as string[]);
-    const expected = (before.snapsets as Json[]).filter((set) => set.snap_id !== made.good).flatMap((set) => (set.images as Json[]).map((image) => image.id));
+    const expected = (before.snapsets as Json[])
+      .filter((set) => set.snap_id !== made.good)
+      .flatMap((set) => (set.images as Json[]).map((image) => image.id));
     assert.deepEqual([...removed].sort(), expected.sort());
   });
 

@@ -11,7 +11,14 @@ import type { Image } from '../../lib/openstack/glance.ts';
 import { setCompleteness } from '../../lib/snapset/completeness.ts';
 import { ROOT, runExecutable, runModuleTask, runPlaybook } from '../helpers/ansible.ts';
 import {
-  bootDeployment, cleanup, CLOUDS_YAML, devcloudConnection, devcloudEnv, imagesNamedFor, imagesOfSet, type Deployment,
+  bootDeployment,
+  CLOUDS_YAML,
+  cleanup,
+  type Deployment,
+  devcloudConnection,
+  devcloudEnv,
+  imagesNamedFor,
+  imagesOfSet,
 } from '../helpers/devcloud.ts';
 
 const ROLES = { controller: 'controller', master0: 'ocp_master', master1: 'ocp_master' };
@@ -31,7 +38,14 @@ function assertCompleteSet(images: Image[], deployment: Deployment, snapId: stri
     assert.equal(image.name, `hotstack-${name}-snapshot-${snapId}`);
     assert.deepEqual(
       [...image.tags].sort(),
-      ['hotstack', 'hotstack-snapset', `mac_address=${instance.mac_address}`, `name=${name}`, `role=${instance.role}`, `snap_id=${snapId}`].sort(),
+      [
+        'hotstack',
+        'hotstack-snapset',
+        `mac_address=${instance.mac_address}`,
+        `name=${name}`,
+        `role=${instance.role}`,
+        `snap_id=${snapId}`,
+      ].sort(),
     );
     assert.equal(image.instance_uuid, instance.uuid, 'the image is a snapshot of that server');
     assert.equal(image.hotstack_snap_id, snapId);
@@ -79,7 +93,11 @@ describe('hotstack_snapset on devcloud', { timeout: 900_000 }, () => {
 
   test('the result is the snapset Hotstack returns, matching Glance', async () => {
     const deployment = await boot({ controller: 'controller', master0: 'ocp_master' });
-    const run = await runModuleTask('hotstack_snapset', { cloud: 'devcloud', snapset_data: deployment.snapsetData }, { env: devcloudEnv() });
+    const run = await runModuleTask(
+      'hotstack_snapset',
+      { cloud: 'devcloud', snapset_data: deployment.snapsetData },
+      { env: devcloudEnv() },
+    );
     const result = run.result!;
     assert.equal(result.failed, false, JSON.stringify(result));
     assert.equal(result.changed, true);
@@ -117,7 +135,12 @@ describe('hotstack_snapset on devcloud', { timeout: 900_000 }, () => {
   test('a uuid Nova does not know is named in the error and nothing is created', async () => {
     const deployment = await boot({ controller: 'controller' });
     const ghost = randomUUID();
-    const snapsetData = { instances: { ...deployment.snapsetData.instances, [`ghost-${deployment.suffix}`]: { uuid: ghost, role: 'ocp_master', mac_address: 'fa:16:3e:00:00:99' } } };
+    const snapsetData = {
+      instances: {
+        ...deployment.snapsetData.instances,
+        [`ghost-${deployment.suffix}`]: { uuid: ghost, role: 'ocp_master', mac_address: 'fa:16:3e:00:00:99' },
+      },
+    };
     const run = await runModuleTask('hotstack_snapset', { snapset_data: snapsetData }, { env: devcloudEnv() });
     assert.equal(run.result?.failed, true);
     assert.match(String(run.result?.msg), new RegExp(`instance ghost-${deployment.suffix} \\(uuid ${ghost}\\) does not exist`));
@@ -147,7 +170,14 @@ describe('hotstack_snapset on devcloud', { timeout: 900_000 }, () => {
   test('a wrong password fails plainly and appears nowhere in the output, even at -vvv', async () => {
     const password = `Wr0ng-${randomUUID()}`;
     const cloud = {
-      auth: { auth_url: 'http://127.0.0.1:5000/v3', username: 'admin', password, project_name: 'admin', user_domain_name: 'Default', project_domain_name: 'Default' },
+      auth: {
+        auth_url: 'http://127.0.0.1:5000/v3',
+        username: 'admin',
+        password,
+        project_name: 'admin',
+        user_domain_name: 'Default',
+        project_domain_name: 'Default',
+      },
       region_name: 'RegionOne',
     };
     const snapsetData = { instances: { controller: { uuid: randomUUID(), role: 'controller', mac_address: 'fa:16:3e:00:00:01' } } };
@@ -164,18 +194,28 @@ describe('hotstack_snapset on devcloud', { timeout: 900_000 }, () => {
     // From a clouds.yaml file.
     const dir = mkdtempSync(join(tmpdir(), 'hotstack-wrongpw-'));
     writeFileSync(join(dir, 'clouds.yaml'), JSON.stringify({ clouds: { broken: cloud } }));
-    const fromFile = await runModuleTask('hotstack_snapset', { cloud: 'broken', snapset_data: snapsetData }, {
-      env: { OS_CLIENT_CONFIG_FILE: join(dir, 'clouds.yaml') }, verbosity: 3,
-    });
+    const fromFile = await runModuleTask(
+      'hotstack_snapset',
+      { cloud: 'broken', snapset_data: snapsetData },
+      {
+        env: { OS_CLIENT_CONFIG_FILE: join(dir, 'clouds.yaml') },
+        verbosity: 3,
+      },
+    );
     assert.equal(fromFile.result?.failed, true);
     assert.match(String(fromFile.result?.msg), /cloud 'broken' failed .*credentials were refused/);
     assert.ok(!fromFile.output.includes(password));
   });
 
   test('an unknown cloud name is reported with the clouds that exist', async () => {
-    const run = await runModuleTask('hotstack_snapset', {
-      cloud: 'nosuchcloud', snapset_data: { instances: { c: { uuid: randomUUID(), role: 'controller', mac_address: 'm' } } },
-    }, { env: { OS_CLIENT_CONFIG_FILE: CLOUDS_YAML } });
+    const run = await runModuleTask(
+      'hotstack_snapset',
+      {
+        cloud: 'nosuchcloud',
+        snapset_data: { instances: { c: { uuid: randomUUID(), role: 'controller', mac_address: 'm' } } },
+      },
+      { env: { OS_CLIENT_CONFIG_FILE: CLOUDS_YAML } },
+    );
     assert.equal(run.result?.failed, true);
     assert.match(String(run.result?.msg), /nosuchcloud/);
     assert.match(String(run.result?.msg), /devcloud/);
@@ -205,9 +245,14 @@ describe('hotstack_snapset on devcloud', { timeout: 900_000 }, () => {
 
   test('a property name outside hotstack_*, or one the module sets, is refused by name and nothing is created', async () => {
     const deployment = await boot({ controller: 'controller' });
-    const run = await runModuleTask('hotstack_snapset', {
-      snapset_data: deployment.snapsetData, properties: { owner: 'me', hotstack_snapset_size: '9' },
-    }, { env: devcloudEnv() });
+    const run = await runModuleTask(
+      'hotstack_snapset',
+      {
+        snapset_data: deployment.snapsetData,
+        properties: { owner: 'me', hotstack_snapset_size: '9' },
+      },
+      { env: devcloudEnv() },
+    );
     assert.equal(run.result?.failed, true);
     assert.match(String(run.result?.msg), /properties\.owner: the name must start with 'hotstack_'/);
     assert.match(String(run.result?.msg), /properties\.hotstack_snapset_size: is set by the module itself/);
@@ -217,12 +262,25 @@ describe('hotstack_snapset on devcloud', { timeout: 900_000 }, () => {
 
   test('snapset_data given as a JSON string (ad-hoc -a, a templated string) is read as a dict', async () => {
     const deployment = await boot({ controller: 'controller' });
-    const run = await runExecutable('hotstack_snapset', {
-      _ansible_module_name: 'hotstack_snapset', _ansible_check_mode: true, snapset_data: JSON.stringify(deployment.snapsetData),
-    }, devcloudEnv());
-    const result = JSON.parse(run.stdout) as { failed?: boolean; msg: string; would_create: { name: string; properties: Record<string, string> }[] };
+    const run = await runExecutable(
+      'hotstack_snapset',
+      {
+        _ansible_module_name: 'hotstack_snapset',
+        _ansible_check_mode: true,
+        snapset_data: JSON.stringify(deployment.snapsetData),
+      },
+      devcloudEnv(),
+    );
+    const result = JSON.parse(run.stdout) as {
+      failed?: boolean;
+      msg: string;
+      would_create: { name: string; properties: Record<string, string> }[];
+    };
     assert.equal(result.failed, undefined, result.msg);
-    assert.deepEqual(result.would_create.map((image) => image.name), Object.keys(deployment.snapsetData.instances));
+    assert.deepEqual(
+      result.would_create.map((image) => image.name),
+      Object.keys(deployment.snapsetData.instances),
+    );
     assert.equal(result.would_create[0]!.properties.hotstack_snapset_size, '1');
   });
 });

@@ -85,7 +85,12 @@ describe('hotstack_stack on devcloud', { timeout: 600_000 }, () => {
   test('a changed parameter updates the stack and waits for this update, not the previous COMPLETE', async () => {
     const check = (await stack({ parameters: { greeting: 'hello', controller_params: { image: 'snap-1' } } }, true)).result!;
     assert.equal(check.action, 'would update');
-    assert.ok((check.changes as { updated: string[]; replaced: string[] }).updated.length + (check.changes as { replaced: string[] }).replaced.length > 0, JSON.stringify(check.changes));
+    assert.ok(
+      (check.changes as { updated: string[]; replaced: string[] }).updated.length +
+        (check.changes as { replaced: string[] }).replaced.length >
+        0,
+      JSON.stringify(check.changes),
+    );
     const run = (await stack({ parameters: { greeting: 'hello', controller_params: { image: 'snap-2' } } })).result!;
     assert.equal(run.failed, false, JSON.stringify(run));
     assert.equal(run.action, 'updated');
@@ -100,15 +105,20 @@ describe('hotstack_stack on devcloud', { timeout: 600_000 }, () => {
     assert.match(String(run.msg), new RegExp(`stack ${name} UPDATE_FAILED`));
     assert.match(String(run.msg), /failed resources: maybe-broken \(OS::Heat::TestResource\) UPDATE_FAILED: /);
     const failed = run.failed_resources as { name: string }[];
-    assert.deepEqual(failed.map((f) => f.name), ['maybe-broken']);
+    assert.deepEqual(
+      failed.map((f) => f.name),
+      ['maybe-broken'],
+    );
   });
 
   test('a missing template and a bad one are named; nothing is created', async () => {
-    const missing = (await runModuleTask('hotstack_stack', { name: `${name}-x`, template: join(dir, 'nope.yaml') }, { env: devcloudEnv() })).result!;
+    const missing = (await runModuleTask('hotstack_stack', { name: `${name}-x`, template: join(dir, 'nope.yaml') }, { env: devcloudEnv() }))
+      .result!;
     assert.equal(missing.failed, true);
     assert.match(String(missing.msg), /template .*nope\.yaml: cannot read it \(ENOENT\)/);
     writeFileSync(join(dir, 'bad.yaml'), 'resources: {}\n');
-    const bad = (await runModuleTask('hotstack_stack', { name: `${name}-x`, template: join(dir, 'bad.yaml') }, { env: devcloudEnv() })).result!;
+    const bad = (await runModuleTask('hotstack_stack', { name: `${name}-x`, template: join(dir, 'bad.yaml') }, { env: devcloudEnv() }))
+      .result!;
     assert.match(String(bad.msg), /not a Heat template/);
     assert.equal(await conn.heat.getStack(`${name}-x`), undefined);
   });

@@ -29,7 +29,10 @@ describe('create a SnapSet and restore it with the playbooks (devcloud-sno)', { 
   const vars = (stackName: string, extra: Json = {}) => ({
     stack_name: stackName,
     stack_template_path: 'scenarios/devcloud-sno/heat_template.yaml',
-    stack_parameters: { controller_params: { image: 'devcloud-controller', flavor: 'devcloud.controller' }, ocp_master_params: { image: 'devcloud-tiny', flavor: 'devcloud.tiny' } },
+    stack_parameters: {
+      controller_params: { image: 'devcloud-controller', flavor: 'devcloud.controller' },
+      ocp_master_params: { image: 'devcloud-tiny', flavor: 'devcloud.tiny' },
+    },
     hotstack_work_dir: workDir,
     os_cloud: 'devcloud',
     controller_ssh_private_key_file: SSH_KEY,
@@ -39,7 +42,8 @@ describe('create a SnapSet and restore it with the playbooks (devcloud-sno)', { 
     controller_ssh_common_args: `-o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o ProxyCommand="${PROXY_COMMAND}"`,
     ...extra,
   });
-  const playbook = (name: string, extraVars: Json) => runPlaybook(join(ROOT, 'playbooks', name), { env: devcloudEnv(), extraVars, timeoutMs: 3_000_000 });
+  const playbook = (name: string, extraVars: Json) =>
+    runPlaybook(join(ROOT, 'playbooks', name), { env: devcloudEnv(), extraVars, timeoutMs: 3_000_000 });
   const outputs = (stackName: string) => load(readFileSync(join(workDir, `${stackName}-outputs.yaml`), 'utf8')) as Json;
 
   before(() => {
@@ -63,7 +67,16 @@ describe('create a SnapSet and restore it with the playbooks (devcloud-sno)', { 
     const data = outputs(SOURCE).snapset_data as { instances: Record<string, { uuid: string; role: string; mac_address: string }> };
     assert.deepEqual(Object.keys(data.instances).sort(), ['controller', 'master0']);
 
-    const bootstrap = await playbook('02-bootstrap_controller.yml', vars(SOURCE, { hotstack_cloud_secrets: { auth_url: 'http://10.99.0.1:5000/v3', application_credential_id: 'id', application_credential_secret: `s3cret-${run}` } }));
+    const bootstrap = await playbook(
+      '02-bootstrap_controller.yml',
+      vars(SOURCE, {
+        hotstack_cloud_secrets: {
+          auth_url: 'http://10.99.0.1:5000/v3',
+          application_credential_id: 'id',
+          application_credential_secret: `s3cret-${run}`,
+        },
+      }),
+    );
     assert.equal(bootstrap.exitCode, 0, bootstrap.output);
     assert.ok(!bootstrap.output.includes(`s3cret-${run}`), 'the secret is never shown');
 

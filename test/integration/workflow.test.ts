@@ -11,7 +11,16 @@ import { after, before, describe, test } from 'node:test';
 import { load } from 'js-yaml';
 import type { Connection } from '../../lib/openstack/connect.ts';
 import { ROOT, runModuleTask, runPlaybook } from '../helpers/ansible.ts';
-import { bootDeployment, cleanup, devcloudConnection, devcloudEnv, imagesNamedFor, imagesOfSet, uniqueSuffix, type Deployment } from '../helpers/devcloud.ts';
+import {
+  bootDeployment,
+  cleanup,
+  type Deployment,
+  devcloudConnection,
+  devcloudEnv,
+  imagesNamedFor,
+  imagesOfSet,
+  uniqueSuffix,
+} from '../helpers/devcloud.ts';
 
 type Json = Record<string, unknown>;
 const run = uniqueSuffix();
@@ -38,7 +47,9 @@ describe('workflow playbooks on devcloud', { timeout: 900_000 }, () => {
 
   test('01 creates the stack from stack_parameters recursively overridden, and writes every output', async () => {
     const template = join(workDir, 'values.yaml');
-    writeFileSync(template, `heat_template_version: rocky
+    writeFileSync(
+      template,
+      `heat_template_version: rocky
 parameters:
   controller_params: {type: json}
   dns_servers: {type: comma_delimited_list, default: []}
@@ -48,11 +59,13 @@ outputs:
   controller_params: {value: {get_attr: [controller, value]}}
   dns_servers: {value: {get_param: dns_servers}}
   controller_ansible_host: {value: {name: controller-0, ansible_host: 192.0.2.1, ansible_ssh_user: zuul, groups: controllers}}
-`);
+`,
+    );
     const stackName = `wf01-${run}`;
     stacks.push(stackName);
     const vars = {
-      stack_name: stackName, stack_template_path: template,
+      stack_name: stackName,
+      stack_template_path: template,
       stack_parameters: { controller_params: { image: 'hotstack-controller', flavor: 'hotstack.small' }, dns_servers: ['192.0.2.53'] },
       stack_parameter_overrides: { controller_params: { flavor: 'big' } },
     };
@@ -75,22 +88,40 @@ outputs:
     const snapsetInstances: Json = {};
     for (const [name, instance] of Object.entries(instances)) {
       const param = instance.role === 'controller' ? 'controller_params' : 'ocp_master_params';
-      resources[`${name}-port`] = { type: 'OS::Neutron::Port', properties: { network: 'n', mac_address: macOverride && instance.role !== 'controller' ? macOverride : instance.mac_address } };
-      resources[name] = { type: 'OS::Nova::Server', properties: { image: { get_param: [param, 'image'] }, flavor: 'f', networks: [{ port: { get_resource: `${name}-port` } }] } };
-      snapsetInstances[name] = { uuid: { get_resource: name }, role: instance.role, mac_address: { get_attr: [`${name}-port`, 'mac_address'] } };
+      resources[`${name}-port`] = {
+        type: 'OS::Neutron::Port',
+        properties: { network: 'n', mac_address: macOverride && instance.role !== 'controller' ? macOverride : instance.mac_address },
+      };
+      resources[name] = {
+        type: 'OS::Nova::Server',
+        properties: { image: { get_param: [param, 'image'] }, flavor: 'f', networks: [{ port: { get_resource: `${name}-port` } }] },
+      };
+      snapsetInstances[name] = {
+        uuid: { get_resource: name },
+        role: instance.role,
+        mac_address: { get_attr: [`${name}-port`, 'mac_address'] },
+      };
     }
     const path = join(workDir, `target-${macOverride ? 'moved' : 'ok'}.yaml`);
-    writeFileSync(path, JSON.stringify({
-      heat_template_version: 'rocky',
-      parameters: { controller_params: { type: 'json' }, ocp_master_params: { type: 'json' } },
-      resources,
-      outputs: { snapset_data: { value: { instances: snapsetInstances } } },
-    }));
+    writeFileSync(
+      path,
+      JSON.stringify({
+        heat_template_version: 'rocky',
+        parameters: { controller_params: { type: 'json' }, ocp_master_params: { type: 'json' } },
+        resources,
+        outputs: { snapset_data: { value: { instances: snapsetInstances } } },
+      }),
+    );
     return path;
   };
   const restoreVars = (template: string, extra: Json = {}) => ({
-    stack_name: `wfrestore-${run}`, stack_template_path: template, hotstack_revive_snapshot: true,
-    stack_parameters: { controller_params: { image: 'hotstack-controller', flavor: 'f' }, ocp_master_params: { image: 'ipxe-boot-usb', flavor: 'f' } },
+    stack_name: `wfrestore-${run}`,
+    stack_template_path: template,
+    hotstack_revive_snapshot: true,
+    stack_parameters: {
+      controller_params: { image: 'hotstack-controller', flavor: 'f' },
+      ocp_master_params: { image: 'ipxe-boot-usb', flavor: 'f' },
+    },
     ...extra,
   });
 
@@ -107,7 +138,12 @@ outputs:
     const [masterName, master] = Object.entries(deployment.snapsetData.instances).find(([, i]) => i.role === 'ocp_master')!;
     const moved = await playbook('01-infra.yml', restoreVars(target(deployment, 'fa:16:3e:ee:ee:ee')));
     assert.notEqual(moved.exitCode, 0);
-    assert.match(moved.output, new RegExp(`instance ${masterName}: MAC mismatch: target port ${masterName}-port has fa:16:3e:ee:ee:ee, the SnapSet image has ${master.mac_address}`));
+    assert.match(
+      moved.output,
+      new RegExp(
+        `instance ${masterName}: MAC mismatch: target port ${masterName}-port has fa:16:3e:ee:ee:ee, the SnapSet image has ${master.mac_address}`,
+      ),
+    );
     assert.equal(await conn.heat.getStack(`wfrestore-${run}`), undefined, 'nothing created');
 
     const pinned = await playbook('01-infra.yml', restoreVars(target(deployment), { hotstack_snapset_id: snapId }), true);
@@ -124,7 +160,10 @@ outputs:
     const snapsetData = { instances: { ...stopped.snapsetData.instances, ...running.snapsetData.instances } };
     const result = await playbook('04-create-snapset.yml', { snapset_data: snapsetData, stack_name: `wf04-${run}` });
     assert.notEqual(result.exitCode, 0);
-    assert.match(result.output, new RegExp(`This deployment was not prepared for a snapshot: ${Object.keys(running.snapsetData.instances)[0]} still running`));
+    assert.match(
+      result.output,
+      new RegExp(`This deployment was not prepared for a snapshot: ${Object.keys(running.snapsetData.instances)[0]} still running`),
+    );
     assert.equal((await imagesNamedFor(conn, stopped.suffix)).length + (await imagesNamedFor(conn, running.suffix)).length, 0);
   });
 
@@ -138,7 +177,11 @@ outputs:
     assert.equal(images.length, 2);
     assert.deepEqual((saved.images as Json[]).map((i) => i.image_id).sort(), images.map((i) => i.id).sort());
 
-    const failed = await playbook('04-create-snapset.yml', { snapset_data: deployment.snapsetData, stack_name: `wf04ko-${run}`, hotstack_snapset_timeout: 1 });
+    const failed = await playbook('04-create-snapset.yml', {
+      snapset_data: deployment.snapsetData,
+      stack_name: `wf04ko-${run}`,
+      hotstack_snapset_timeout: 1,
+    });
     assert.notEqual(failed.exitCode, 0);
     const file = join(workDir, `wf04ko-${run}-snapset.yaml`);
     assert.ok(existsSync(file), failed.output);

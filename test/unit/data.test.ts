@@ -1,7 +1,17 @@
 // snapset_data as Hotstack outputs it, the snap id, and the names and tags of a set's images.
-import { test } from 'node:test';
+
 import assert from 'node:assert/strict';
-import { HOTSTACK_TAG, imageName, imageProperties, imageTags, newSnapId, parseExtraProperties, parseSnapsetData, SnapsetDataError } from '../../lib/snapset/data.ts';
+import { test } from 'node:test';
+import {
+  HOTSTACK_TAG,
+  imageName,
+  imageProperties,
+  imageTags,
+  newSnapId,
+  parseExtraProperties,
+  parseSnapsetData,
+  SnapsetDataError,
+} from '../../lib/snapset/data.ts';
 
 const CONTROLLER = { uuid: '11111111-aaaa-4bbb-8ccc-000000000001', role: 'controller', mac_address: 'fa:16:3e:81:f6:05' };
 const MASTER = { uuid: '11111111-aaaa-4bbb-8ccc-000000000002', role: 'ocp_master', mac_address: 'fa:16:3e:81:f6:10' };
@@ -40,7 +50,11 @@ test('missing, non-mapping and empty instances are rejected', () => {
 
 test('an instance that is not a mapping is named', () => {
   for (const value of [null, 'x', 3, [CONTROLLER]]) {
-    assert.match(problem({ instances: { controller: value } }), /snapset_data\.instances\.controller: must be a mapping/, JSON.stringify(value));
+    assert.match(
+      problem({ instances: { controller: value } }),
+      /snapset_data\.instances\.controller: must be a mapping/,
+      JSON.stringify(value),
+    );
   }
 });
 
@@ -74,14 +88,23 @@ test('empty and blank strings are rejected', () => {
 });
 
 test("a '/' in role or mac_address is rejected, since tags go into URL paths", () => {
-  assert.match(problem({ instances: { controller: { ...CONTROLLER, role: 'ocp/master' } } }), /snapset_data\.instances\.controller\.role: must not contain '\/'/);
-  assert.match(problem({ instances: { controller: { ...CONTROLLER, mac_address: 'fa/16' } } }), /\.controller\.mac_address: must not contain '\/'/);
+  assert.match(
+    problem({ instances: { controller: { ...CONTROLLER, role: 'ocp/master' } } }),
+    /snapset_data\.instances\.controller\.role: must not contain '\/'/,
+  );
+  assert.match(
+    problem({ instances: { controller: { ...CONTROLLER, mac_address: 'fa/16' } } }),
+    /\.controller\.mac_address: must not contain '\/'/,
+  );
 });
 
 test('a role too long for a Glance tag with its prefix is rejected', () => {
   // "role=" + 250 characters = 255, Glance's limit: accepted; one more is not.
   assert.equal(parseSnapsetData({ instances: { c: { ...CONTROLLER, role: 'r'.repeat(250) } } }).length, 1);
-  assert.match(problem({ instances: { c: { ...CONTROLLER, role: 'r'.repeat(251) } } }), /snapset_data\.instances\.c\.role: too long for a Glance tag/);
+  assert.match(
+    problem({ instances: { c: { ...CONTROLLER, role: 'r'.repeat(251) } } }),
+    /snapset_data\.instances\.c\.role: too long for a Glance tag/,
+  );
 });
 
 test('instance names must be usable in image names and tags', () => {
@@ -96,7 +119,10 @@ test('instance names must be usable in image names and tags', () => {
 
 test('a uuid used by two instances is rejected, naming both', () => {
   const message = problem({ instances: { controller: CONTROLLER, master0: { ...MASTER, uuid: CONTROLLER.uuid } } });
-  assert.match(message, new RegExp(`snapset_data\\.instances\\.master0\\.uuid: ${CONTROLLER.uuid} is also the uuid of instance controller`));
+  assert.match(
+    message,
+    new RegExp(`snapset_data\\.instances\\.master0\\.uuid: ${CONTROLLER.uuid} is also the uuid of instance controller`),
+  );
 });
 
 test('every problem is reported at once, each naming its instance', () => {
@@ -128,7 +154,7 @@ test('newSnapId gives 8 URL-safe characters, different each time', () => {
   assert.equal(ids.size, 200);
 });
 
-test('imageName and imageTags follow Hotstack\'s formats', () => {
+test("imageName and imageTags follow Hotstack's formats", () => {
   const [instance] = parseSnapsetData({ instances: { master0: MASTER } });
   assert.ok(instance);
   assert.equal(imageName(instance, 'AbCd_-12'), 'hotstack-master0-snapshot-AbCd_-12');
@@ -157,7 +183,9 @@ test('parseExtraProperties: hotstack_* names to strings; numbers and booleans as
   assert.deepEqual(parseExtraProperties(undefined), {});
   assert.deepEqual(parseExtraProperties({}), {});
   assert.deepEqual(parseExtraProperties({ hotstack_revivable_until: '2026-11-26T18:00:00Z', hotstack_count: 3, hotstack_ok: true }), {
-    hotstack_revivable_until: '2026-11-26T18:00:00Z', hotstack_count: '3', hotstack_ok: 'true',
+    hotstack_revivable_until: '2026-11-26T18:00:00Z',
+    hotstack_count: '3',
+    hotstack_ok: 'true',
   });
 });
 
@@ -172,7 +200,14 @@ test('parseExtraProperties: every bad key or value is named at once', () => {
     return assert.fail('expected a SnapsetDataError');
   };
   assert.match(problemOf(['a']), /properties must be a mapping/);
-  const message = problemOf({ owner: 'me', hotstack_snap_id: 'x', hotstack_nested: { a: 1 }, hotstack_null: null, 'hotstack_a b': 'x', hotstack_long: 'x'.repeat(256) });
+  const message = problemOf({
+    owner: 'me',
+    hotstack_snap_id: 'x',
+    hotstack_nested: { a: 1 },
+    hotstack_null: null,
+    'hotstack_a b': 'x',
+    hotstack_long: 'x'.repeat(256),
+  });
   assert.match(message, /properties\.owner: the name must start with 'hotstack_'/);
   assert.match(message, /properties\.hotstack_snap_id: is set by the module itself/);
   assert.match(message, /properties\.hotstack_nested: must be a string, not object/);

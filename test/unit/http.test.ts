@@ -1,11 +1,20 @@
 // The HTTP layer: what a cloud error says, when a request is repeated, and HttpClient against a
 // real local HTTP server (127.0.0.1, a free port) that counts what it receives.
-import { test } from 'node:test';
+
 import assert from 'node:assert/strict';
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { test } from 'node:test';
 import { inspect } from 'node:util';
-import { cloudMessageOf, HttpClient, isTransient, mayHaveLanded, OpenStackHttpError, retryDelayMs, shouldRetry } from '../../lib/openstack/http.ts';
+import {
+  cloudMessageOf,
+  HttpClient,
+  isTransient,
+  mayHaveLanded,
+  OpenStackHttpError,
+  retryDelayMs,
+  shouldRetry,
+} from '../../lib/openstack/http.ts';
 
 // ------------------------------------------------------------------------------------------------
 // cloudMessageOf
@@ -13,12 +22,16 @@ import { cloudMessageOf, HttpClient, isTransient, mayHaveLanded, OpenStackHttpEr
 test('cloudMessageOf: Nova wraps the message in a fault-named object', () => {
   const body = JSON.stringify({ itemNotFound: { message: 'Instance 42 could not be found.', code: 404 } });
   assert.equal(cloudMessageOf(body), 'Instance 42 could not be found.');
-  const conflict = JSON.stringify({ conflictingRequest: { code: 409, message: "Cannot 'createImage' instance while it is in task_state image_snapshot" } });
+  const conflict = JSON.stringify({
+    conflictingRequest: { code: 409, message: "Cannot 'createImage' instance while it is in task_state image_snapshot" },
+  });
   assert.equal(cloudMessageOf(conflict), "Cannot 'createImage' instance while it is in task_state image_snapshot");
 });
 
 test('cloudMessageOf: Keystone puts message, code and title under error', () => {
-  const body = JSON.stringify({ error: { code: 401, title: 'Unauthorized', message: 'The request you have made requires authentication.' } });
+  const body = JSON.stringify({
+    error: { code: 401, title: 'Unauthorized', message: 'The request you have made requires authentication.' },
+  });
   assert.equal(cloudMessageOf(body), 'The request you have made requires authentication.');
 });
 
@@ -57,7 +70,8 @@ test('cloudMessageOf: plain text is squeezed to one line, long text cut, empty b
 test('shouldRetry: GET, PUT, DELETE, HEAD are retried on 500, 502, 503, 504', () => {
   for (const method of ['GET', 'PUT', 'DELETE', 'HEAD', 'get'] as const) {
     for (const status of [500, 502, 503, 504]) assert.equal(shouldRetry({ method }, { status }), true, `${method} ${status}`);
-    for (const status of [400, 401, 403, 404, 409, 413, 501]) assert.equal(shouldRetry({ method }, { status }), false, `${method} ${status}`);
+    for (const status of [400, 401, 403, 404, 409, 413, 501])
+      assert.equal(shouldRetry({ method }, { status }), false, `${method} ${status}`);
   }
 });
 
@@ -81,7 +95,10 @@ test('shouldRetry: POST and PATCH are never retried unless marked idempotent', (
 
 test('retryDelayMs doubles from the base delay and is capped', () => {
   const policy = { retries: 10, baseDelayMs: 500, maxDelayMs: 8_000 };
-  assert.deepEqual([0, 1, 2, 3, 4, 5, 9].map((attempt) => retryDelayMs(policy, attempt)), [500, 1000, 2000, 4000, 8000, 8000, 8000]);
+  assert.deepEqual(
+    [0, 1, 2, 3, 4, 5, 9].map((attempt) => retryDelayMs(policy, attempt)),
+    [500, 1000, 2000, 4000, 8000, 8000, 8000],
+  );
 });
 
 // ------------------------------------------------------------------------------------------------
@@ -107,7 +124,12 @@ async function serve(t: { after: (fn: () => void | Promise<void>) => void }, han
     const chunks: Buffer[] = [];
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
     req.on('end', () => {
-      const request: Seen = { method: req.method ?? '', url: req.url ?? '', headers: req.headers, body: Buffer.concat(chunks).toString('utf8') };
+      const request: Seen = {
+        method: req.method ?? '',
+        url: req.url ?? '',
+        headers: req.headers,
+        body: Buffer.concat(chunks).toString('utf8'),
+      };
       seen.push(request);
       handler(request, res, seen.length - 1);
     });
@@ -225,13 +247,18 @@ test('HttpClient: a 4xx is never retried, and okStatuses are answers instead of 
   assert.equal(server.seen.length, 2);
 });
 
-test('HttpClient: the error says method, service, path, status and the cloud\'s message, never the token', async (t) => {
+test("HttpClient: the error says method, service, path, status and the cloud's message, never the token", async (t) => {
   const server = await serve(t, (_req, res) =>
     reply(res, 409, { conflictingRequest: { code: 409, message: 'Instance is in task_state image_uploading' } }),
   );
   const client = new HttpClient({ retry: fastRetry });
   const error = await rejection(
-    client.request({ method: 'POST', url: `${server.base}/v2.1/servers/abc/action?x=1`, service: 'compute', headers: { 'X-Auth-Token': TOKEN } }),
+    client.request({
+      method: 'POST',
+      url: `${server.base}/v2.1/servers/abc/action?x=1`,
+      service: 'compute',
+      headers: { 'X-Auth-Token': TOKEN },
+    }),
   );
   assert.equal(error.message, 'POST compute /v2.1/servers/abc/action?x=1 failed: HTTP 409: Instance is in task_state image_uploading');
   assert.equal(error.method, 'POST');
@@ -244,7 +271,9 @@ test('HttpClient: the error says method, service, path, status and the cloud\'s 
 });
 
 test('HttpClient: the error after retries of a 500 also carries no header', async (t) => {
-  const server = await serve(t, (_req, res) => reply(res, 500, '<html><head><title>500</title></head><body>Internal Server Error</body></html>', 'text/html'));
+  const server = await serve(t, (_req, res) =>
+    reply(res, 500, '<html><head><title>500</title></head><body>Internal Server Error</body></html>', 'text/html'),
+  );
   const client = new HttpClient({ retry: { ...fastRetry, retries: 1 } });
   const error = await rejection(client.request({ method: 'GET', url: `${server.base}/v1/stacks`, headers: { 'X-Auth-Token': TOKEN } }));
   assert.equal(server.seen.length, 2);
@@ -307,7 +336,8 @@ test('isTransient: 500/502/503/504 and connection errors, nothing else', () => {
 });
 
 test('mayHaveLanded: a request whose answer was lost, or a 5xx, may have been acted on; a 4xx or a refused connection was not', () => {
-  const error = (init: { status?: number; code?: string }) => new OpenStackHttpError({ method: 'POST', url: 'http://x/servers/s/action', cloudMessage: '', ...init });
+  const error = (init: { status?: number; code?: string }) =>
+    new OpenStackHttpError({ method: 'POST', url: 'http://x/servers/s/action', cloudMessage: '', ...init });
   assert.equal(mayHaveLanded(error({ code: 'ECONNRESET' })), true);
   assert.equal(mayHaveLanded(error({ code: 'ETIMEDOUT' })), true);
   assert.equal(mayHaveLanded(error({ status: 500 })), true);

@@ -1,6 +1,7 @@
 // The Masker: every secret it knows is replaced in every string of a value, keys included.
-import { test } from 'node:test';
+
 import assert from 'node:assert/strict';
+import { test } from 'node:test';
 import { MASK, Masker } from '../../lib/ansible/mask.ts';
 
 function maskerWith(...secrets: unknown[]): Masker {
@@ -96,10 +97,7 @@ test('addDeep registers every string and number of nested dicts and lists, not t
   const masker = new Masker();
   masker.addDeep({ password: 'first-secret', list: ['second-secret', { pin: 314159 }], flag: true, short: 'xy' });
   assert.equal(masker.size, 3);
-  assert.equal(
-    masker.maskString('first-secret second-secret 314159 password pin xy'),
-    `${MASK} ${MASK} ${MASK} password pin xy`,
-  );
+  assert.equal(masker.maskString('first-secret second-secret 314159 password pin xy'), `${MASK} ${MASK} ${MASK} password pin xy`);
 });
 
 test('a number value equal to a secret is masked in a result object', () => {

@@ -1,14 +1,22 @@
 // The binary-module protocol: validation, check mode, failures, warnings and masking of one run,
 // then the process entry (one JSON line on stdout, the exit code, the choice of module) end to end.
-import { test } from 'node:test';
+
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { test } from 'node:test';
 import { execa, execaSync } from 'execa';
-import { AbortedError, HotstackError } from '../../lib/errors.ts';
-import { executeModule, ModuleFailure, readArgsFile, type ModuleContext, type ModuleDefinition, type ModuleResult } from '../../lib/ansible/module.ts';
+import {
+  executeModule,
+  type ModuleContext,
+  type ModuleDefinition,
+  ModuleFailure,
+  type ModuleResult,
+  readArgsFile,
+} from '../../lib/ansible/module.ts';
 import type { ArgsOf, Options } from '../../lib/ansible/options.ts';
+import { AbortedError, HotstackError } from '../../lib/errors.ts';
 
 const NODE = process.execPath;
 const MODULE_TS = new URL('../../lib/ansible/module.ts', import.meta.url).href;
@@ -52,7 +60,7 @@ const ok = async (): Promise<ModuleResult> => ({ msg: 'done' });
 // ------------------------------------------------------------------------------------------------
 // Arguments
 
-test('unknown options fail with Ansible\'s wording and the list of supported options', async () => {
+test("unknown options fail with Ansible's wording and the list of supported options", async () => {
   const module = fakeModule(ok);
   const result = await executeModule(module, { name: 'x', zeta: 1, bogus: true }, quiet);
   assert.equal(result.failed, true);
@@ -162,11 +170,19 @@ test('check mode reaches run() of a module that supports it; without check mode 
 // Results and failures
 
 test('the result of run() is returned with changed defaulting to false', async () => {
-  const unchanged = await executeModule(fakeModule(async () => ({ msg: 'same', data: { a: 1 } })), { name: 'x' }, quiet);
+  const unchanged = await executeModule(
+    fakeModule(async () => ({ msg: 'same', data: { a: 1 } })),
+    { name: 'x' },
+    quiet,
+  );
   assert.equal(unchanged.changed, false);
   assert.equal(unchanged.msg, 'same');
   assert.deepEqual(unchanged.data, { a: 1 });
-  const changed = await executeModule(fakeModule(async () => ({ changed: true })), { name: 'x' }, quiet);
+  const changed = await executeModule(
+    fakeModule(async () => ({ changed: true })),
+    { name: 'x' },
+    quiet,
+  );
   assert.equal(changed.changed, true);
 });
 
@@ -222,15 +238,23 @@ test('at verbosity 3 and up an unexpected Error carries its stack in `exception`
 });
 
 test('a thrown non-Error and an Error without message still give a failure message', async () => {
-  const text = await executeModule(fakeModule(async () => Promise.reject('plain string')), { name: 'x' }, quiet);
+  const text = await executeModule(
+    fakeModule(async () => Promise.reject('plain string')),
+    { name: 'x' },
+    quiet,
+  );
   assert.equal(text.failed, true);
   assert.equal(text.msg, 'plain string');
-  const empty = await executeModule(fakeModule(async () => Promise.reject(new Error(''))), { name: 'x' }, quiet);
+  const empty = await executeModule(
+    fakeModule(async () => Promise.reject(new Error(''))),
+    { name: 'x' },
+    quiet,
+  );
   assert.equal(empty.failed, true);
   assert.ok(typeof empty.msg === 'string' && empty.msg.length > 0);
 });
 
-test('warnings from ctx.warn are collected after the module\'s own, on success and on failure', async () => {
+test("warnings from ctx.warn are collected after the module's own, on success and on failure", async () => {
   const success = await executeModule(
     fakeModule(async (_args, ctx) => {
       ctx.warn('first warning');
@@ -271,7 +295,7 @@ test('secrets of no_log options and secrets learned during run() appear nowhere 
       return {
         msg: `connected with ${args.password} / ${LEARNED_SECRET}`,
         nested: { list: [LEARNED_SECRET, { [OPTION_SECRET]: args.password }] },
-        url: `https://db/?p=${encodeURIComponent(LEARNED_SECRET + '&x')}`,
+        url: `https://db/?p=${encodeURIComponent(`${LEARNED_SECRET}&x`)}`,
       };
     }),
     { name: 'x', password: OPTION_SECRET },
@@ -341,20 +365,19 @@ const ALIASED_OPTIONS: Options = {
 };
 
 test('a no_log option given by its alias is hidden when the arguments are rejected', async () => {
-  const result = await executeModule(
-    fakeModule(ok, { options: ALIASED_OPTIONS }),
-    { name: 'x', pass: 'aliased-secret', bogus: 1 },
-    quiet,
-  );
+  const result = await executeModule(fakeModule(ok, { options: ALIASED_OPTIONS }), { name: 'x', pass: 'aliased-secret', bogus: 1 }, quiet);
   assert.equal(result.failed, true);
   assert.ok(!JSON.stringify(result).includes('aliased-secret'), JSON.stringify(result));
 });
 
 test('a no_log option given by its alias is masked in a message of run()', async () => {
   const result = await executeModule(
-    fakeModule(async (args) => {
-      throw new Error(`login failed with ${String(args.password)}`);
-    }, { options: ALIASED_OPTIONS }),
+    fakeModule(
+      async (args) => {
+        throw new Error(`login failed with ${String(args.password)}`);
+      },
+      { options: ALIASED_OPTIONS },
+    ),
     { name: 'x', pass: 'aliased-secret' },
     quiet,
   );
@@ -405,7 +428,12 @@ test('readArgsFile: a file that is not JSON, or JSON that is not an object, fail
   };
   assert.match(failureOf(() => readArgsFile(write('bad.json', 'name=x count=1'))).message, /is not JSON/);
   assert.match(failureOf(() => readArgsFile(write('empty.json', ''))).message, /is not JSON/);
-  for (const [file, text] of [['array.json', '[1,2]'], ['null.json', 'null'], ['number.json', '42'], ['string.json', '"x"']] as const) {
+  for (const [file, text] of [
+    ['array.json', '[1,2]'],
+    ['null.json', 'null'],
+    ['number.json', '42'],
+    ['string.json', '"x"'],
+  ] as const) {
     assert.match(failureOf(() => readArgsFile(write(file, text))).message, /must hold a JSON object/, file);
   }
 });
@@ -468,7 +496,12 @@ function runEntry(dir: string, script: string, args: Record<string, unknown> | u
   const lines = child.stdout.split('\n');
   assert.equal(lines.length, 2, `stdout must be exactly one line: ${JSON.stringify(child.stdout)} (stderr: ${child.stderr})`);
   assert.equal(lines[1], '');
-  return { status: child.exitCode ?? null, stdout: child.stdout, stderr: child.stderr, result: JSON.parse(lines[0] ?? '') as Record<string, unknown> };
+  return {
+    status: child.exitCode ?? null,
+    stdout: child.stdout,
+    stderr: child.stderr,
+    result: JSON.parse(lines[0] ?? '') as Record<string, unknown>,
+  };
 }
 
 test('main(): one JSON line on stdout, console noise on stderr, exit 0 on success', (t) => {
@@ -575,12 +608,13 @@ const WITH_STATS = { returns: { stats: { description: 's', returned: 'always', t
 
 test('a module documenting stats gets them in every result: success, failure, rejected arguments, skip', async () => {
   let requests = 0;
-  const counting = (outcome: 'ok' | 'fail') => fakeModule(async (_args, ctx) => {
-    ctx.addStats(() => ({ http_requests: requests }));
-    requests = 7;
-    if (outcome === 'fail') throw new HotstackError('no');
-    return { changed: true };
-  }, WITH_STATS);
+  const counting = (outcome: 'ok' | 'fail') =>
+    fakeModule(async (_args, ctx) => {
+      ctx.addStats(() => ({ http_requests: requests }));
+      requests = 7;
+      if (outcome === 'fail') throw new HotstackError('no');
+      return { changed: true };
+    }, WITH_STATS);
   for (const outcome of ['ok', 'fail'] as const) {
     const result = await executeModule(counting(outcome), { name: 'x' }, quiet);
     const stats = result.stats as { wall_seconds: number; http_requests: number };
@@ -591,14 +625,18 @@ test('a module documenting stats gets them in every result: success, failure, re
   const rejected = await executeModule(counting('ok'), { bogus: 1 }, quiet);
   assert.equal(rejected.failed, true);
   assert.equal(typeof (rejected.stats as { wall_seconds: number }).wall_seconds, 'number');
-  const skipped = await executeModule(fakeModule(ok, { ...WITH_STATS, checkMode: 'none' }), { name: 'x', _ansible_check_mode: true }, quiet);
+  const skipped = await executeModule(
+    fakeModule(ok, { ...WITH_STATS, checkMode: 'none' }),
+    { name: 'x', _ansible_check_mode: true },
+    quiet,
+  );
   assert.equal(skipped.skipped, true);
   assert.ok(skipped.stats);
   const without = await executeModule(fakeModule(ok), { name: 'x' }, quiet);
   assert.equal(without.stats, undefined, 'a module that does not document stats gets none');
 });
 
-test('ctx.signal: an interrupted run\'s failure names the signal once, whatever the module threw', async () => {
+test("ctx.signal: an interrupted run's failure names the signal once, whatever the module threw", async () => {
   const controller = new AbortController();
   const module = fakeModule(async (_args, ctx) => {
     controller.abort(new AbortedError('interrupted by SIGTERM', { details: { signal: 'SIGTERM' } }));
@@ -640,12 +678,22 @@ const module = {
 await main({ waiter: module }, process.argv, { graceMs: Number(process.env.GRACE_MS ?? 60000) });
 `;
 
-async function signalled(t: { after: (fn: () => void) => void }, signals: NodeJS.Signals[], args: Record<string, unknown>, env: Record<string, string> = {}) {
+async function signalled(
+  t: { after: (fn: () => void) => void },
+  signals: NodeJS.Signals[],
+  args: Record<string, unknown>,
+  env: Record<string, string> = {},
+) {
   const dir = tempDir(t);
   fs.writeFileSync(path.join(dir, 'package.json'), '{"type":"module"}');
   fs.writeFileSync(path.join(dir, 'waiter.ts'), SIGNAL_ENTRY);
   fs.writeFileSync(path.join(dir, 'args.json'), JSON.stringify(args));
-  const child = execa(NODE, [path.join(dir, 'waiter.ts'), path.join(dir, 'args.json')], { reject: false, stripFinalNewline: false, timeout: 30_000, env });
+  const child = execa(NODE, [path.join(dir, 'waiter.ts'), path.join(dir, 'args.json')], {
+    reject: false,
+    stripFinalNewline: false,
+    timeout: 30_000,
+    env,
+  });
   await new Promise<void>((resolve) => child.stderr.on('data', (chunk: Buffer) => /ready/.test(chunk.toString()) && resolve()));
   const sentAt = Date.now();
   for (const signal of signals) {
@@ -655,7 +703,12 @@ async function signalled(t: { after: (fn: () => void) => void }, signals: NodeJS
   const done = await child;
   const lines = done.stdout.split('\n');
   assert.equal(lines.length, 2, `one line on stdout: ${JSON.stringify(done.stdout)} (stderr ${done.stderr})`);
-  return { exitCode: done.exitCode, result: JSON.parse(lines[0]!) as Record<string, unknown>, stderr: done.stderr, tookMs: Date.now() - sentAt };
+  return {
+    exitCode: done.exitCode,
+    result: JSON.parse(lines[0]!) as Record<string, unknown>,
+    stderr: done.stderr,
+    tookMs: Date.now() - sentAt,
+  };
 }
 
 for (const signal of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) {
@@ -676,7 +729,10 @@ test('main(): a second signal ends the process at once with one failure line', a
   assert.equal(run.exitCode, 128 + 15);
   assert.equal(run.result.failed, true);
   assert.equal(run.result.signal, 'SIGTERM');
-  assert.match(String(run.result.msg), /^interrupted by SIGTERM, then SIGINT during the rollback: ended at once; what this run made may be left behind/);
+  assert.match(
+    String(run.result.msg),
+    /^interrupted by SIGTERM, then SIGINT during the rollback: ended at once; what this run made may be left behind/,
+  );
   assert.ok(run.tookMs < 5_000);
 });
 

@@ -1,18 +1,19 @@
 // Option specs: one spec gives the JSON Schema, the Ansible-style conversions, the secrets and the docs.
-import { test } from 'node:test';
+
 import assert from 'node:assert/strict';
+import { test } from 'node:test';
 import { Ajv } from 'ajv';
 import {
+  type ArgsOf,
   argumentSchema,
   coerceScalars,
   documentOptions,
   invocationArgs,
   noLogValues,
+  type Options,
   parseDictString,
   resolveAliases,
   withDefaults,
-  type ArgsOf,
-  type Options,
 } from '../../lib/ansible/options.ts';
 
 const OPTIONS: Options = {
@@ -306,7 +307,7 @@ test('a dict option given as a string is converted before validation; an unreada
   assert.equal(validate(coerceScalars(options, { data: 'not a dict' })), false);
 });
 
-test('ArgsOf types run()\'s arguments from the spec: required and defaulted options are always there', () => {
+test("ArgsOf types run()'s arguments from the spec: required and defaulted options are always there", () => {
   const spec = {
     name: { type: 'str', description: 'n', required: true },
     timeout: { type: 'int', description: 't', default: 60 },
@@ -328,5 +329,8 @@ test('ArgsOf types run()\'s arguments from the spec: required and defaulted opti
   const missing: Args = { timeout: 1, state: 'absent', data: {}, flag: true };
   // @ts-expect-error a value outside the choices is not an argument
   const wrong: Args = { name: 'x', timeout: 1, state: 'gone', data: {}, flag: true };
-  assert.deepEqual([timeout, concurrency, state, tags, flag, missing.timeout, wrong.name], [1, undefined, 'absent', undefined, true, 1, 'x']);
+  assert.deepEqual(
+    [timeout, concurrency, state, tags, flag, missing.timeout, wrong.name],
+    [1, undefined, 'absent', undefined, true, 1, 'x'],
+  );
 });

@@ -1,19 +1,24 @@
 // Restore decisions: the target template's servers, their image parameters and first-NIC MACs; the
 // stack_parameters fragment per instance; every mismatch named before anything is created.
-import { test } from 'node:test';
+
 import assert from 'node:assert/strict';
+import { test } from 'node:test';
 import { load } from 'js-yaml';
 import type { Image } from '../../lib/openstack/glance.ts';
-import { planRestore, RestoreError, targetTopology, templateServers, type Template } from '../../lib/snapset/restore.ts';
+import { planRestore, RestoreError, type Template, targetTopology, templateServers } from '../../lib/snapset/restore.ts';
 import { summarizeSet } from '../../lib/snapset/sets.ts';
 
 const NOW = new Date('2026-11-25T12:00:00Z');
 
 function setOf(snapId: string, members: Record<string, [role: string, mac: string]>) {
   const images: Image[] = Object.entries(members).map(([name, [role, mac]]) => ({
-    id: `img-${name}`, name: `hotstack-${name}-snapshot-${snapId}`, status: 'active', created_at: '2026-11-20T00:00:00Z',
+    id: `img-${name}`,
+    name: `hotstack-${name}-snapshot-${snapId}`,
+    status: 'active',
+    created_at: '2026-11-20T00:00:00Z',
     tags: ['hotstack', 'hotstack-snapset', `name=${name}`, `role=${role}`, `snap_id=${snapId}`, `mac_address=${mac}`],
-    hotstack_snap_id: snapId, hotstack_snapset_size: String(Object.keys(members).length),
+    hotstack_snap_id: snapId,
+    hotstack_snapset_size: String(Object.keys(members).length),
   }));
   return summarizeSet(snapId, images, NOW);
 }
@@ -58,24 +63,41 @@ const SNO = { controller: 'controller', master0: 'ocp_master' };
 
 test('servers of a template: image parameter and first-NIC MAC', () => {
   const servers = templateServers(SNO_BMH, {});
-  assert.deepEqual(servers.get('master0'), { resource: 'master0', imageParameter: ['ocp_master_params', 'image'], imageLiteral: undefined, firstNic: { port: 'master0-machine-port', mac: 'fa:16:9e:81:f6:10' } });
+  assert.deepEqual(servers.get('master0'), {
+    resource: 'master0',
+    imageParameter: ['ocp_master_params', 'image'],
+    imageLiteral: undefined,
+    firstNic: { port: 'master0-machine-port', mac: 'fa:16:9e:81:f6:10' },
+  });
   assert.deepEqual(servers.get('bmh0')?.firstNic, {});
 });
 
 test('restore into sno-bmh-tests gives Hotstack parameter names per role, flavors left alone', () => {
   const plan = planRestore(SNO_SET, SNO_BMH, {}, SNO);
   assert.deepEqual(plan.stack_parameters, { controller_params: { image: 'img-controller' }, ocp_master_params: { image: 'img-master0' } });
-  assert.deepEqual(plan.instances.map((i) => [i.name, i.parameter]), [['controller', 'controller_params.image'], ['master0', 'ocp_master_params.image']]);
+  assert.deepEqual(
+    plan.instances.map((i) => [i.name, i.parameter]),
+    [
+      ['controller', 'controller_params.image'],
+      ['master0', 'ocp_master_params.image'],
+    ],
+  );
 });
 
 test('a MAC mismatch names the instance, the port and both MACs', () => {
   const moved = structuredClone(SNO_BMH) as { resources: Record<string, { properties: Record<string, unknown> }> };
   moved.resources['master0-machine-port']!.properties.mac_address = 'fa:16:9e:81:f6:11';
-  assert.throws(() => planRestore(SNO_SET, moved as Template, {}, SNO), (error: unknown) => {
-    assert.ok(error instanceof RestoreError);
-    assert.match(error.message, /instance master0: MAC mismatch: target port master0-machine-port has fa:16:9e:81:f6:11, the SnapSet image has FA:16:9E:81:F6:10/);
-    return true;
-  });
+  assert.throws(
+    () => planRestore(SNO_SET, moved as Template, {}, SNO),
+    (error: unknown) => {
+      assert.ok(error instanceof RestoreError);
+      assert.match(
+        error.message,
+        /instance master0: MAC mismatch: target port master0-machine-port has fa:16:9e:81:f6:11, the SnapSet image has FA:16:9E:81:F6:10/,
+      );
+      return true;
+    },
+  );
 });
 
 test('MACs given through stack parameters are resolved; a port without a fixed MAC is refused', () => {
@@ -84,40 +106,70 @@ test('MACs given through stack parameters are resolved; a port without a fixed M
   const plan = planRestore(SNO_SET, byParam as Template, { controller_params: { image: 'x', mac: 'fa:16:9e:81:f6:05' } }, SNO);
   assert.equal(plan.instances.length, 2);
   delete byParam.resources['controller-machine-port']!.properties.mac_address;
-  assert.throws(() => planRestore(SNO_SET, byParam as Template, {}, SNO), /instance controller: port controller-machine-port has no fixed mac_address; the image expects MAC fa:16:9e:81:f6:05/);
+  assert.throws(
+    () => planRestore(SNO_SET, byParam as Template, {}, SNO),
+    /instance controller: port controller-machine-port has no fixed mac_address; the image expects MAC fa:16:9e:81:f6:05/,
+  );
 });
 
 test('every instance of the target needs an image of its role', () => {
   const controllerOnly = setOf('C1', { controller: ['controller', 'fa:16:9e:81:f6:05'] });
   assert.throws(() => planRestore(controllerOnly, SNO_BMH, {}, SNO), /instance master0: SnapSet C1 has no image for it/);
   const wrongRole = setOf('W1', { controller: ['controller', 'fa:16:9e:81:f6:05'], master0: ['ocp_worker', 'fa:16:9e:81:f6:10'] });
-  assert.throws(() => planRestore(wrongRole, SNO_BMH, {}, SNO), /instance master0: the image has role ocp_worker, the target wants ocp_master/);
+  assert.throws(
+    () => planRestore(wrongRole, SNO_BMH, {}, SNO),
+    /instance master0: the image has role ocp_worker, the target wants ocp_master/,
+  );
 });
 
 test('three masters sharing one image parameter are refused; per-instance parameters work', () => {
   const three = structuredClone(SNO_BMH) as { resources: Record<string, Record<string, unknown>> };
   for (const n of [1, 2]) {
     three.resources[`master${n}-machine-port`] = { type: 'OS::Neutron::Port', properties: { mac_address: `fa:16:9e:81:f6:1${n}` } };
-    three.resources[`master${n}`] = { type: 'OS::Nova::Server', properties: { image: { get_param: ['ocp_master_params', 'image'] }, networks: [{ port: { get_resource: `master${n}-machine-port` } }] } };
+    three.resources[`master${n}`] = {
+      type: 'OS::Nova::Server',
+      properties: {
+        image: { get_param: ['ocp_master_params', 'image'] },
+        networks: [{ port: { get_resource: `master${n}-machine-port` } }],
+      },
+    };
   }
   const set3 = setOf('M3', {
-    controller: ['controller', 'fa:16:9e:81:f6:05'], master0: ['ocp_master', 'fa:16:9e:81:f6:10'],
-    master1: ['ocp_master', 'fa:16:9e:81:f6:11'], master2: ['ocp_master', 'fa:16:9e:81:f6:12'],
+    controller: ['controller', 'fa:16:9e:81:f6:05'],
+    master0: ['ocp_master', 'fa:16:9e:81:f6:10'],
+    master1: ['ocp_master', 'fa:16:9e:81:f6:11'],
+    master2: ['ocp_master', 'fa:16:9e:81:f6:12'],
   });
   const topology = { ...SNO, master1: 'ocp_master', master2: 'ocp_master' };
-  assert.throws(() => planRestore(set3, three as Template, {}, topology), /instances master0 and master1 both take their image from ocp_master_params.image/);
-  for (const n of [0, 1, 2]) (three.resources[`master${n}`]!.properties as Record<string, unknown>).image = { get_param: [`master${n}_params`, 'image'] };
+  assert.throws(
+    () => planRestore(set3, three as Template, {}, topology),
+    /instances master0 and master1 both take their image from ocp_master_params.image/,
+  );
+  for (const n of [0, 1, 2])
+    (three.resources[`master${n}`]!.properties as Record<string, unknown>).image = { get_param: [`master${n}_params`, 'image'] };
   const plan = planRestore(set3, three as Template, {}, topology);
   assert.deepEqual(plan.stack_parameters, {
-    controller_params: { image: 'img-controller' }, master0_params: { image: 'img-master0' }, master1_params: { image: 'img-master1' }, master2_params: { image: 'img-master2' },
+    controller_params: { image: 'img-controller' },
+    master0_params: { image: 'img-master0' },
+    master1_params: { image: 'img-master1' },
+    master2_params: { image: 'img-master2' },
   });
 });
 
-test('without a given topology the target template\'s snapset_data output says which instances restore', () => {
-  const withOutput = { ...SNO_BMH, outputs: { snapset_data: { value: { instances: {
-    controller: { uuid: { get_resource: 'controller' }, role: 'controller', mac_address: {} },
-    master0: { uuid: { get_resource: 'master0' }, role: 'ocp_master', mac_address: {} },
-  } } } } };
+test("without a given topology the target template's snapset_data output says which instances restore", () => {
+  const withOutput = {
+    ...SNO_BMH,
+    outputs: {
+      snapset_data: {
+        value: {
+          instances: {
+            controller: { uuid: { get_resource: 'controller' }, role: 'controller', mac_address: {} },
+            master0: { uuid: { get_resource: 'master0' }, role: 'ocp_master', mac_address: {} },
+          },
+        },
+      },
+    },
+  };
   assert.deepEqual(targetTopology(withOutput), SNO);
   assert.equal(planRestore(SNO_SET, withOutput, {}).instances.length, 2);
   assert.throws(() => planRestore(SNO_SET, SNO_BMH, {}), /no snapset_data output: say which instances to restore/);

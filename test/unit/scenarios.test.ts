@@ -2,10 +2,11 @@
 // and into sno-bmh-tests (controller_params / ocp_master_params, same MACs), a three-master set
 // into snapshot-3masters with one image parameter per master; a set of another shape is refused
 // by instance name. Read from the real files, checked by the same functions 01-infra.yml uses.
-import { test } from 'node:test';
+
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { test } from 'node:test';
 import { load } from 'js-yaml';
 import type { Image } from '../../lib/openstack/glance.ts';
 import { planRestore, targetTopology } from '../../lib/snapset/restore.ts';
@@ -14,17 +15,31 @@ import { readTemplate } from '../../lib/snapset/template.ts';
 import { ROOT } from '../helpers/ansible.ts';
 
 const template = (scenario: string) => readTemplate(join(ROOT, 'scenarios', scenario, 'heat_template.yaml'));
-const vars = (scenario: string) => load(readFileSync(join(ROOT, 'scenarios', scenario, 'bootstrap_vars.yml'), 'utf8')) as Record<string, unknown>;
+const vars = (scenario: string) =>
+  load(readFileSync(join(ROOT, 'scenarios', scenario, 'bootstrap_vars.yml'), 'utf8')) as Record<string, unknown>;
 
 /** The set a scenario's snapset_data output would produce (MACs as its ports fix them). */
 function setFrom(scenario: string, snapId: string) {
-  const outputs = template(scenario).outputs as { snapset_data: { value: { instances: Record<string, { role: string; mac_address: { get_attr: [string, string] } }> } } };
+  const outputs = template(scenario).outputs as {
+    snapset_data: { value: { instances: Record<string, { role: string; mac_address: { get_attr: [string, string] } }> } };
+  };
   const resources = template(scenario).resources as Record<string, { properties: { mac_address: string } }>;
   const entries = Object.entries(outputs.snapset_data.value.instances);
   const images: Image[] = entries.map(([name, instance]) => ({
-    id: `${snapId}-${name}`, name: `hotstack-${name}-snapshot-${snapId}`, status: 'active', created_at: '2026-11-20T00:00:00Z',
-    tags: ['hotstack', 'hotstack-snapset', `name=${name}`, `role=${instance.role}`, `snap_id=${snapId}`, `mac_address=${resources[instance.mac_address.get_attr[0]]!.properties.mac_address}`],
-    hotstack_snap_id: snapId, hotstack_snapset_size: String(entries.length),
+    id: `${snapId}-${name}`,
+    name: `hotstack-${name}-snapshot-${snapId}`,
+    status: 'active',
+    created_at: '2026-11-20T00:00:00Z',
+    tags: [
+      'hotstack',
+      'hotstack-snapset',
+      `name=${name}`,
+      `role=${instance.role}`,
+      `snap_id=${snapId}`,
+      `mac_address=${resources[instance.mac_address.get_attr[0]]!.properties.mac_address}`,
+    ],
+    hotstack_snap_id: snapId,
+    hotstack_snapset_size: String(entries.length),
   }));
   return summarizeSet(snapId, images, new Date('2026-11-25T00:00:00Z'));
 }
@@ -40,16 +55,28 @@ test('sno-bmh-tests restores a snapshot-sno set through hotstack_snapset_instanc
   assert.throws(() => planRestore(setFrom('snapshot-sno', 'S1'), template('sno-bmh-tests'), {}), /no snapset_data output/);
   const plan = planRestore(setFrom('snapshot-sno', 'S1'), template('sno-bmh-tests'), {}, topology);
   assert.deepEqual(plan.stack_parameters, { controller_params: { image: 'S1-controller' }, ocp_master_params: { image: 'S1-master0' } });
-  assert.deepEqual(plan.instances.map((i) => i.mac_address), ['fa:16:9e:81:f6:05', 'fa:16:9e:81:f6:10']);
+  assert.deepEqual(
+    plan.instances.map((i) => i.mac_address),
+    ['fa:16:9e:81:f6:05', 'fa:16:9e:81:f6:10'],
+  );
 });
 
 test('snapshot-3masters: every master by name, each through its own parameter; an SNO set is refused naming the missing masters', () => {
   const plan = planRestore(setFrom('snapshot-3masters', 'M3'), template('snapshot-3masters'), {});
   assert.deepEqual(plan.stack_parameters, {
-    controller_params: { image: 'M3-controller' }, master0_params: { image: 'M3-master0' }, master1_params: { image: 'M3-master1' }, master2_params: { image: 'M3-master2' },
+    controller_params: { image: 'M3-controller' },
+    master0_params: { image: 'M3-master0' },
+    master1_params: { image: 'M3-master1' },
+    master2_params: { image: 'M3-master2' },
   });
-  assert.deepEqual(plan.instances.map((i) => i.mac_address), ['fa:16:9e:81:f6:05', 'fa:16:9e:81:f6:10', 'fa:16:9e:81:f6:11', 'fa:16:9e:81:f6:12']);
-  assert.throws(() => planRestore(setFrom('snapshot-sno', 'S1'), template('snapshot-3masters'), {}), /instance master1: SnapSet S1 has no image for it.*instance master2/);
+  assert.deepEqual(
+    plan.instances.map((i) => i.mac_address),
+    ['fa:16:9e:81:f6:05', 'fa:16:9e:81:f6:10', 'fa:16:9e:81:f6:11', 'fa:16:9e:81:f6:12'],
+  );
+  assert.throws(
+    () => planRestore(setFrom('snapshot-sno', 'S1'), template('snapshot-3masters'), {}),
+    /instance master1: SnapSet S1 has no image for it.*instance master2/,
+  );
 });
 
 test('bootstrap_vars give the variables 01-infra.yml requires', () => {

@@ -1,10 +1,11 @@
 // The Keystone v3 session: the token request body for each auth type, then Session against a tiny
 // local server that imitates Keystone's token endpoint and one service — enough to watch our client
 // choose endpoints, renew tokens and react to 401s. Not an OpenStack test.
-import { test } from 'node:test';
+
 import assert from 'node:assert/strict';
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { test } from 'node:test';
 import type { CloudConfig } from '../../lib/openstack/clouds.ts';
 import { HttpClient, OpenStackHttpError } from '../../lib/openstack/http.ts';
 import { AuthenticationError, authRequestBody, identityV3Url, Session } from '../../lib/openstack/session.ts';
@@ -22,11 +23,14 @@ test('identityV3Url appends /v3 to a bare auth_url and keeps a /v3 one', () => {
 });
 
 test('identityV3Url refuses a Keystone v2.0 auth_url', () => {
-  assert.throws(() => identityV3Url('https://keystone.example.com:5000/v2.0'), (error: unknown) => {
-    assert.ok(error instanceof AuthenticationError);
-    assert.match(error.message, /v2\.0/);
-    return true;
-  });
+  assert.throws(
+    () => identityV3Url('https://keystone.example.com:5000/v2.0'),
+    (error: unknown) => {
+      assert.ok(error instanceof AuthenticationError);
+      assert.match(error.message, /v2\.0/);
+      return true;
+    },
+  );
   assert.throws(() => identityV3Url('https://keystone.example.com:5000/v2.0/'), AuthenticationError);
 });
 
@@ -60,14 +64,20 @@ test('password: the default domain is used when no domain is given; domain_* ser
       scope: { project: { name: 'demo', domain: { id: 'default' } } },
     },
   });
-  const shared = authRequestBody({ authType: 'password', auth: { username: 'u', password: 'p', project_name: 'demo', domain_name: 'Corp' } });
+  const shared = authRequestBody({
+    authType: 'password',
+    auth: { username: 'u', password: 'p', project_name: 'demo', domain_name: 'Corp' },
+  });
   const auth = (shared as { auth: { identity: { password: { user: unknown } }; scope: unknown } }).auth;
   assert.deepEqual(auth.identity.password.user, { name: 'u', domain: { name: 'Corp' }, password: 'p' });
   assert.deepEqual(auth.scope, { project: { name: 'demo', domain: { name: 'Corp' } } });
 });
 
 test('password: a user_id needs no domain; a project_id scope needs none either', () => {
-  const body = authRequestBody({ authType: 'password', auth: { user_id: 'u-123', password: 'p', project_id: 'p-456', user_domain_name: 'Ignored' } });
+  const body = authRequestBody({
+    authType: 'password',
+    auth: { user_id: 'u-123', password: 'p', project_id: 'p-456', user_domain_name: 'Ignored' },
+  });
   assert.deepEqual(body, {
     auth: {
       identity: { methods: ['password'], password: { user: { id: 'u-123', password: 'p' } } },
@@ -77,7 +87,10 @@ test('password: a user_id needs no domain; a project_id scope needs none either'
 });
 
 test('password: a domain scope without a project, and no scope at all', () => {
-  const domain = authRequestBody({ authType: 'password', auth: { username: 'u', password: 'p', user_domain_id: 'default', domain_id: 'd-1' } });
+  const domain = authRequestBody({
+    authType: 'password',
+    auth: { username: 'u', password: 'p', user_domain_id: 'default', domain_id: 'd-1' },
+  });
   assert.deepEqual((domain as { auth: { scope: unknown } }).auth.scope, { domain: { id: 'd-1' } });
   const unscoped = authRequestBody({ authType: 'password', auth: { username: 'u', password: 'p' } });
   assert.ok(!('scope' in (unscoped as { auth: object }).auth));
@@ -118,7 +131,8 @@ test('application credential by name: name, secret and the user with its domain'
     authType: 'v3applicationcredential',
     auth: { application_credential_name: 'backup', application_credential_secret: 'shh', user_id: 'u-1' },
   });
-  const credential = (byUserId as { auth: { identity: { application_credential: { user: unknown } } } }).auth.identity.application_credential;
+  const credential = (byUserId as { auth: { identity: { application_credential: { user: unknown } } } }).auth.identity
+    .application_credential;
   assert.deepEqual(credential.user, { id: 'u-1' });
 });
 
@@ -257,11 +271,14 @@ test('Session authenticates once with the body authRequestBody gives, and sends 
   assert.equal(fake.authBodies.length, 1);
   assert.equal(session.authentications, 1);
   assert.deepEqual(fake.authBodies[0], authRequestBody(cloud));
-  assert.deepEqual(fake.calls.map((call) => call.token), ['tok-1', 'tok-1']);
+  assert.deepEqual(
+    fake.calls.map((call) => call.token),
+    ['tok-1', 'tok-1'],
+  );
   assert.equal(session.projectId, 'proj-1');
 });
 
-test('Session endpoints: the cloud\'s interface, its region, and a trailing slash dropped', async (t) => {
+test("Session endpoints: the cloud's interface, its region, and a trailing slash dropped", async (t) => {
   const fake = await fakeCloud(t);
   assert.equal(await new Session(cloudOf(fake), quickHttp()).endpoint('compute'), `${fake.base}/compute/RegionOne`);
   assert.equal(
@@ -375,11 +392,18 @@ test('Session: a token within 2 minutes of expires_at is renewed before it is us
   fake.expiresInMs = 3_600_000;
   await session.request('compute', { method: 'GET', path: '/a' });
   assert.equal(fake.authBodies.length, 2);
-  assert.deepEqual(fake.calls.map((call) => call.token), ['tok-2'], 'the dying token is never sent');
+  assert.deepEqual(
+    fake.calls.map((call) => call.token),
+    ['tok-2'],
+    'the dying token is never sent',
+  );
   // The new token is good for an hour: no more renewals.
   await session.request('compute', { method: 'GET', path: '/b' });
   assert.equal(fake.authBodies.length, 2);
-  assert.deepEqual(fake.calls.map((call) => call.token), ['tok-2', 'tok-2']);
+  assert.deepEqual(
+    fake.calls.map((call) => call.token),
+    ['tok-2', 'tok-2'],
+  );
 });
 
 test('Session: a token with more than 2 minutes left is kept', async (t) => {

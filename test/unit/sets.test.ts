@@ -1,19 +1,31 @@
 // SnapSet lookup decisions: grouping, completeness by hotstack_snapset_size, consistency, expiry,
 // topology, the newest usable set and why newer ones were passed over; prune and orphan planning.
-import { test } from 'node:test';
+
 import assert from 'node:assert/strict';
+import { test } from 'node:test';
 import type { Image } from '../../lib/openstack/glance.ts';
-import { chooseSet, groupSets, inScope, summarizeSet, topologyMismatch } from '../../lib/snapset/sets.ts';
 import { isOrphan, parseDuration, planPrune } from '../../lib/snapset/prune.ts';
+import { chooseSet, groupSets, inScope, summarizeSet, topologyMismatch } from '../../lib/snapset/sets.ts';
 
 const NOW = new Date('2026-11-25T12:00:00Z');
 let counter = 0;
 
-interface MemberSpec { name: string; role?: string; mac?: string; status?: string; marked?: boolean; size?: string | null; extra?: Record<string, unknown>; tags?: string[] }
+interface MemberSpec {
+  name: string;
+  role?: string;
+  mac?: string;
+  status?: string;
+  marked?: boolean;
+  size?: string | null;
+  extra?: Record<string, unknown>;
+  tags?: string[];
+}
 
 function image(snapId: string, created: string, member: MemberSpec): Image {
   const tags = member.tags ?? [
-    'hotstack', `name=${member.name}`, `snap_id=${snapId}`,
+    'hotstack',
+    `name=${member.name}`,
+    `snap_id=${snapId}`,
     ...(member.role === undefined ? ['role=controller'] : member.role ? [`role=${member.role}`] : []),
     ...(member.mac === '' ? [] : [`mac_address=${member.mac ?? `fa:16:3e:00:00:${(++counter).toString(16).padStart(2, '0')}`}`]),
     ...(member.marked === false ? [] : ['hotstack-snapset']),
@@ -72,7 +84,10 @@ test('a set without hotstack_snapset_size cannot be told whole and is not usable
 
 test('images disagreeing on the size, or two images of one instance, make the set inconsistent', () => {
   assert.equal(summarizeSet('D', sno('D', '2026-11-20T10:00:00Z', { master0: { size: '3' } }), NOW).status, 'inconsistent');
-  const twice = [...sno('T', '2026-11-20T10:00:00Z'), { ...image('T', '2026-11-20T10:00:00Z', { name: 'master0', role: 'ocp_master' }), id: 'other' }];
+  const twice = [
+    ...sno('T', '2026-11-20T10:00:00Z'),
+    { ...image('T', '2026-11-20T10:00:00Z', { name: 'master0', role: 'ocp_master' }), id: 'other' },
+  ];
   const set = summarizeSet('T', twice, NOW);
   assert.equal(set.status, 'inconsistent');
   assert.match(set.problems.join(), /instance master0 has 2 images/);
@@ -92,7 +107,16 @@ test('hotstack_revivable_until in the past makes a complete set expired; the ear
   const set = summarizeSet('E', expired, NOW);
   assert.equal(set.status, 'expired');
   assert.equal(set.revivable_until, '2026-11-24T00:00:00Z');
-  const fresh = summarizeSet('F', sno('F', '2026-11-20T00:00:00Z', { controller: { extra: { hotstack_revivable_until: '2026-12-20T00:00:00Z', hotstack_revivable_without_csr_until: '2026-11-21T00:00:00Z' } }, master0: { extra: { hotstack_revivable_until: '2026-12-20T00:00:00Z' } } }), NOW);
+  const fresh = summarizeSet(
+    'F',
+    sno('F', '2026-11-20T00:00:00Z', {
+      controller: {
+        extra: { hotstack_revivable_until: '2026-12-20T00:00:00Z', hotstack_revivable_without_csr_until: '2026-11-21T00:00:00Z' },
+      },
+      master0: { extra: { hotstack_revivable_until: '2026-12-20T00:00:00Z' } },
+    }),
+    NOW,
+  );
   assert.equal(fresh.status, 'usable', 'past the CSR-free date but still revivable');
   assert.equal(fresh.revivable_without_csr_until, '2026-11-21T00:00:00Z');
 });
@@ -100,7 +124,10 @@ test('hotstack_revivable_until in the past makes a complete set expired; the ear
 test('images without a snap_id (other images of the project) are ignored; sets come newest first', () => {
   const other: Image = { id: 'base', name: 'centos', status: 'active', tags: [], created_at: '2026-11-25T00:00:00Z' };
   const sets = groupSets([...sno('OLD', '2026-11-01T00:00:00Z'), other, ...sno('NEW', '2026-11-22T00:00:00Z')], NOW);
-  assert.deepEqual(sets.map((set) => set.snap_id), ['NEW', 'OLD']);
+  assert.deepEqual(
+    sets.map((set) => set.snap_id),
+    ['NEW', 'OLD'],
+  );
 });
 
 test('latest skips an incomplete newer set for an older complete one and says why', () => {
@@ -112,24 +139,34 @@ test('latest skips an incomplete newer set for an older complete one and says wh
   ];
   const choice = chooseSet(groupSets(images, NOW), { topology: SNO });
   assert.equal(choice.chosen?.snap_id, 'GOOD');
-  assert.deepEqual(choice.passed_over.map((p) => p.snap_id), ['NEWEST', 'NEWER']);
+  assert.deepEqual(
+    choice.passed_over.map((p) => p.snap_id),
+    ['NEWEST', 'NEWER'],
+  );
   assert.match(choice.passed_over[0]!.reasons.join(), /incomplete: .*1 of 2 images are there/);
   assert.match(choice.explanation, /passed over 2 newer set\(s\)/);
 });
 
 test('latest for a scenario passes over sets of another topology and roles', () => {
-  const three = ['controller', 'master0', 'master1', 'master2'].map((name) => image('THREE', '2026-11-24T00:00:00Z', { name, role: name === 'controller' ? 'controller' : 'ocp_master', size: '4' }));
+  const three = ['controller', 'master0', 'master1', 'master2'].map((name) =>
+    image('THREE', '2026-11-24T00:00:00Z', { name, role: name === 'controller' ? 'controller' : 'ocp_master', size: '4' }),
+  );
   const sets = groupSets([...three, ...sno('SNO', '2026-11-20T00:00:00Z')], NOW);
   assert.equal(chooseSet(sets, { topology: SNO }).chosen?.snap_id, 'SNO');
   const threeTopology = { controller: 'controller', master0: 'ocp_master', master1: 'ocp_master', master2: 'ocp_master' };
   const choice = chooseSet(sets, { topology: threeTopology });
   assert.equal(choice.chosen?.snap_id, 'THREE');
   assert.deepEqual(topologyMismatch(sets[1]!, threeTopology), ['no image for instances master1, master2']);
-  assert.deepEqual(topologyMismatch(sets[1]!, { controller: 'controller', master0: 'ocp_worker' }), ['instance master0 has role ocp_master, the scenario wants ocp_worker']);
+  assert.deepEqual(topologyMismatch(sets[1]!, { controller: 'controller', master0: 'ocp_worker' }), [
+    'instance master0 has role ocp_master, the scenario wants ocp_worker',
+  ]);
 });
 
 test('a pinned set is used when it counts, refused with its reasons when not, reported missing when absent', () => {
-  const sets = groupSets([...sno('NEW', '2026-11-24T00:00:00Z'), ...sno('PIN', '2026-11-20T00:00:00Z'), ...sno('CUT', '2026-11-19T00:00:00Z').slice(1)], NOW);
+  const sets = groupSets(
+    [...sno('NEW', '2026-11-24T00:00:00Z'), ...sno('PIN', '2026-11-20T00:00:00Z'), ...sno('CUT', '2026-11-19T00:00:00Z').slice(1)],
+    NOW,
+  );
   assert.equal(chooseSet(sets, { snapId: 'PIN' }).chosen?.snap_id, 'PIN');
   const cut = chooseSet(sets, { snapId: 'CUT' });
   assert.equal(cut.chosen, undefined);
@@ -169,15 +206,28 @@ test('prune by count keeps the newest usable sets, deletes older and expired one
 });
 
 test('prune by age never deletes the newest usable set, even when it is old; named by snap_id it goes', () => {
-  const images = [...sno('OLD1', '2026-01-01T00:00:00Z'), ...sno('OLD2', '2025-12-01T00:00:00Z'), ...sno('NEWCUT', '2026-11-25T11:00:00Z', { master0: { marked: false } })];
+  const images = [
+    ...sno('OLD1', '2026-01-01T00:00:00Z'),
+    ...sno('OLD2', '2025-12-01T00:00:00Z'),
+    ...sno('NEWCUT', '2026-11-25T11:00:00Z', { master0: { marked: false } }),
+  ];
   const sets = groupSets(images, NOW);
   const plan = planPrune(sets, { scope: { topology: SNO }, olderThanSeconds: 86_400 }, NOW);
-  assert.deepEqual(plan.delete.map((d) => d.snap_id), ['OLD2']);
+  assert.deepEqual(
+    plan.delete.map((d) => d.snap_id),
+    ['OLD2'],
+  );
   assert.ok(plan.keep.some((k) => k.snap_id === 'OLD1' && /newest usable/.test(k.reason)));
   assert.ok(plan.keep.some((k) => k.snap_id === 'NEWCUT' && /a run may still be making it/.test(k.reason)));
   const named = planPrune(sets, { scope: {}, snapIds: ['OLD1'] }, NOW);
-  assert.deepEqual(named.delete.map((d) => d.snap_id), ['OLD1']);
-  assert.equal(planPrune(sets, { scope: {}, keep: 0 }, NOW).delete.some((d) => d.snap_id === 'OLD1'), false);
+  assert.deepEqual(
+    named.delete.map((d) => d.snap_id),
+    ['OLD1'],
+  );
+  assert.equal(
+    planPrune(sets, { scope: {}, keep: 0 }, NOW).delete.some((d) => d.snap_id === 'OLD1'),
+    false,
+  );
 });
 
 test('orphans: incomplete sets quiet for longer than the grace period, never a complete or expired set, never a young one', () => {
@@ -190,7 +240,13 @@ test('orphans: incomplete sets quiet for longer than the grace period, never a c
     ...sno('YOUNG', '2026-11-25T11:50:00Z', { master0: { status: 'saving', marked: false } }),
   ];
   const sets = groupSets(images, NOW);
-  assert.deepEqual(sets.filter((set) => isOrphan(set, NOW, 3600)).map((set) => set.snap_id).sort(), ['CUT', 'KILLED']);
+  assert.deepEqual(
+    sets
+      .filter((set) => isOrphan(set, NOW, 3600))
+      .map((set) => set.snap_id)
+      .sort(),
+    ['CUT', 'KILLED'],
+  );
   const plan = planPrune(sets, { scope: {}, orphans: true, orphanGraceSeconds: 3600 }, NOW);
   assert.deepEqual(plan.delete.map((d) => d.snap_id).sort(), ['CUT', 'KILLED']);
   assert.ok(plan.delete.every((d) => /^orphan/.test(d.reason)));

@@ -1,8 +1,9 @@
 // The certificate-aware decision of prepare: rotated → no wait; bootstrap signer → wait until its certificates are dead.
-import { test } from 'node:test';
+
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { decidePrepare, signerInfo, signerValidNow, snapsetProperties, type SecretLike } from '../../../lib/cluster/certs.ts';
+import { test } from 'node:test';
+import { decidePrepare, type SecretLike, signerInfo, signerValidNow, snapsetProperties } from '../../../lib/cluster/certs.ts';
 
 const FIXTURES = process.env.HOTSTACK_FIXTURES ?? '/work/shared/fixtures/openshift';
 const secrets = (JSON.parse(readFileSync(`${FIXTURES}/cert-secrets-metadata.json`, 'utf8')) as { items: SecretLike[] }).items;
@@ -30,7 +31,12 @@ test('a just-installed cluster (fixture: csr-signer from kubelet-signer) waits u
 
 test('a rotated cluster does not wait; its dates come from the 30-day signer and the 1-year signer', () => {
   const now = new Date('2026-11-25T12:00:00Z');
-  const csrSigner = { ref: 'ns/csr-signer', issuer: 'openshift-kube-controller-manager-operator_csr-signer-signer@1764000000', notBefore: new Date(now.getTime() - 2 * HOUR), notAfter: new Date(now.getTime() + 30 * 24 * HOUR - 2 * HOUR) };
+  const csrSigner = {
+    ref: 'ns/csr-signer',
+    issuer: 'openshift-kube-controller-manager-operator_csr-signer-signer@1764000000',
+    notBefore: new Date(now.getTime() - 2 * HOUR),
+    notAfter: new Date(now.getTime() + 30 * 24 * HOUR - 2 * HOUR),
+  };
   const decision = decidePrepare({ csrSigner, apiserverToKubelet: { ref: 'x', notAfter: new Date('2027-11-20T00:00:00Z') } }, now, 0);
   assert.equal(decision.rotated, true);
   assert.equal(decision.waitUntil, null);
@@ -40,9 +46,19 @@ test('a rotated cluster does not wait; its dates come from the 30-day signer and
 
 test('rotated signer but a live bootstrap signer in the bundle: wait until it is dead', () => {
   const now = new Date('2026-11-25T12:00:00Z');
-  const csrSigner = { ref: 'ns/csr-signer', issuer: 'op_csr-signer-signer@1', notBefore: new Date(now.getTime() - HOUR), notAfter: new Date(now.getTime() + 720 * HOUR) };
+  const csrSigner = {
+    ref: 'ns/csr-signer',
+    issuer: 'op_csr-signer-signer@1',
+    notBefore: new Date(now.getTime() - HOUR),
+    notAfter: new Date(now.getTime() + 720 * HOUR),
+  };
   const bundle = [
-    { subjectCN: 'kubelet-signer', issuerCN: 'kubelet-signer', notBefore: new Date(now.getTime() - 20 * HOUR), notAfter: new Date(now.getTime() + 4 * HOUR) },
+    {
+      subjectCN: 'kubelet-signer',
+      issuerCN: 'kubelet-signer',
+      notBefore: new Date(now.getTime() - 20 * HOUR),
+      notAfter: new Date(now.getTime() + 4 * HOUR),
+    },
     { subjectCN: 'op_csr-signer-signer@1', issuerCN: 'x', notBefore: csrSigner.notBefore, notAfter: csrSigner.notAfter },
   ];
   const decision = decidePrepare({ csrSigner, bundle }, now, 0);
@@ -52,7 +68,10 @@ test('rotated signer but a live bootstrap signer in the bundle: wait until it is
 });
 
 test('a signer without dates cannot be judged', () => {
-  assert.throws(() => decidePrepare({ csrSigner: { ref: 'ns/csr-signer', issuer: 'kubelet-signer' } }, new Date(), 0), /ns\/csr-signer has no auth.openshift.io\/certificate-not-after/);
+  assert.throws(
+    () => decidePrepare({ csrSigner: { ref: 'ns/csr-signer', issuer: 'kubelet-signer' } }, new Date(), 0),
+    /ns\/csr-signer has no auth.openshift.io\/certificate-not-after/,
+  );
 });
 
 test('signer validity now', () => {

@@ -1,8 +1,9 @@
 // Periods as Ansible users write them, and the step lists of hotstack_revive / hotstack_prepare.
-import { test } from 'node:test';
+
 import assert from 'node:assert/strict';
+import { test } from 'node:test';
 import { formatPeriod, parsePeriod } from '../../../lib/cluster/period.ts';
-import { DEFAULT_STEP_TIMEOUT_MS, parseSteps, PREPARE_STEPS, REVIVE_STEPS, StepError } from '../../../lib/cluster/steps.ts';
+import { DEFAULT_STEP_TIMEOUT_MS, PREPARE_STEPS, parseSteps, REVIVE_STEPS, StepError } from '../../../lib/cluster/steps.ts';
 
 test('periods: seconds, minutes, hours, combinations, bare numbers', () => {
   assert.equal(parsePeriod('60s', 'p'), 60_000);
@@ -18,7 +19,11 @@ test('periods: seconds, minutes, hours, combinations, bare numbers', () => {
 
 test('bad periods name the field and the value', () => {
   for (const bad of ['', '5 minutes', '5x', 'm5', '-5s', '1h-30m', '5s5', 'abc']) {
-    assert.throws(() => parsePeriod(bad, 'steps[1].wait_stable'), (e: Error) => e.message.startsWith('steps[1].wait_stable:') && e.message.includes(JSON.stringify(bad)), bad);
+    assert.throws(
+      () => parsePeriod(bad, 'steps[1].wait_stable'),
+      (e: Error) => e.message.startsWith('steps[1].wait_stable:') && e.message.includes(JSON.stringify(bad)),
+      bad,
+    );
   }
   assert.throws(() => parsePeriod(-1, 'timeout'), /timeout: -1 is not a period/);
   assert.throws(() => parsePeriod(null, 'timeout'), /timeout: expected a period/);
@@ -32,23 +37,26 @@ test('formatPeriod reads back', () => {
   assert.equal(formatPeriod(250), '250ms');
 });
 
-test('the default sequences are Hotstack\'s, with the 25 h pause replaced and the revive preamble', () => {
-  assert.deepEqual(parseSteps(PREPARE_STEPS).map((s) => s.label), ['wait_cert_rotation', 'uncordon', 'wait_stable 60s', 'cordon', 'shutdown']);
-  assert.deepEqual(parseSteps(REVIVE_STEPS).map((s) => s.label), [
-    'wait_api',
-    'wait_signer',
-    'approve_csrs',
-    'wait_stable 5s',
-    'uncordon',
-    'wait_stable 60s',
-    'wait_stable 60s',
-    'wait_route_api',
-  ]);
+test("the default sequences are Hotstack's, with the 25 h pause replaced and the revive preamble", () => {
+  assert.deepEqual(
+    parseSteps(PREPARE_STEPS).map((s) => s.label),
+    ['wait_cert_rotation', 'uncordon', 'wait_stable 60s', 'cordon', 'shutdown'],
+  );
+  assert.deepEqual(
+    parseSteps(REVIVE_STEPS).map((s) => s.label),
+    ['wait_api', 'wait_signer', 'approve_csrs', 'wait_stable 5s', 'uncordon', 'wait_stable 60s', 'wait_stable 60s', 'wait_route_api'],
+  );
   assert.equal(parseSteps(REVIVE_STEPS)[3]?.timeoutMs, 20 * 60_000);
 });
 
 test('steps may be names, "name period" strings, or one-key mappings with a timeout', () => {
-  const steps = parseSteps(['uncordon', 'wait_stable 90s', { wait_stable: '2m', timeout: '30m' }, { shutdown: null, timeout: 300 }, { cordon: {} }]);
+  const steps = parseSteps([
+    'uncordon',
+    'wait_stable 90s',
+    { wait_stable: '2m', timeout: '30m' },
+    { shutdown: null, timeout: 300 },
+    { cordon: {} },
+  ]);
   assert.deepEqual(
     steps.map((s) => [s.name, s.periodMs, s.timeoutMs]),
     [
@@ -76,6 +84,10 @@ test('bad steps are rejected with the element at fault', () => {
     [[{ shutdown: null, timeout: 'soon' }], /steps\[0\]\.timeout: "soon" is not a period/],
   ];
   for (const [input, expected] of cases) {
-    assert.throws(() => parseSteps(input), (e: Error) => e instanceof StepError && expected.test(e.message), JSON.stringify(input));
+    assert.throws(
+      () => parseSteps(input),
+      (e: Error) => e instanceof StepError && expected.test(e.message),
+      JSON.stringify(input),
+    );
   }
 });

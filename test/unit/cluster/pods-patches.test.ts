@@ -1,7 +1,8 @@
 // What the cluster modules send, checked against what oc sends (facts §2.2, §2.3): the cordon
 // patches, the debug namespace and the shutdown pod; and the log summary of unstable operators.
-import { test } from 'node:test';
+
 import assert from 'node:assert/strict';
+import { test } from 'node:test';
 import { cordonPatch } from '../../../lib/cluster/nodes.ts';
 import { debugNamespace, debugPod, debugPodName, SHUTDOWN_COMMAND } from '../../../lib/cluster/shutdown.ts';
 import { summarise } from '../../../lib/cluster/stable-wait.ts';
@@ -30,9 +31,15 @@ test('debug pod as oc debug node/X -- chroot /host shutdown -h +1 makes it', () 
   assert.equal(container?.name, 'container-00');
   assert.deepEqual(container?.command, ['chroot', '/host', 'shutdown', '-h', '+1']);
   assert.deepEqual(container?.securityContext, { privileged: true, runAsUser: 0 });
-  assert.deepEqual(container?.env, [{ name: 'TMOUT', value: '900' }, { name: 'HOST', value: '/host' }]);
+  assert.deepEqual(container?.env, [
+    { name: 'TMOUT', value: '900' },
+    { name: 'HOST', value: '/host' },
+  ]);
   assert.deepEqual(container?.volumeMounts, [{ name: 'host', mountPath: '/host' }]);
-  assert.equal((debugPod('n', 'ns', 'img', SHUTDOWN_COMMAND, false) as { spec: Record<string, unknown> }).spec.priorityClassName, undefined);
+  assert.equal(
+    (debugPod('n', 'ns', 'img', SHUTDOWN_COMMAND, false) as { spec: Record<string, unknown> }).spec.priorityClassName,
+    undefined,
+  );
   assert.notEqual(debugPodName('n'), debugPodName('n'));
 });
 
@@ -55,5 +62,8 @@ test('the temporary debug namespace carries the privileged pod-security labels',
 
 test('the unstable summary names a few operators and counts the rest', () => {
   const unstable = ['a', 'b', 'c', 'd', 'e', 'f'].map((name, i) => ({ name, reason: 'progressing', forMs: 1000 * (10 - i) }));
-  assert.equal(summarise(unstable), '6 unstable: a (progressing, 10s), b (progressing, 9s), c (progressing, 8s), d (progressing, 7s) and 2 more');
+  assert.equal(
+    summarise(unstable),
+    '6 unstable: a (progressing, 10s), b (progressing, 9s), c (progressing, 8s), d (progressing, 7s) and 2 more',
+  );
 });

@@ -1,8 +1,9 @@
 // Stability as oc adm wait-for-stable-cluster defines it (facts §2.1), as a state machine fed by events and the clock.
-import { test } from 'node:test';
+
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { StabilityTracker, unstableReason, type ClusterOperatorLike } from '../../../lib/cluster/stability.ts';
+import { test } from 'node:test';
+import { type ClusterOperatorLike, StabilityTracker, unstableReason } from '../../../lib/cluster/stability.ts';
 
 const FIXTURES = '/work/shared/fixtures/openshift';
 function fixture(name: string): ClusterOperatorLike[] {
@@ -19,18 +20,24 @@ function op(name: string, available: string | null, progressing: string | null, 
 }
 const stable = (name: string) => op(name, 'True', 'False', 'False');
 
-test('reasons in oc\'s words; a missing condition is unstable; Unknown is unstable', () => {
+test("reasons in oc's words; a missing condition is unstable; Unknown is unstable", () => {
   assert.equal(unstableReason(stable('a')), null);
   assert.equal(unstableReason(op('a', 'False', 'True', 'True')), 'unavailable and progressing and degraded');
   assert.equal(unstableReason(op('a', 'True', 'Unknown', 'False')), 'progressing');
   assert.equal(unstableReason(op('a', 'True', null, 'False')), 'progressing (no Progressing condition)');
-  assert.equal(unstableReason({ metadata: { name: 'x' } }), 'unavailable (no Available condition) and progressing (no Progressing condition) and degraded (no Degraded condition)');
+  assert.equal(
+    unstableReason({ metadata: { name: 'x' } }),
+    'unavailable (no Available condition) and progressing (no Progressing condition) and degraded (no Degraded condition)',
+  );
 });
 
 test('real cluster fixtures: healthy is stable, degraded/progressing are not', () => {
   assert.ok(fixture('clusteroperators-healthy.json').every((o) => unstableReason(o) === null));
   for (const name of ['clusteroperators-degraded.json', 'clusteroperators-progressing.json', 'clusteroperators-sno-upgrading.json']) {
-    assert.ok(fixture(name).some((o) => unstableReason(o) !== null), name);
+    assert.ok(
+      fixture(name).some((o) => unstableReason(o) !== null),
+      name,
+    );
   }
 });
 
@@ -75,7 +82,10 @@ test('a relist drops deleted operators and picks up new unstable ones', () => {
   t.list([stable('a'), op('b', 'False', 'False', 'False')], 0);
   assert.equal(t.status(0).stableSince, null);
   const transitions = t.list([stable('a'), stable('c')], 1000);
-  assert.deepEqual(transitions.map((x) => x.kind), ['removed', 'all-stable']);
+  assert.deepEqual(
+    transitions.map((x) => x.kind),
+    ['removed', 'all-stable'],
+  );
   assert.equal(t.status(1000).operators, 2);
   t.event('ADDED', op('d', 'True', 'False', null), 2000);
   assert.equal(t.status(2000).stableSince, null);
