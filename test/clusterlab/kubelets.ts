@@ -276,25 +276,33 @@ export class Kubelet {
       lease.spec = { ...lease.spec, holderIdentity: this.name, leaseDurationSeconds: 40, renewTime: new k8s.V1MicroTime(now.getTime()) };
       this.#lease = await this.#coord.replaceNamespacedLease({ name: this.name, namespace: 'kube-node-lease', body: lease });
     };
-    try {
-      const lease = this.#lease ?? (await this.#coord.readNamespacedLease({ name: this.name, namespace: 'kube-node-lease' }));
-      await renew(lease);
-    } catch (e) {
-      this.#lease = undefined;
-      const status = (e as { code?: number }).code;
-      if (status === 404) {
-        this.#lease = await this.#coord.createNamespacedLease({
-          namespace: 'kube-node-lease',
-          body: {
-            apiVersion: 'coordination.k8s.io/v1',
-            kind: 'Lease',
-            metadata: { name: this.name, namespace: 'kube-node-lease' },
-            spec: { holderIdentity: this.name, leaseDurationSeconds: 40, renewTime: new k8s.V1MicroTime(now.getTime()) },
-          },
-        });
-      } else if (status === 409) {
-        await renew(await this.#coord.readNamespacedLease({ name: this.name, namespace: 'kube-node-lease' }));
-      } else throw e;
+    // Renewal races (a stale resourceVersion: 409; the Lease gone: 404) are retried a few times
+    // within this beat, as a kubelet's lease controller does; what is left waits for the next beat.
+    const code = (e: unknown) => (e as { code?: number }).code;
+    for (let attempt = 0; attempt < 3; attempt++) {
+      try {
+        const lease = this.#lease ?? (await this.#coord.readNamespacedLease({ name: this.name, namespace: 'kube-node-lease' }));
+        await renew(lease);
+        break;
+      } catch (e) {
+        this.#lease = undefined;
+        if (code(e) === 409) continue;
+        if (code(e) !== 404) throw e;
+        try {
+          this.#lease = await this.#coord.createNamespacedLease({
+            namespace: 'kube-node-lease',
+            body: {
+              apiVersion: 'coordination.k8s.io/v1',
+              kind: 'Lease',
+              metadata: { name: this.name, namespace: 'kube-node-lease' },
+              spec: { holderIdentity: this.name, leaseDurationSeconds: 40, renewTime: new k8s.V1MicroTime(now.getTime()) },
+            },
+          });
+          break;
+        } catch (created) {
+          if (code(created) !== 409) throw created;
+        }
+      }
     }
     await this.#postStatus(now);
   }
