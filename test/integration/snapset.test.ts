@@ -2,7 +2,7 @@
 // servers on devcloud; every outcome is checked through the Glance API.
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -73,10 +73,12 @@ describe('hotstack_snapset on devcloud', { timeout: 900_000 }, () => {
 
   test('the 04-create-snapset playbook makes a complete, tagged set of SHUTOFF servers', async () => {
     const deployment = await boot(ROLES);
+    // The hand-off file goes to a folder of the test's own, not next to the playbook (the default).
+    const workDir = mkdtempSync(join(tmpdir(), 'hotstack-work-'));
     const run = await runPlaybook(join(ROOT, 'playbooks/04-create-snapset.yml'), {
       env: devcloudEnv(),
-      extraVars: { snapset_data: deployment.snapsetData },
-    });
+      extraVars: { snapset_data: deployment.snapsetData, hotstack_work_dir: workDir },
+    }).finally(() => rmSync(workDir, { recursive: true, force: true }));
     assert.equal(run.exitCode, 0, run.output);
 
     // Found the way a user finds it: by the set marker and the instance name.
