@@ -4,7 +4,7 @@
 // exactly until it has otherwise, or a forced rotation now. Returns the dates until which a set
 // taken now can be revived, as image properties for hotstack_snapset.
 
-import { CLUSTER_OPTIONS, CLUSTER_RETURNS, clusterClient, periodOf, runForModule, selectorsOf, stepsOf } from '../lib/ansible/cluster.ts';
+import { CLUSTER_OPTIONS, CLUSTER_RETURNS, clusterClient, commonRunOptions, periodOf, runForModule } from '../lib/ansible/cluster.ts';
 import { defineModule, main } from '../lib/ansible/module.ts';
 import { PREPARE_STEPS } from '../lib/cluster/steps.ts';
 
@@ -79,19 +79,13 @@ const hotstackPrepare = defineModule({
     },
   },
   async run(args, ctx) {
-    const steps = stepsOf(args, PREPARE_STEPS);
-    const timeoutMs = periodOf(args.timeout, 'timeout');
+    const common = commonRunOptions(ctx, args, PREPARE_STEPS);
     const marginMs = periodOf(args.rotation_margin, 'rotation_margin') ?? 0;
     const client = clusterClient(ctx, args);
     return runForModule(
       client,
       {
-        steps,
-        checkMode: ctx.checkMode,
-        signal: ctx.signal,
-        ...(timeoutMs ? { deadline: Date.now() + timeoutMs } : {}),
-        log: ctx.log,
-        ...selectorsOf(args),
+        ...common,
         ...(args.debug_image ? { debugImage: args.debug_image } : {}),
         csrWindowMs: 3_600_000,
         forceCertRotation: args.force_cert_rotation,

@@ -3,7 +3,7 @@
 // old set needs (API up through expired certificates, a valid kubelet signer, kubelet CSR approval),
 // which a fresh set passes in one round trip each.
 
-import { CLUSTER_OPTIONS, CLUSTER_RETURNS, clusterClient, periodOf, runForModule, selectorsOf, stepsOf } from '../lib/ansible/cluster.ts';
+import { CLUSTER_OPTIONS, CLUSTER_RETURNS, clusterClient, commonRunOptions, periodOf, runForModule } from '../lib/ansible/cluster.ts';
 import { defineModule, main } from '../lib/ansible/module.ts';
 import { REVIVE_STEPS } from '../lib/cluster/steps.ts';
 
@@ -60,19 +60,13 @@ const hotstackRevive = defineModule({
 `,
   returns: CLUSTER_RETURNS,
   async run(args, ctx) {
-    const steps = stepsOf(args, REVIVE_STEPS);
-    const timeoutMs = periodOf(args.timeout, 'timeout');
+    const common = commonRunOptions(ctx, args, REVIVE_STEPS);
     const csrWindowMs = periodOf(args.csr_window, 'csr_window') ?? 3_600_000;
     const client = clusterClient(ctx, args);
     return runForModule(
       client,
       {
-        steps,
-        checkMode: ctx.checkMode,
-        signal: ctx.signal,
-        ...(timeoutMs ? { deadline: Date.now() + timeoutMs } : {}),
-        log: ctx.log,
-        ...selectorsOf(args),
+        ...common,
         ...(args.expected_nodes ? { expectedNodes: args.expected_nodes } : {}),
         csrWindowMs,
         forceCertRotation: false,

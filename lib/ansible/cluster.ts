@@ -115,9 +115,20 @@ export const CLUSTER_RETURNS: Record<string, unknown> = {
 
 export type ClusterRunArgs = ArgsOf<typeof CLUSTER_OPTIONS>;
 
-/** RunOptions fields that come straight from the common options. */
-export function selectorsOf(args: ClusterRunArgs): { nodeSelector?: string; operatorSelector?: string } {
+/** The RunOptions every cluster module takes from its context and the common options. */
+export function commonRunOptions(
+  ctx: ModuleContext,
+  args: ClusterRunArgs,
+  defaultSteps: readonly unknown[],
+): Pick<RunOptions, 'steps' | 'checkMode' | 'signal' | 'deadline' | 'log' | 'nodeSelector' | 'operatorSelector'> {
+  const steps = stepsOf(args, defaultSteps);
+  const timeoutMs = periodOf(args.timeout, 'timeout');
   return {
+    steps,
+    checkMode: ctx.checkMode,
+    signal: ctx.signal,
+    ...(timeoutMs ? { deadline: Date.now() + timeoutMs } : {}),
+    log: ctx.log,
     ...(args.node_selector ? { nodeSelector: args.node_selector } : {}),
     ...(args.operator_selector ? { operatorSelector: args.operator_selector } : {}),
   };
