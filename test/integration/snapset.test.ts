@@ -203,7 +203,7 @@ describe('hotstack_snapset on devcloud', { timeout: 900_000 }, () => {
         env: { OS_CLIENT_CONFIG_FILE: join(dir, 'clouds.yaml') },
         verbosity: 3,
       },
-    );
+    ).finally(() => rmSync(dir, { recursive: true, force: true }));
     assert.equal(fromFile.result?.failed, true);
     assert.match(String(fromFile.result?.msg), /cloud 'broken' failed .*credentials were refused/);
     assert.ok(!fromFile.output.includes(password));
