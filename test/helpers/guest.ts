@@ -52,6 +52,21 @@ export async function getPort(conn: Connection, id: string): Promise<Port | unde
   return response.status === 404 ? undefined : (response.body as { port: Port }).port;
 }
 
+/**
+ * Waits until a port has the given status and returns how long that took. An agent that restarts
+ * resyncs every tap it finds: the server sets each port BUILD until the agent reports it up again.
+ */
+export async function waitPortStatus(conn: Connection, id: string, status: string, timeoutMs: number): Promise<number> {
+  const started = Date.now();
+  let last: string | undefined;
+  for (;;) {
+    last = (await getPort(conn, id))?.status;
+    if (last === status) return Date.now() - started;
+    if (Date.now() - started > timeoutMs) throw new Error(`port ${id} is ${last ?? 'gone'}, not ${status}, after ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+  }
+}
+
 export async function deletePort(conn: Connection, id: string): Promise<void> {
   await conn.session.request('network', { method: 'DELETE', path: `/v2.0/ports/${id}`, okStatuses: [404] });
 }

@@ -19,6 +19,7 @@ import {
   NS_ADDR,
   networkId,
   PROVIDER_NETWORK,
+  waitPortStatus,
   waitServerGone,
 } from '../helpers/guest.ts';
 
@@ -103,7 +104,10 @@ test('the linuxbridge agent survives a restart with a port bound, and a reused p
   const [agent] = (agents.body as { agents: { alive: boolean; host: string }[] }).agents;
   assert.equal(agent?.alive, true);
   assert.equal(agent?.host, 'devcloud');
-  assert.equal((await getPort(conn, port.id))?.status, 'ACTIVE', 'the bound port is still up after the restart');
+  // The restarted agent resyncs the tap (the port is BUILD meanwhile) and reports it up again; a hung
+  // agent never does. 120 s is far above the few seconds a healthy resync takes here.
+  const resynced = await waitPortStatus(conn, port.id, 'ACTIVE', 120_000);
+  t.diagnostic(`the bound port was ACTIVE again ${(resynced / 1000).toFixed(1)} s after the agent reported alive`);
 
   // The same port on a new server: with port security on, this is where the agent hung for good and
   // Nova failed the boot after vif_plugging_timeout (300 s). A bound port in well under that proves it did not.
