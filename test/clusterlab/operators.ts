@@ -3,10 +3,8 @@
 // a script in time (progressing → available, flapping, degraded, missing conditions), and the
 // ClusterVersion "version" with an install/update history. Writes through the API with the
 // clusterlab/operators service account, status through the status subresource, as operators do.
-import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import * as k8s from '@kubernetes/client-node';
-import { operatorsConfig, ROOT } from './lab.ts';
+import { operatorsConfig } from './lab.ts';
 
 const GROUP = 'config.openshift.io';
 const VERSION = 'v1';
@@ -88,17 +86,7 @@ export const OPERATOR_NAMES = [
   'storage',
 ];
 
-/** Where the recorded OpenShift objects are (shared/fixtures/openshift beside the repo), if present. */
-export function fixturesDir(): string | undefined {
-  const candidates = [process.env.OPENSHIFT_FIXTURES, join(ROOT, '../shared/fixtures/openshift'), '/work/shared/fixtures/openshift'];
-  return candidates.find((d): d is string => !!d && existsSync(join(d, 'clusteroperators-healthy.json')));
-}
-
-export function loadFixture<T = any>(file: string): T {
-  const dir = fixturesDir();
-  if (!dir) throw new Error(`OpenShift fixtures not found (set OPENSHIFT_FIXTURES to shared/fixtures/openshift)`);
-  return JSON.parse(readFileSync(join(dir, file), 'utf8')) as T;
-}
+export { fixturesDir, loadFixture } from '../openshift-fixtures.ts';
 
 /** A step of a script: at atMs after run() started, set operator (or every operator: '*') to state. */
 export interface Step {

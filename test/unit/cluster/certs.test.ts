@@ -1,12 +1,11 @@
 // The certificate-aware decision of prepare: rotated → no wait; bootstrap signer → wait until its certificates are dead.
 
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { decidePrepare, type SecretLike, signerInfo, signerValidNow, snapsetProperties } from '../../../lib/cluster/certs.ts';
+import { loadFixture } from '../../openshift-fixtures.ts';
 
-const FIXTURES = process.env.HOTSTACK_FIXTURES ?? '/work/shared/fixtures/openshift';
-const secrets = (JSON.parse(readFileSync(`${FIXTURES}/cert-secrets-metadata.json`, 'utf8')) as { items: SecretLike[] }).items;
+const secrets = loadFixture<{ items: SecretLike[] }>('cert-secrets-metadata.json').items;
 const find = (ns: string, name: string) => signerInfo(secrets.find((s) => s.metadata?.namespace === ns && s.metadata?.name === name)!);
 const HOUR = 3_600_000;
 

@@ -1,14 +1,12 @@
 // Stability as oc adm wait-for-stable-cluster defines it (facts §2.1), as a state machine fed by events and the clock.
 
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { type ClusterOperatorLike, StabilityTracker, unstableReason } from '../../../lib/cluster/stability.ts';
+import { loadFixture } from '../../openshift-fixtures.ts';
 
-const FIXTURES = '/work/shared/fixtures/openshift';
 function fixture(name: string): ClusterOperatorLike[] {
-  const path = process.env.HOTSTACK_FIXTURES ? `${process.env.HOTSTACK_FIXTURES}/${name}` : `${FIXTURES}/${name}`;
-  return (JSON.parse(readFileSync(path, 'utf8')) as { items: ClusterOperatorLike[] }).items;
+  return loadFixture<{ items: ClusterOperatorLike[] }>(name).items;
 }
 
 function op(name: string, available: string | null, progressing: string | null, degraded: string | null): ClusterOperatorLike {
