@@ -86,6 +86,8 @@ export const OPERATOR_NAMES = [
   'storage',
 ];
 
+import { loadFixture } from '../openshift-fixtures.ts';
+
 export { fixturesDir, loadFixture } from '../openshift-fixtures.ts';
 
 /** A step of a script: at atMs after run() started, set operator (or every operator: '*') to state. */
