@@ -59,7 +59,11 @@ const hotstackServers = defineModule({
         };
       }
       const started = Date.now();
-      const { states, polls } = await waitForStatus(conn, instances, args.wait_for, { timeoutSeconds: args.timeout, log: ctx.log });
+      const { states, polls } = await waitForStatus(conn, instances, args.wait_for, {
+        timeoutSeconds: args.timeout,
+        log: ctx.log,
+        signal: ctx.signal,
+      });
       return {
         msg: `all ${instances.length} instance(s) ${args.wait_for} after ${((Date.now() - started) / 1000).toFixed(0)}s`,
         servers: states,

@@ -79,7 +79,7 @@ const hotstackStack = defineModule({
     },
   },
   async run(args, ctx) {
-    const options = { timeoutSeconds: args.timeout, checkMode: ctx.checkMode, log: ctx.log };
+    const options = { timeoutSeconds: args.timeout, checkMode: ctx.checkMode, log: ctx.log, signal: ctx.signal };
     let template: { text: string; files: Record<string, string> } | undefined;
     if (args.state === 'present') {
       if (!args.template) throw new ModuleFailure('template is required with state=present');

@@ -3,6 +3,7 @@
 import { HotstackError } from '../errors.ts';
 import type { Connection } from '../openstack/connect.ts';
 import { type Server, taskState } from '../openstack/nova.ts';
+import { sleep } from '../poll.ts';
 import type { SnapsetInstance } from './data.ts';
 
 export interface InstanceState {
@@ -11,8 +12,6 @@ export interface InstanceState {
   status: string;
   task_state: string | null;
 }
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Pure: each instance's state from one listing (status MISSING when the listing lacks it). */
 export function statesOf(instances: SnapsetInstance[], servers: Server[]): Record<string, InstanceState> {
@@ -60,7 +59,7 @@ export async function waitForStatus(
   conn: Connection,
   instances: SnapsetInstance[],
   status: string,
-  options: { timeoutSeconds: number; intervalMs?: number; log?: (message: string) => void },
+  options: { timeoutSeconds: number; intervalMs?: number; log?: (message: string) => void; signal?: AbortSignal },
 ): Promise<{ states: Record<string, InstanceState>; polls: number }> {
   const deadline = Date.now() + options.timeoutSeconds * 1000;
   let states = await instanceStates(conn, instances);
@@ -79,7 +78,7 @@ export async function waitForStatus(
     if (broken.length) throw new WaitError(`instance(s) that will never be ${status}: ${describe(broken)}`, states);
     if (Date.now() >= deadline) throw new WaitError(`not ${status} after ${options.timeoutSeconds}s: ${describe(waiting)}`, states);
     options.log?.(`waiting for ${status}: ${describe(waiting)}`);
-    await sleep(options.intervalMs ?? 3000);
+    await sleep(options.intervalMs ?? 3000, options.signal);
     // One listing per poll for all of them.
     states = statesOf(instances, await conn.nova.listServers({ limit: '1000' }));
     polls++;

@@ -6,8 +6,7 @@ import { dirname, isAbsolute, join } from 'node:path';
 import { load } from 'js-yaml';
 import { HotstackError } from '../errors.ts';
 import type { Heat, ResourceChanges, Stack, StackOptions, StackResource } from '../openstack/heat.ts';
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+import { sleep } from '../poll.ts';
 
 export class StackError extends HotstackError {
   readonly stack_status: string | undefined;
@@ -100,6 +99,8 @@ export interface ApplyOptions {
   checkMode?: boolean;
   pollMs?: number;
   log?: (message: string) => void;
+  /** Ends a wait at once (ctx.signal): Heat goes on with the stack, the module stops watching it. */
+  signal?: AbortSignal;
 }
 
 function outputsOf(stack: Stack): Record<string, unknown> {
@@ -135,7 +136,7 @@ async function waitForEnd(
     }
     if (Date.now() > deadline)
       throw new StackError(`stack ${name} not ${action}_COMPLETE after ${options.timeoutSeconds}s (is ${status})`, { status });
-    await sleep(interval);
+    await sleep(interval, options.signal);
     interval = Math.min(10_000, Math.round(interval * 1.2));
   }
 }
@@ -189,6 +190,6 @@ export async function deleteStack(heat: Heat, name: string, options: ApplyOption
       throw new StackError(`stack ${name} not deleted after ${options.timeoutSeconds}s (is ${stack.stack_status})`, {
         status: stack.stack_status,
       });
-    await sleep(options.pollMs ?? 2000);
+    await sleep(options.pollMs ?? 2000, options.signal);
   }
 }

@@ -2,7 +2,8 @@
 
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { failedResources, getFileNames, wouldChange } from '../../lib/stack/stack.ts';
+import type { Heat } from '../../lib/openstack/heat.ts';
+import { applyStack, failedResources, getFileNames, wouldChange } from '../../lib/stack/stack.ts';
 
 test('get_file names are found anywhere in the template, once each', () => {
   const template = {
@@ -30,4 +31,19 @@ test('failed resources keep name, type, status and reason; others are left out',
     ]),
     [{ name: 'port', type: 'OS::Neutron::Port', status: 'CREATE_FAILED', reason: 'MacAddressInUse' }],
   );
+});
+
+test('an interrupt (ctx.signal) ends the wait for a stack at once, with the abort reason', async () => {
+  let gets = 0;
+  const heat = {
+    // none before the create, then in progress for ever
+    getStack: async () => (gets++ === 0 ? undefined : { id: 'id1', stack_name: 's', stack_status: 'CREATE_IN_PROGRESS' }),
+    createStack: async () => ({ id: 'id1' }),
+  } as unknown as Heat;
+  const controller = new AbortController();
+  const started = Date.now();
+  setTimeout(() => controller.abort(new Error('interrupted by SIGTERM')), 100);
+  const pending = applyStack(heat, 's', { template: 'x' }, { timeoutSeconds: 600, pollMs: 60_000, signal: controller.signal });
+  await assert.rejects(pending, /interrupted by SIGTERM/);
+  assert.ok(Date.now() - started < 5000, 'the 60 s poll interval did not hold the interrupt back');
 });
