@@ -3,9 +3,10 @@
 // the least-privilege kubeconfigs, the route API outage, and the actors' timing. Every test uses
 // its own node / CSR / namespace names; ClusterOperators are cluster singletons and are reset.
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import * as k8s from '@kubernetes/client-node';
+import { execa } from 'execa';
 import { Kubelet } from '../clusterlab/kubelets.ts';
 import {
   adminConfig,
@@ -383,5 +384,49 @@ describe('clusterlab: route API outage', () => {
       await setRouteApiAvailable(true);
     }
     assert.equal(await discoveryStatus(modulesConfig(), '/apis/route.openshift.io/v1'), 200);
+  });
+});
+
+describe('clusterlab: play (what a person sees after clusterlab:up)', () => {
+  const PLAY = new URL('../clusterlab/play.ts', import.meta.url).pathname;
+  const play = (...args: string[]) => execa(process.execPath, [PLAY, ...args], { reject: false, timeout: 120_000 });
+  after(() => play('down'));
+
+  it('play up leaves operators, ClusterVersion, nodes and a pending kubelet CSR in the API; play down removes exactly those', async () => {
+    const upRun = await play('up', '--for', '1');
+    assert.equal(upRun.exitCode, 0, upRun.stderr);
+    assert.match(upRun.stdout, /kubectl --kubeconfig \S+\/kubeconfig get clusteroperators,clusterversion,nodes,csr/);
+    const kc = adminConfig();
+    const custom = kc.makeApiClient(k8s.CustomObjectsApi);
+    const cos = (await custom.listClusterCustomObject({ group: 'config.openshift.io', version: 'v1', plural: 'clusteroperators' })) as {
+      items: unknown[];
+    };
+    assert.ok(cos.items.length >= 20, `${cos.items.length} ClusterOperators`);
+    const nodes = (await kc.makeApiClient(k8s.CoreV1Api).listNode()).items.map((n) => n.metadata!.name!);
+    for (const name of ['play-master-0', 'play-master-1', 'play-master-2', 'play-worker-0']) assert.ok(nodes.includes(name), name);
+    const certs = kc.makeApiClient(k8s.CertificatesV1Api);
+    const pending = (await certs.listCertificateSigningRequest()).items.filter((c) => !c.status?.conditions?.length);
+    const playCsr = pending.find((c) => c.spec.username === 'system:serviceaccount:openshift-machine-config-operator:node-bootstrapper');
+    assert.ok(playCsr, 'the booting worker filed a client CSR as the node-bootstrapper, left Pending');
+    if (existsSync('/usr/bin/kubectl')) {
+      const shown = await execa('kubectl', ['--kubeconfig', paths.kubeconfig, 'get', 'clusteroperators,nodes,csr'], { reject: false });
+      assert.equal(shown.exitCode, 0, shown.stderr);
+      assert.match(shown.stdout, /clusteroperator\.config\.openshift\.io\/kube-apiserver/);
+      assert.match(shown.stdout, /node\/play-master-0/);
+      assert.match(shown.stdout, /Pending/);
+    }
+
+    const downRun = await play('down');
+    assert.equal(downRun.exitCode, 0, downRun.stderr);
+    const after = (await kc.makeApiClient(k8s.CoreV1Api).listNode()).items.map((n) => n.metadata!.name!);
+    assert.deepEqual(
+      after.filter((n) => n.startsWith('play-')),
+      [],
+    );
+    assert.equal(
+      (await certs.listCertificateSigningRequest()).items.some((c) => c.metadata!.name === playCsr.metadata!.name),
+      false,
+      'the CSR of play-worker-0 is gone',
+    );
   });
 });
