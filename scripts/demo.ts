@@ -12,7 +12,7 @@
 //      with expired certificates: its CSRs are approved, the node is Ready and uncordoned);
 //   5. the time of every step.
 // The SnapSet and the restored deployment are kept (a second run replaces both stacks, keeps old sets).
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
@@ -128,6 +128,9 @@ try {
   });
 
   mkdirSync(WORK_DIR, { recursive: true, mode: 0o700 });
+  // The hand-off files of a previous run describe stacks that are gone now: 01 writes new ones.
+  for (const name of [SOURCE, TARGET])
+    for (const kind of ['outputs', 'prepare', 'snapset']) rmSync(join(WORK_DIR, `${name}-${kind}.yaml`), { force: true });
   cluster = new DeploymentCluster('demo', [{ instance: 'master0', ip: '192.168.32.10' }], conn.nova);
   await timed('cluster actors: operators, signer, the kubelet of master0', () => cluster!.start());
   const kubeconfig = cluster.writeControllerKubeconfig(join(WORK_DIR, 'kubeconfig'));
