@@ -125,9 +125,13 @@ export class DeploymentCluster {
     return file;
   }
 
-  /** Kubelets stopped, their nodes and leases deleted, the operators and the relay removed. */
+  /** Kubelets stopped, their nodes, leases and CSRs deleted, the operators and the relay removed. */
   async stop(): Promise<void> {
-    for (const kubelet of this.kubelets.values()) await kubelet.remove().catch(() => undefined);
+    const certificates = adminConfig().makeApiClient(k8s.CertificatesV1Api);
+    for (const kubelet of this.kubelets.values()) {
+      await kubelet.remove().catch(() => undefined);
+      for (const name of kubelet.csrNames) await certificates.deleteCertificateSigningRequest({ name }).catch(() => undefined);
+    }
     await this.#operators.remove().catch(() => undefined);
     await this.#certs.remove().catch(() => undefined);
     await execa('bash', [join(ROOT, 'devcloud/relay.sh'), 'stop', String(NS_API.port)], { reject: false });

@@ -73,6 +73,8 @@ export async function runPlaybook(
     extraVars?: Record<string, unknown>;
     resultFile?: string;
     timeoutMs?: number;
+    /** Ends the run (SIGTERM to ansible-playbook), e.g. from a test's after() when an assertion failed mid-run. */
+    cancelSignal?: AbortSignal;
   } = {},
 ): Promise<PlaybookRun> {
   const argv = ['-i', join(ROOT, 'inventory.yml'), playbook];
@@ -99,6 +101,7 @@ export async function runPlaybook(
     reject: false,
     all: true,
     timeout: options.timeoutMs ?? 600_000,
+    ...(options.cancelSignal ? { cancelSignal: options.cancelSignal } : {}),
   }).finally(() => varsDir && rmSync(varsDir, { recursive: true, force: true }));
   const result =
     options.resultFile && existsSync(options.resultFile)

@@ -65,8 +65,20 @@ describe('create-snapset.yml, then bootstrap.yml restoring the set and reviving 
     hotstack_shutoff_timeout: 900,
     ...extra,
   });
-  const playbook = (name: string, extraVars: Json) =>
-    runPlaybook(join(ROOT, 'playbooks', name), { env: devcloudEnv(), extraVars, timeoutMs: 3_000_000 });
+  // A failed assertion mid-run must not leave ansible-playbook running against the stacks after() deletes.
+  const cancel = new AbortController();
+  const running = new Set<Promise<PlaybookRun>>();
+  const playbook = (name: string, extraVars: Json) => {
+    const playing = runPlaybook(join(ROOT, 'playbooks', name), {
+      env: devcloudEnv(),
+      extraVars,
+      timeoutMs: 3_000_000,
+      cancelSignal: cancel.signal,
+    });
+    running.add(playing);
+    playing.finally(() => running.delete(playing)).catch(() => undefined);
+    return playing;
+  };
   const outputsFile = (stackName: string) => join(workDir, `${stackName}-outputs.yaml`);
   const outputs = (stackName: string) => load(readFileSync(outputsFile(stackName), 'utf8')) as Json;
   /** The stack's snapset_data as soon as 01 wrote it, while the same ansible-playbook run goes on. */
@@ -89,6 +101,8 @@ describe('create-snapset.yml, then bootstrap.yml restoring the set and reviving 
     kubeconfig = cluster.writeControllerKubeconfig(join(workDir, 'kubeconfig'));
   });
   after(async () => {
+    cancel.abort();
+    await Promise.allSettled([...running]);
     await cluster?.stop();
     for (const name of [TARGET, SOURCE]) {
       const stack = await conn.heat.getStack(name).catch(() => undefined);
@@ -97,7 +111,17 @@ describe('create-snapset.yml, then bootstrap.yml restoring the set and reviving 
         await conn.heat.waitForStack(`${stack.stack_name}/${stack.id}`, /^DELETE_COMPLETE$/, { timeoutMs: 600_000 }).catch(() => {});
       }
     }
-    if (snapId) for (const image of await imagesOfSet(conn, snapId)) await conn.glance.deleteImage(image.id).catch(() => {});
+    // The set — or, when 04 failed, the images its failure record names (kept_images, snap_id).
+    const record = join(workDir, `${SOURCE}-snapset.yaml`);
+    const saved = existsSync(record) ? ((load(readFileSync(record, 'utf8')) as Json | null) ?? {}) : {};
+    const setId = snapId ?? (saved.snap_id as string | undefined);
+    const ids = new Set<string>((saved.kept_images as string[] | undefined) ?? []);
+    if (setId) {
+      for (const image of await imagesOfSet(conn, setId)) ids.add(image.id);
+      // untagged ones of a cut run carry the property only
+      for (const image of await conn.glance.listImages({})) if ((image as Json).hotstack_snap_id === setId) ids.add(image.id);
+    }
+    for (const id of ids) await conn.glance.deleteImage(id).catch(() => {});
     rmSync(workDir, { recursive: true, force: true });
   });
 
