@@ -37,6 +37,14 @@ const hotstackStack = defineModule({
       description:
         'Seconds to wait for the stack (also given to Heat as the stack timeout, rounded up to minutes). Hotstack waited at most 50 minutes.',
     },
+    wait: {
+      type: 'bool',
+      default: true,
+      description: [
+        "Whether to wait until the stack is COMPLETE (or gone, with I(state=absent)), as openstack.cloud's I(wait).",
+        'With C(false) the module returns once Heat took the request: the stack is then C(*_IN_PROGRESS) and I(outputs) is empty.',
+      ],
+    },
   },
   notes: [...OPENSTACK_NOTES],
   checkMode: 'full',
@@ -79,7 +87,7 @@ const hotstackStack = defineModule({
     },
   },
   async run(args, ctx) {
-    const options = { timeoutSeconds: args.timeout, checkMode: ctx.checkMode, log: ctx.log, signal: ctx.signal };
+    const options = { timeoutSeconds: args.timeout, checkMode: ctx.checkMode, log: ctx.log, signal: ctx.signal, wait: args.wait };
     let template: { text: string; files: Record<string, string> } | undefined;
     if (args.state === 'present') {
       if (!args.template) throw new ModuleFailure('template is required with state=present');

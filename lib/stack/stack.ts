@@ -101,6 +101,8 @@ export interface ApplyOptions {
   log?: (message: string) => void;
   /** Ends a wait at once (ctx.signal): Heat goes on with the stack, the module stops watching it. */
   signal?: AbortSignal;
+  /** false: return once Heat took the request (openstack.cloud's wait=false); default true. */
+  wait?: boolean;
 }
 
 function outputsOf(stack: Stack): Record<string, unknown> {
@@ -150,6 +152,7 @@ export async function applyStack(heat: Heat, name: string, stackOptions: StackOp
     if (options.checkMode) return { action: 'would create', stack: undefined, outputs: {} };
     const { id } = await heat.createStack(name, withTimeout);
     log(`stack ${name} (${id}) create requested`);
+    if (options.wait === false) return { action: 'created', stack: await heat.getStack(`${name}/${id}`), outputs: {} };
     const stack = await waitForEnd(heat, name, id, 'CREATE', undefined, options);
     return { action: 'created', stack, outputs: outputsOf(stack) };
   }
@@ -165,6 +168,13 @@ export async function applyStack(heat: Heat, name: string, stackOptions: StackOp
   if (options.checkMode) return { action: 'would update', stack: existing, outputs: outputsOf(existing), changes: changeSummary(changes) };
   await heat.updateStack(existing.stack_name, existing.id, withTimeout);
   log(`stack ${name} update requested`);
+  if (options.wait === false)
+    return {
+      action: 'updated',
+      stack: await heat.getStack(`${existing.stack_name}/${existing.id}`),
+      outputs: {},
+      changes: changeSummary(changes),
+    };
   const stack = await waitForEnd(heat, existing.stack_name, existing.id, 'UPDATE', existing.updated_time, options);
   return { action: 'updated', stack, outputs: outputsOf(stack), changes: changeSummary(changes) };
 }
@@ -175,6 +185,7 @@ export async function deleteStack(heat: Heat, name: string, options: ApplyOption
   if (!existing || existing.stack_status === 'DELETE_COMPLETE') return false;
   if (options.checkMode) return true;
   await heat.deleteStack(existing.stack_name, existing.id);
+  if (options.wait === false) return true;
   const deadline = Date.now() + options.timeoutSeconds * 1000;
   for (;;) {
     const stack = await heat.getStack(`${existing.stack_name}/${existing.id}`);

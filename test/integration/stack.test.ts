@@ -132,4 +132,17 @@ describe('hotstack_stack on devcloud', { timeout: 600_000 }, () => {
     assert.equal(again.changed, false);
     assert.equal(again.action, 'absent');
   });
+
+  test('wait=false returns once Heat took the request (no outputs yet); Heat goes on with the stack', async () => {
+    const requested = (await stack({ parameters: { greeting: 'later' }, wait: false })).result!;
+    assert.equal(requested.failed, false, JSON.stringify(requested));
+    assert.equal(requested.action, 'created');
+    assert.deepEqual(requested.outputs, {});
+    assert.match(String((requested.stack as { status: string }).status), /^CREATE_(IN_PROGRESS|COMPLETE)$/);
+    const done = await conn.heat.waitForStack(name, /^CREATE_COMPLETE$/, { timeoutMs: 300_000 });
+    assert.equal(done?.stack_status, 'CREATE_COMPLETE');
+    const gone = (await runModuleTask('hotstack_stack', { name, state: 'absent', wait: false }, { env: devcloudEnv() })).result!;
+    assert.equal(gone.action, 'deleted');
+    await conn.heat.waitForStack(name, /^DELETE_COMPLETE$/, { timeoutMs: 300_000 }).catch(() => undefined);
+  });
 });

@@ -47,3 +47,16 @@ test('an interrupt (ctx.signal) ends the wait for a stack at once, with the abor
   await assert.rejects(pending, /interrupted by SIGTERM/);
   assert.ok(Date.now() - started < 5000, 'the 60 s poll interval did not hold the interrupt back');
 });
+
+test('wait=false: the create is requested and the stack returned as Heat has it then, without waiting or outputs', async () => {
+  let gets = 0;
+  const heat = {
+    getStack: async () => (gets++ === 0 ? undefined : { id: 'id1', stack_name: 's', stack_status: 'CREATE_IN_PROGRESS' }),
+    createStack: async () => ({ id: 'id1' }),
+  } as unknown as Heat;
+  const outcome = await applyStack(heat, 's', { template: 'x' }, { timeoutSeconds: 600, pollMs: 60_000, wait: false });
+  assert.equal(outcome.action, 'created');
+  assert.equal(outcome.stack?.stack_status, 'CREATE_IN_PROGRESS');
+  assert.deepEqual(outcome.outputs, {});
+  assert.equal(gets, 2, 'one look before, one after the request');
+});
