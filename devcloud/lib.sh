@@ -109,6 +109,19 @@ conf_newer() { # NAME: is one of its SVC_CONF files newer than the running servi
   for f in $SVC_CONF; do [ -f "$f" ] && [ "$(stat -c %Y "$f")" -gt "$started" ] && return 0; done
   return 1
 }
+# nova-api's workers grow with time on a long-lived cloud (NOTES.md, memory budget): the bound is a recycle.
+NOVA_API_MAX_MIB=${DEVCLOUD_NOVA_API_MAX_MIB:-700}
+session_rss_mib() { # NAME   resident memory of the service's whole session (parent + workers), MiB
+  local pid; pid=$(pid_of "$1") || { echo 0; return; }
+  ps -e -o sid=,rss= | awk -v s="$pid" '$1 == s {k += $2} END {print int(k / 1024)}'
+}
+recycle_if_big() { # NAME MAX_MIB   stop the service (start_svc starts it again) when its session is above MAX_MIB
+  local rss
+  svc_def "$1" || return 0
+  is_running "$1" "$SVC_PAT" || return 0
+  rss=$(session_rss_mib "$1")
+  if [ "$rss" -gt "$2" ]; then log "$1: ${rss} MiB resident > ${2} MiB: recycled (stopped, started again)"; stop_svc "$1"; fi
+}
 start_svc() { # NAME   start the service in its own session (setsid: pid = session id) unless already running
   local name=$1
   svc_def "$name" || die "unknown service $name (one of: ${SERVICES[*]})"
