@@ -33,9 +33,24 @@ const hotstackServers = defineModule({
     timeout: 600
 `,
   returns: {
-    servers: { description: 'Instance name → C(uuid), C(role), C(status), C(task_state).', returned: 'always', type: 'dict' },
-    not_ready: { description: 'Instances not (yet) in the I(wait_for) status.', returned: 'with wait_for', type: 'list', elements: 'str' },
-    polls: { description: 'Server listings made.', returned: 'with wait_for', type: 'int' },
+    servers: {
+      description:
+        'Instance name → its C(uuid), C(role), C(status) (C(MISSING) when the server is gone) and C(task_state) (null when no task runs).',
+      returned: 'always',
+      type: 'dict',
+      sample: {
+        controller: { uuid: '3a8c2f4e-1d7b-4c55-b0f6-6e2a9d4c8b17', role: 'controller', status: 'SHUTOFF', task_state: null },
+        master0: { uuid: '9e1d0b6a-52c4-4f8e-a1d3-7b2c5e8f9a60', role: 'ocp_master', status: 'ACTIVE', task_state: 'powering-off' },
+      },
+    },
+    not_ready: {
+      description: 'Instances not (yet) in the I(wait_for) status, or still busy with a task.',
+      returned: 'with wait_for',
+      type: 'list',
+      elements: 'str',
+      sample: ['master0'],
+    },
+    polls: { description: 'Server listings made.', returned: 'with wait_for', type: 'int', sample: 7 },
   },
   async run(args, ctx) {
     let instances;

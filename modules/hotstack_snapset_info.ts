@@ -59,34 +59,215 @@ const hotstackSnapsetInfo = defineModule({
   hotstack_snapset_info:
   register: all_sets
 `,
-  returns: {
-    snapsets: {
-      description:
-        'Sets in scope, newest first: C(snap_id), C(created_at), C(status), C(problems), C(size), C(image_count), C(instances) (name → role), C(roles), C(bytes), C(revivable_until), C(revivable_without_csr_until), C(images).',
-      returned: 'always',
-      type: 'list',
-      elements: 'dict',
-    },
-    snapset: { description: 'The chosen set (same keys), or null.', returned: 'when a set is to be chosen', type: 'dict' },
-    passed_over: {
-      description: 'Newer sets (or the pinned one) that did not count: C(snap_id), C(created_at), C(reasons).',
-      returned: 'when a set is to be chosen',
-      type: 'list',
-      elements: 'dict',
-    },
-    stack_parameters: {
-      description:
-        'Merge over the stack parameters (recursively) to boot the chosen set, e.g. C({controller_params: {image: <id>}, ocp_master_params: {image: <id>}}).',
-      returned: 'with template',
-      type: 'dict',
-    },
-    restore: {
-      description: 'Per instance: C(name), C(role), C(image_id), C(parameter), C(mac_address).',
-      returned: 'with template',
-      type: 'list',
-      elements: 'dict',
-    },
-  },
+  returns: (() => {
+    // An entry of snapsets and the chosen snapset are the same judged set: one description of its keys and one sample.
+    const image = {
+      id: '0d6c1f0e-6b1a-4a47-9a39-2f3c1e1f5a10',
+      image_name: 'hotstack-controller-snapshot-Xa3_kQ9b',
+      name: 'controller',
+      role: 'controller',
+      mac_address: 'fa:16:3e:81:f6:05',
+      status: 'active',
+      marked: true,
+      size_bytes: 3221225472,
+      created_at: '2026-11-25T18:04:12Z',
+    };
+    const set = {
+      snap_id: 'Xa3_kQ9b',
+      created_at: '2026-11-25T18:04:12Z',
+      last_activity_at: '2026-11-25T18:04:13Z',
+      status: 'usable',
+      problems: [],
+      size: 2,
+      image_count: 2,
+      instances: { controller: 'controller', master0: 'ocp_master' },
+      roles: ['controller', 'ocp_master'],
+      bytes: 22548578304,
+      revivable_until: '2027-11-20T10:00:00Z',
+      revivable_without_csr_until: '2026-12-25T18:00:00Z',
+      images: [
+        image,
+        {
+          ...image,
+          id: '5e21a4b2-0c55-4f5e-8f43-9d0b8e7c6a21',
+          image_name: 'hotstack-master0-snapshot-Xa3_kQ9b',
+          name: 'master0',
+          role: 'ocp_master',
+          mac_address: 'fa:16:3e:81:f6:10',
+          size_bytes: 19327352832,
+          created_at: '2026-11-25T18:04:13Z',
+        },
+      ],
+    };
+    const setKeys = {
+      snap_id: { description: 'The set id (tag C(snap_id=)).', returned: 'always', type: 'str', sample: set.snap_id },
+      created_at: {
+        description: 'Creation of its first image (ISO 8601, as Glance gives it).',
+        returned: 'always',
+        type: 'str',
+        sample: set.created_at,
+      },
+      last_activity_at: {
+        description: 'Creation of its last image: when the run that made it last did something.',
+        returned: 'always',
+        type: 'str',
+        sample: set.last_activity_at,
+      },
+      status: {
+        description: 'C(usable), C(expired), C(incomplete) or C(inconsistent).',
+        returned: 'always',
+        type: 'str',
+        sample: 'usable',
+      },
+      problems: {
+        description: 'Why the set does not count (empty for a usable set).',
+        returned: 'always',
+        type: 'list',
+        elements: 'str',
+        sample: ['1 of 2 images are there (the run was cut short, or images were deleted)'],
+      },
+      size: {
+        description: 'The declared number of instances (C(hotstack_snapset_size)), or null when the images carry none.',
+        returned: 'always',
+        type: 'int',
+        sample: set.size,
+      },
+      image_count: { description: 'How many images carry the C(snap_id).', returned: 'always', type: 'int', sample: set.image_count },
+      instances: { description: 'Instance name → role.', returned: 'always', type: 'dict', sample: set.instances },
+      roles: { description: 'The roles of its instances, sorted.', returned: 'always', type: 'list', elements: 'str', sample: set.roles },
+      bytes: { description: 'Total size of its images.', returned: 'always', type: 'int', sample: set.bytes },
+      revivable_until: {
+        description: 'The earliest C(hotstack_revivable_until) of its images (ISO 8601 UTC), or null.',
+        returned: 'always',
+        type: 'str',
+        sample: set.revivable_until,
+      },
+      revivable_without_csr_until: {
+        description: 'The earliest C(hotstack_revivable_without_csr_until) of its images (ISO 8601 UTC), or null.',
+        returned: 'always',
+        type: 'str',
+        sample: set.revivable_without_csr_until,
+      },
+      images: {
+        description: 'Its images, by instance name.',
+        returned: 'always',
+        type: 'list',
+        elements: 'dict',
+        sample: [image],
+        contains: {
+          id: { description: 'The Glance image id.', returned: 'always', type: 'str', sample: image.id },
+          image_name: { description: 'The image name, or null.', returned: 'always', type: 'str', sample: image.image_name },
+          name: {
+            description: 'The instance name (property C(hotstack_name), else tag C(name=)).',
+            returned: 'when the image names its instance',
+            type: 'str',
+            sample: image.name,
+          },
+          role: { description: 'The role (tag C(role=)).', returned: 'when tagged', type: 'str', sample: image.role },
+          mac_address: {
+            description: 'The MAC address (tag C(mac_address=)).',
+            returned: 'when tagged',
+            type: 'str',
+            sample: image.mac_address,
+          },
+          status: { description: 'The Glance status.', returned: 'always', type: 'str', sample: image.status },
+          marked: { description: 'Whether it is tagged C(hotstack-snapset).', returned: 'always', type: 'bool', sample: image.marked },
+          size_bytes: { description: 'The image size, or null.', returned: 'always', type: 'int', sample: image.size_bytes },
+          created_at: { description: 'Its creation (ISO 8601).', returned: 'always', type: 'str', sample: image.created_at },
+        },
+      },
+    };
+    return {
+      snapsets: {
+        description: 'Sets in scope (and a pinned I(snap_id)), newest first, each judged.',
+        returned: 'always',
+        type: 'list',
+        elements: 'dict',
+        sample: [set],
+        contains: setKeys,
+      },
+      snapset: {
+        description: 'The chosen set (the keys of an entry of C(snapsets)), or null when none counts.',
+        returned: 'when a set is to be chosen',
+        type: 'dict',
+        sample: set,
+        contains: setKeys,
+      },
+      passed_over: {
+        description: 'Newer sets (or the pinned one) that did not count, newest first, with why.',
+        returned: 'when a set is to be chosen',
+        type: 'list',
+        elements: 'dict',
+        sample: [
+          {
+            snap_id: 'Pq7_Lm2c',
+            created_at: '2026-11-26T09:15:40Z',
+            reasons: ['incomplete: 1 of 2 images are there (the run was cut short, or images were deleted)'],
+          },
+        ],
+        contains: {
+          snap_id: { description: 'The set id.', returned: 'always', type: 'str', sample: 'Pq7_Lm2c' },
+          created_at: { description: 'Creation of its first image.', returned: 'always', type: 'str', sample: '2026-11-26T09:15:40Z' },
+          reasons: {
+            description: 'Why it did not count: its status and problems, and how its instances differ from those wanted.',
+            returned: 'always',
+            type: 'list',
+            elements: 'str',
+            sample: ['incomplete: 1 of 2 images are there (the run was cut short, or images were deleted)'],
+          },
+        },
+      },
+      stack_parameters: {
+        description:
+          'Merge over the stack parameters (recursively) to boot the chosen set: the parameter each server takes its image from, set to the image id.',
+        returned: 'with template, when a set is chosen',
+        type: 'dict',
+        sample: {
+          controller_params: { image: '0d6c1f0e-6b1a-4a47-9a39-2f3c1e1f5a10' },
+          ocp_master_params: { image: '5e21a4b2-0c55-4f5e-8f43-9d0b8e7c6a21' },
+        },
+      },
+      restore: {
+        description: 'Per instance of the target: the image of the set it boots, and through which parameter.',
+        returned: 'with template, when a set is chosen',
+        type: 'list',
+        elements: 'dict',
+        sample: [
+          {
+            name: 'controller',
+            role: 'controller',
+            image_id: '0d6c1f0e-6b1a-4a47-9a39-2f3c1e1f5a10',
+            parameter: 'controller_params.image',
+            mac_address: 'fa:16:3e:81:f6:05',
+          },
+          {
+            name: 'master0',
+            role: 'ocp_master',
+            image_id: '5e21a4b2-0c55-4f5e-8f43-9d0b8e7c6a21',
+            parameter: 'ocp_master_params.image',
+            mac_address: 'fa:16:3e:81:f6:10',
+          },
+        ],
+        contains: {
+          name: { description: 'The instance name.', returned: 'always', type: 'str', sample: 'controller' },
+          role: { description: 'The role of its image.', returned: 'always', type: 'str', sample: 'controller' },
+          image_id: { description: 'The image it boots.', returned: 'always', type: 'str', sample: '0d6c1f0e-6b1a-4a47-9a39-2f3c1e1f5a10' },
+          parameter: {
+            description: 'The stack parameter that carries the image, dotted.',
+            returned: 'always',
+            type: 'str',
+            sample: 'controller_params.image',
+          },
+          mac_address: {
+            description: 'The MAC the image was taken with; the first NIC of the server was checked to have it.',
+            returned: 'always',
+            type: 'str',
+            sample: 'fa:16:3e:81:f6:05',
+          },
+        },
+      },
+    };
+  })(),
   async run(args, ctx) {
     let scope: Scope;
     let target: { template: Record<string, unknown>; parameters: Record<string, unknown> } | undefined;

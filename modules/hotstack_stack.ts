@@ -65,25 +65,98 @@ const hotstackStack = defineModule({
     mode: "0600"
 `,
   returns: {
-    stack: { description: 'C(id), C(name), C(status) and C(status_reason) of the stack.', returned: 'when the stack exists', type: 'dict' },
-    outputs: { description: 'Every output of the stack: output key → value.', returned: 'state=present', type: 'dict' },
+    stack: {
+      description: 'The stack as Heat last reported it.',
+      returned: 'when the stack exists',
+      type: 'dict',
+      sample: {
+        id: '6f2b8c1d-93a4-4e57-b0c8-2d1e4f5a6b79',
+        name: 'hotstack-sno',
+        status: 'CREATE_COMPLETE',
+        status_reason: 'Stack CREATE completed successfully',
+      },
+      contains: {
+        id: { description: 'The stack id.', returned: 'always', type: 'str', sample: '6f2b8c1d-93a4-4e57-b0c8-2d1e4f5a6b79' },
+        name: { description: 'The stack name.', returned: 'always', type: 'str', sample: 'hotstack-sno' },
+        status: {
+          description: 'The stack status (C(*_IN_PROGRESS) with I(wait=false)).',
+          returned: 'always',
+          type: 'str',
+          sample: 'CREATE_COMPLETE',
+        },
+        status_reason: {
+          description: "Heat's reason for the status (empty when it gives none).",
+          returned: 'always',
+          type: 'str',
+          sample: 'Stack CREATE completed successfully',
+        },
+      },
+    },
+    outputs: {
+      description:
+        'Every output of the stack: output key → value (empty with I(wait=false) after a create or update, and for a stack to be created in check mode).',
+      returned: 'state=present',
+      type: 'dict',
+      sample: {
+        controller_floating_ip: '172.24.4.171',
+        snapset_data: {
+          instances: {
+            controller: { uuid: '3a8c2f4e-1d7b-4c55-b0f6-6e2a9d4c8b17', role: 'controller', mac_address: 'fa:16:3e:81:f6:05' },
+            master0: { uuid: '9e1d0b6a-52c4-4f8e-a1d3-7b2c5e8f9a60', role: 'ocp_master', mac_address: 'fa:16:3e:81:f6:10' },
+          },
+        },
+      },
+    },
     action: {
       description:
         'C(created), C(updated), C(unchanged), C(deleted), C(absent) (nothing to delete), or in check mode C(would create) / C(would update).',
       returned: 'always',
       type: 'str',
+      sample: 'created',
     },
     changes: {
       description:
-        "For an existing stack: resources C(added), C(deleted), C(replaced) and C(updated) by the update, as Heat's preview says.",
+        "For an existing stack: the names of the resources C(added), C(deleted), C(replaced) and C(updated) by the update, as Heat's preview says.",
       returned: 'when the stack existed',
       type: 'dict',
+      sample: { added: [], deleted: [], replaced: ['master0'], updated: ['master0-machine-port'] },
+      contains: {
+        added: { description: 'Resources the update adds.', returned: 'always', type: 'list', elements: 'str', sample: [] },
+        deleted: { description: 'Resources the update deletes.', returned: 'always', type: 'list', elements: 'str', sample: [] },
+        replaced: { description: 'Resources the update replaces.', returned: 'always', type: 'list', elements: 'str', sample: ['master0'] },
+        updated: {
+          description: 'Resources the update changes in place.',
+          returned: 'always',
+          type: 'list',
+          elements: 'str',
+          sample: ['master0-machine-port'],
+        },
+      },
     },
     failed_resources: {
-      description: 'On failure: C(name), C(type), C(status) and C(reason) of each failed resource.',
+      description: 'On failure: each failed resource of the stack, nested stacks included.',
       returned: 'failure',
       type: 'list',
       elements: 'dict',
+      sample: [
+        {
+          name: 'master0',
+          type: 'OS::Nova::Server',
+          status: 'CREATE_FAILED',
+          reason: 'ResourceInError: resources.master0: Went to status ERROR due to "Message: No valid host was found. , Code: 500"',
+        },
+      ],
+      contains: {
+        name: { description: 'The resource name.', returned: 'always', type: 'str', sample: 'master0' },
+        type: { description: 'The resource type.', returned: 'always', type: 'str', sample: 'OS::Nova::Server' },
+        status: { description: 'The resource status.', returned: 'always', type: 'str', sample: 'CREATE_FAILED' },
+        reason: {
+          description: "Heat's reason for the failure (empty when it gives none).",
+          returned: 'always',
+          type: 'str',
+          sample: 'ResourceInError: resources.master0: Went to status ERROR due to "Message: No valid host was found. , Code: 500"',
+        },
+      },
     },
   },
   async run(args, ctx) {
