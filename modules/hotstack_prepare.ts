@@ -5,8 +5,11 @@
 // taken now can be revived, as image properties for hotstack_snapset.
 
 import { CLUSTER_OPTIONS, CLUSTER_RETURNS, clusterClient, commonRunOptions, periodOf, runForModule } from '../lib/ansible/cluster.ts';
-import { defineModule, main } from '../lib/ansible/module.ts';
+import { defineModule, type ModuleContext, ModuleFailure, main } from '../lib/ansible/module.ts';
+import { OPENSTACK_NOTES, OPENSTACK_OPTIONS, type OpenStackArgs, openstackConnection } from '../lib/ansible/openstack.ts';
 import { PREPARE_STEPS } from '../lib/cluster/steps.ts';
+import { parseSnapsetData, SnapsetDataError } from '../lib/snapset/data.ts';
+import { waitForStatus } from '../lib/snapset/servers.ts';
 
 const hotstackPrepare = defineModule({
   name: 'hotstack_prepare',
@@ -40,12 +43,21 @@ const hotstackPrepare = defineModule({
       description: "Extra time past the bootstrap signer's end before the rotation counts as done (every kubelet has renewed by then).",
       schema: { type: ['string', 'integer'] },
     },
+    snapset_data: {
+      type: 'dict',
+      description: [
+        'The deployment, as Hotstack stacks output it (C(instances): name → C(uuid), C(role), C(mac_address)). When given, the C(shutdown) step ends only once every instance whose role is not C(controller) — the machines of the nodes — is C(SHUTOFF) in OpenStack (one server listing per poll), not only when the nodes are NotReady.',
+        'The cloud is chosen with the OpenStack options (I(cloud), I(auth)...) as in hotstack_snapset; without I(snapset_data) no cloud is used.',
+      ],
+    },
+    ...OPENSTACK_OPTIONS,
     debug_image: {
       type: 'str',
       description:
         'Image of the shutdown debug pods. Default, as C(oc debug): the C(openshift/tools:latest) imagestreamtag, else C(registry.redhat.io/rhel9/support-tools).',
     },
   },
+  notes: [...OPENSTACK_NOTES],
   checkMode: 'full',
   checkModeDetails:
     'Reads once and changes nothing: reports the certificate decision (and until when it would wait), the nodes it would uncordon, cordon and shut down.',
@@ -121,6 +133,7 @@ const hotstackPrepare = defineModule({
     const common = commonRunOptions(ctx, args, PREPARE_STEPS);
     const marginMs = periodOf(args.rotation_margin, 'rotation_margin') ?? 0;
     const client = clusterClient(ctx, args);
+    const afterShutdown = args.snapset_data ? serversOff(ctx, args) : undefined;
     return runForModule(
       client,
       {
@@ -129,11 +142,31 @@ const hotstackPrepare = defineModule({
         csrWindowMs: 3_600_000,
         forceCertRotation: args.force_cert_rotation,
         rotationMarginMs: marginMs,
+        ...(afterShutdown ? { afterShutdown } : {}),
       },
       'prepare',
     );
   },
 });
+
+/** The end of the shutdown step when snapset_data is given: every non-controller instance SHUTOFF. */
+function serversOff(ctx: ModuleContext, args: OpenStackArgs & { snapset_data?: Record<string, unknown> | undefined }) {
+  let machines: ReturnType<typeof parseSnapsetData>;
+  try {
+    machines = parseSnapsetData(args.snapset_data).filter((instance) => instance.role !== 'controller');
+  } catch (error) {
+    if (error instanceof SnapsetDataError) throw new ModuleFailure(error.message);
+    throw error;
+  }
+  if (!machines.length) throw new ModuleFailure('snapset_data: no instance other than the controller, so no machine to wait for');
+  const conn = openstackConnection(ctx, args);
+  // The step's deadline and the run's interrupt end the wait through the signal; a server gone or in
+  // ERROR ends it at once (the step fails naming it).
+  return async (signal: AbortSignal, log: (message: string) => void) => {
+    const { states, polls } = await waitForStatus(conn, machines, 'SHUTOFF', { timeoutSeconds: 86_400, log, signal });
+    return { servers: Object.fromEntries(Object.entries(states).map(([name, state]) => [name, state.status])), server_polls: polls };
+  };
+}
 
 export default hotstackPrepare;
 

@@ -37,7 +37,7 @@ export const CLUSTER_OPTIONS = {
       "C(approve_csrs): approve the pending kubelet CSRs (client and serving) that are the requesting node's own, in rounds, until every node is Ready with a live heartbeat.",
       'C(wait_stable: <period>): until every ClusterOperator is Available, not Progressing, not Degraded for strictly longer than the period (as C(oc adm wait-for-stable-cluster), driven by a watch).',
       'C(uncordon), C(cordon): every node, in parallel, with the patch C(oc adm cordon) sends; a node already so is left alone.',
-      'C(shutdown): every node powers itself off (C(chroot /host shutdown -h +1) in a privileged debug pod per node, as C(oc debug node)); ends when every node is NotReady.',
+      'C(shutdown): every node powers itself off (C(chroot /host shutdown -h +1) in a privileged debug pod per node, as C(oc debug node)); ends when every node is NotReady (hotstack_prepare with I(snapset_data): and every machine SHUTOFF in OpenStack).',
       'C(wait_route_api): until C(route.openshift.io/v1) is served.',
       'C(wait_cert_rotation): until the first kubelet certificate rotation has happened (no wait when it has), or force it (I(force_cert_rotation)).',
       'Periods and timeouts: C(90s), C(5m), C(1h30m), or a number of seconds.',
@@ -157,6 +157,18 @@ export const CLUSTER_RETURNS: Record<string, unknown> = {
         returned: 'cordon, uncordon and shutdown steps',
         type: 'list',
         sample: [{ node: 'master-0', changed: true }],
+      },
+      servers: {
+        description: 'hotstack_prepare with I(snapset_data), C(shutdown) step: instance name → its OpenStack status (C(SHUTOFF)).',
+        returned: 'shutdown steps of hotstack_prepare given snapset_data',
+        type: 'dict',
+        sample: { master0: 'SHUTOFF' },
+      },
+      server_polls: {
+        description: 'Server listings made while waiting for the machines to be SHUTOFF.',
+        returned: 'shutdown steps of hotstack_prepare given snapset_data',
+        type: 'int',
+        sample: 4,
       },
       rolled_back: {
         description: 'Nodes uncordoned again after a cordon was interrupted.',

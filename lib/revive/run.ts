@@ -39,6 +39,12 @@ export interface RunOptions {
   /** Label selectors restricting the nodes and the ClusterOperators the run considers. */
   nodeSelector?: string;
   operatorSelector?: string;
+  /**
+   * Called at the end of a shutdown step, once every node is NotReady: waits for the machines behind
+   * the nodes (e.g. the OpenStack servers, SHUTOFF) under the step's signal; what it returns is added
+   * to the step's record. The cluster library knows nothing of the machines: the module gives this.
+   */
+  afterShutdown?: (signal: AbortSignal, log: (message: string) => void) => Promise<Record<string, unknown>>;
 }
 
 export type Outcome = 'ok' | 'changed' | 'would change' | 'would wait' | 'failed' | 'interrupted' | 'timed out' | 'not run';
@@ -228,6 +234,7 @@ export async function runSteps(client: ClusterClient, options: RunOptions): Prom
             // Scheduled or not, a shutdown attempt touched every node.
             for (const n of nodes) touched.add(n.metadata.name);
           }
+          if (options.afterShutdown) Object.assign(record, await options.afterShutdown(signal, log));
           outcome = 'changed';
           break;
         }

@@ -5,8 +5,9 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import * as k8s from '@kubernetes/client-node';
 import { Kubelet } from '../clusterlab/kubelets.ts';
-import { adminConfig, ensureUp, isUp, modulesConfig, uniqueName } from '../clusterlab/lab.ts';
-import { bootDeployment, cleanup, type Deployment, devcloudConnection } from '../helpers/devcloud.ts';
+import { adminConfig, ensureUp, isUp, modulesConfig, paths, uniqueName } from '../clusterlab/lab.ts';
+import { runModuleTask } from '../helpers/ansible.ts';
+import { bootDeployment, cleanup, type Deployment, devcloudConnection, devcloudEnv } from '../helpers/devcloud.ts';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -23,10 +24,14 @@ async function until<T>(what: string, timeoutMs: number, fn: () => Promise<T | u
 describe('clusterlab kubelet backed by a devcloud server', () => {
   const conn = devcloudConnection();
   let deployment: Deployment | undefined;
+  let second: Deployment | undefined;
   before(async () => {
     if (!(await isUp())) await ensureUp();
   });
-  after(() => cleanup(conn, deployment));
+  after(async () => {
+    await cleanup(conn, deployment);
+    await cleanup(conn, second);
+  });
 
   it('shutdown -h +1 in a debug pod stops the server through Nova; boot starts it and the node is Ready again', async () => {
     deployment = await bootDeployment(conn, { 'lab-master': 'master' }, { stop: false });
@@ -75,5 +80,54 @@ describe('clusterlab kubelet backed by a devcloud server', () => {
       await admin.deleteNamespace({ name: ns }).catch(() => undefined);
       await kubelet.remove();
     }
+  });
+
+  it('hotstack_prepare given snapset_data: its shutdown step ends once the node is NotReady AND its server is SHUTOFF in Nova', async () => {
+    second = await bootDeployment(conn, { 'lab-master': 'master' }, { stop: false });
+    const server = second.servers[0]!;
+    const kubelet = new Kubelet({ name: uniqueName('prep-node'), role: 'master', serverId: server.id }, { minuteMs: 500, nova: conn.nova });
+    try {
+      await kubelet.start();
+      const run = await runModuleTask(
+        'hotstack_prepare',
+        {
+          kubeconfig: paths.kubeconfigModules,
+          node_selector: `kubernetes.io/hostname=${kubelet.name}`,
+          steps: ['shutdown'],
+          snapset_data: { instances: { 'lab-master': { uuid: server.id, role: 'ocp_master', mac_address: 'fa:16:3e:00:00:01' } } },
+        },
+        { env: devcloudEnv() },
+      );
+      const result = run.result!;
+      assert.equal(result.failed, false, run.output);
+      const step = (result.steps as Record<string, unknown>[])[0]!;
+      assert.deepEqual(step.servers, { 'lab-master': 'SHUTOFF' }, JSON.stringify(step));
+      assert.ok((step.server_polls as number) >= 1);
+      assert.equal((await conn.nova.getServer(server.id))?.status, 'SHUTOFF', 'Nova agrees');
+      assert.ok((result.stats as { http_requests?: number }).http_requests! > 0, 'the cloud was asked');
+    } finally {
+      await kubelet.remove();
+    }
+  });
+
+  it('hotstack_prepare with snapset_data of the controller only, or a broken one: a clear failure before anything is touched', async () => {
+    const controllerOnly = await runModuleTask(
+      'hotstack_prepare',
+      {
+        kubeconfig: paths.kubeconfigModules,
+        steps: ['shutdown'],
+        snapset_data: { instances: { controller: { uuid: 'u1', role: 'controller', mac_address: 'fa:16:3e:00:00:02' } } },
+      },
+      { env: devcloudEnv() },
+    );
+    assert.equal(controllerOnly.result!.failed, true);
+    assert.match(String(controllerOnly.result!.msg), /snapset_data: no instance other than the controller/);
+    const broken = await runModuleTask(
+      'hotstack_prepare',
+      { kubeconfig: paths.kubeconfigModules, steps: ['shutdown'], snapset_data: { instances: { master0: { uuid: 'u2' } } } },
+      { env: devcloudEnv() },
+    );
+    assert.equal(broken.result!.failed, true);
+    assert.match(String(broken.result!.msg), /master0/);
   });
 });
