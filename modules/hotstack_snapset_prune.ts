@@ -2,23 +2,39 @@
 // orphans of runs that never completed — never the newest usable set of the scope unless named.
 import { defineModule, ModuleFailure } from '../lib/ansible/module.ts';
 import { OPENSTACK_NOTES, OPENSTACK_OPTIONS, openstackConnection } from '../lib/ansible/openstack.ts';
+import type { ArgsOf } from '../lib/ansible/options.ts';
+import { HotstackError } from '../lib/errors.ts';
 import { deleteImages, loadSets } from '../lib/snapset/catalog.ts';
 import { type PrunePolicy, parseDuration, planPrune } from '../lib/snapset/prune.ts';
 import { parseTopology, type Scope } from '../lib/snapset/sets.ts';
 
-/** The prune options (what prunePolicy reads of the module's arguments). */
-interface PruneArgs {
-  snap_id?: string[] | undefined;
-  name_prefix?: string | undefined;
-  instances?: unknown;
-  all_sets: boolean;
-  older_than?: string | undefined;
-  keep?: number | undefined;
-  orphans: boolean;
-  orphan_grace: string;
-}
+/** The module's options; prunePolicy reads its arguments typed from them. */
+const PRUNE_OPTIONS = {
+  ...OPENSTACK_OPTIONS,
+  snap_id: { type: 'list', elements: 'str', description: 'Delete exactly these sets (all their images).' },
+  name_prefix: { type: 'str', description: 'Scope: sets all of whose instance names start with this.' },
+  instances: {
+    type: 'raw',
+    description: 'Scope: sets of this topology ({name: role}, snapset_data.instances, or name=role items), and cut sets of it.',
+  },
+  all_sets: { type: 'bool', default: false, description: 'Scope: every set of the project.' },
+  older_than: { type: 'str', description: 'Delete complete sets older than this: seconds, or a number with s, m, h, d or w (C(30d)).' },
+  keep: {
+    type: 'int',
+    minimum: 0,
+    description: 'Keep this many newest usable sets of the scope; delete older complete ones and expired ones.',
+  },
+  orphans: { type: 'bool', default: false, description: 'Also delete orphans: images of runs that never completed a set.' },
+  orphan_grace: {
+    type: 'str',
+    default: '1h',
+    description: 'An incomplete set is an orphan only after this long without a new image (a run may still be making it).',
+  },
+} as const;
 
-/** Pure: the policy from the module's arguments, or a message naming the option at fault. */
+type PruneArgs = ArgsOf<typeof PRUNE_OPTIONS>;
+
+/** Pure: the policy from the module's arguments; a PruneOptionsError names the option at fault. */
 export function prunePolicy(args: PruneArgs): PrunePolicy {
   const scope: Scope = {
     ...(args.name_prefix !== undefined ? { namePrefix: args.name_prefix } : {}),
@@ -26,13 +42,15 @@ export function prunePolicy(args: PruneArgs): PrunePolicy {
   };
   const snapIds = args.snap_id ?? [];
   if (!snapIds.length && args.older_than === undefined && args.keep === undefined && !args.orphans) {
-    throw new Error('nothing to prune: give snap_id, older_than, keep or orphans');
+    throw new HotstackError('nothing to prune: give snap_id, older_than, keep or orphans');
   }
   if (!snapIds.length && scope.namePrefix === undefined && !scope.topology && !args.all_sets) {
-    throw new Error('no scope: give name_prefix or instances (the sets of one scenario), or all_sets: true for every set of the project');
+    throw new HotstackError(
+      'no scope: give name_prefix or instances (the sets of one scenario), or all_sets: true for every set of the project',
+    );
   }
   if (snapIds.length && (args.older_than !== undefined || args.keep !== undefined || args.orphans)) {
-    throw new Error('snap_id deletes exactly the sets named: do not combine it with older_than, keep or orphans');
+    throw new HotstackError('snap_id deletes exactly the sets named: do not combine it with older_than, keep or orphans');
   }
   return {
     scope,
@@ -54,28 +72,7 @@ const hotstackSnapsetPrune = defineModule({
     'I(orphans): deletes the images of runs that never completed a set (grouped by C(hotstack_snap_id): incomplete or inconsistent sets) with no image created for I(orphan_grace). A complete set is never an orphan.',
     'A scope (I(name_prefix) or I(instances)) is required unless I(all_sets) or I(snap_id) is given.',
   ],
-  options: {
-    ...OPENSTACK_OPTIONS,
-    snap_id: { type: 'list', elements: 'str', description: 'Delete exactly these sets (all their images).' },
-    name_prefix: { type: 'str', description: 'Scope: sets all of whose instance names start with this.' },
-    instances: {
-      type: 'raw',
-      description: 'Scope: sets of this topology ({name: role}, snapset_data.instances, or name=role items), and cut sets of it.',
-    },
-    all_sets: { type: 'bool', default: false, description: 'Scope: every set of the project.' },
-    older_than: { type: 'str', description: 'Delete complete sets older than this: seconds, or a number with s, m, h, d or w (C(30d)).' },
-    keep: {
-      type: 'int',
-      minimum: 0,
-      description: 'Keep this many newest usable sets of the scope; delete older complete ones and expired ones.',
-    },
-    orphans: { type: 'bool', default: false, description: 'Also delete orphans: images of runs that never completed a set.' },
-    orphan_grace: {
-      type: 'str',
-      default: '1h',
-      description: 'An incomplete set is an orphan only after this long without a new image (a run may still be making it).',
-    },
-  },
+  options: PRUNE_OPTIONS,
   notes: [...OPENSTACK_NOTES],
   checkMode: 'full',
   checkModeDetails: 'Deletes nothing and returns what would be deleted.',
@@ -204,12 +201,7 @@ const hotstackSnapsetPrune = defineModule({
     },
   },
   async run(args, ctx) {
-    let policy: PrunePolicy;
-    try {
-      policy = prunePolicy(args);
-    } catch (error) {
-      throw new ModuleFailure(error instanceof Error ? error.message : String(error));
-    }
+    const policy = prunePolicy(args);
     const conn = openstackConnection(ctx, args);
     const now = new Date();
     const plan = planPrune(await loadSets(conn, now), policy, now);

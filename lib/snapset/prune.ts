@@ -1,6 +1,7 @@
 // Which SnapSets go in a prune, decided purely from the sets as sets.ts judges them: by age, by a
 // count of sets to keep, and orphans (images of a run that never completed). The newest usable set
 // of the scope is never pruned unless it is named by snap_id; a complete set is never an orphan.
+import { HotstackError } from '../errors.ts';
 import { chooseSet, inScope, newestFirst, type Scope, type SnapsetSummary } from './sets.ts';
 
 export interface PrunePolicy {
@@ -35,7 +36,7 @@ export function parseDuration(value: string | number, what = 'duration'): number
   if (typeof value === 'number' && Number.isFinite(value) && value >= 0) return value;
   const match = /^\s*(\d+(?:\.\d+)?)\s*([smhdw]?)\s*$/.exec(String(value));
   if (!match)
-    throw new Error(`${what}: ${JSON.stringify(value)} is not a duration (a number of seconds, or a number with s, m, h, d or w)`);
+    throw new HotstackError(`${what}: ${JSON.stringify(value)} is not a duration (a number of seconds, or a number with s, m, h, d or w)`);
   const unit = { '': 1, s: 1, m: 60, h: 3600, d: 86_400, w: 604_800 }[match[2] as '' | 's' | 'm' | 'h' | 'd' | 'w'];
   return Number(match[1]) * unit;
 }

@@ -2,6 +2,7 @@
 // consistent, active, marked, still revivable) and, for a lookup, the newest set that counts — with
 // the reasons every newer one was passed over. Pure functions over image records: the Glance calls
 // are in catalog.ts.
+import { HotstackError } from '../errors.ts';
 import type { Image } from '../openstack/glance.ts';
 import { setCompleteness, snapIdOf } from './completeness.ts';
 import { HOTSTACK_TAG, NAME_PROPERTY, SNAP_ID_PROPERTY, SNAPSET_SIZE_PROPERTY, SNAPSET_TAG } from './data.ts';
@@ -284,11 +285,11 @@ export function parseTopology(value: unknown, where = 'instances'): Topology {
     : value && typeof value === 'object'
       ? Object.entries(value as Record<string, unknown>)
       : [];
-  if (!entries.length) throw new Error(`${where}: give the instances as {name: role} (or name=role items)`);
+  if (!entries.length) throw new HotstackError(`${where}: give the instances as {name: role} (or name=role items)`);
   for (const [name, raw] of entries) {
     const role = raw && typeof raw === 'object' ? (raw as Record<string, unknown>).role : raw;
-    if (!name) throw new Error(`${where}: an instance has no name`);
-    if (typeof role !== 'string') throw new Error(`${where}.${name}: the role must be a string`);
+    if (!name) throw new HotstackError(`${where}: an instance has no name`);
+    if (typeof role !== 'string') throw new HotstackError(`${where}.${name}: the role must be a string`);
     topology[name] = role;
   }
   return topology;
