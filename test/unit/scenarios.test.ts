@@ -79,8 +79,30 @@ test('snapshot-3masters: every master by name, each through its own parameter; a
   );
 });
 
+test('devcloud-sno and devcloud-3masters keep the restore contract: each instance through its own parameter, same MACs', () => {
+  const sno = planRestore(setFrom('devcloud-sno', 'D1'), template('devcloud-sno'), {});
+  assert.deepEqual(sno.stack_parameters, { controller_params: { image: 'D1-controller' }, ocp_master_params: { image: 'D1-master0' } });
+  const three = planRestore(setFrom('devcloud-3masters', 'D3'), template('devcloud-3masters'), {});
+  assert.deepEqual(three.stack_parameters, {
+    controller_params: { image: 'D3-controller' },
+    master0_params: { image: 'D3-master0' },
+    master1_params: { image: 'D3-master1' },
+    master2_params: { image: 'D3-master2' },
+  });
+  assert.deepEqual(
+    three.instances.map((i) => i.mac_address),
+    ['fa:16:9e:81:f6:05', 'fa:16:9e:81:f6:10', 'fa:16:9e:81:f6:11', 'fa:16:9e:81:f6:12'],
+  );
+  // the parameters bootstrap_vars gives are the ones the template takes
+  for (const scenario of ['devcloud-sno', 'devcloud-3masters']) {
+    const declared = Object.keys(template(scenario).parameters as Record<string, unknown>);
+    for (const key of Object.keys(vars(scenario).stack_parameters as Record<string, unknown>))
+      assert.ok(declared.includes(key), `${scenario}: ${key}`);
+  }
+});
+
 test('bootstrap_vars give the variables 01-infra.yml requires', () => {
-  for (const scenario of ['snapshot-sno', 'sno-bmh-tests', 'snapshot-3masters']) {
+  for (const scenario of ['snapshot-sno', 'sno-bmh-tests', 'snapshot-3masters', 'devcloud-sno', 'devcloud-3masters']) {
     const v = vars(scenario);
     assert.equal(v.scenario, scenario);
     for (const key of ['stack_name', 'stack_template_path', 'stack_parameters']) assert.ok(key in v, `${scenario}: ${key}`);
