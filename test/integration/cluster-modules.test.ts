@@ -568,3 +568,41 @@ test('SIGTERM during a wait: one JSON result, nodes as before the running step, 
     [],
   );
 });
+
+test('an API that answers nothing: a step fails naming the server and "connection refused"; wait_api retries until its timeout', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'hotstack-dead-'));
+  cleanups.push(async () => rmSync(dir, { recursive: true, force: true }));
+  const dead = join(dir, 'kubeconfig');
+  // the modules' kubeconfig, its server moved to a loopback port where nothing listens
+  writeFileSync(
+    dead,
+    readFileSync(paths.kubeconfigModules, 'utf8').replace(/server: https:\/\/127\.0\.0\.1:\d+/, 'server: https://127.0.0.1:16999'),
+    {
+      mode: 0o600,
+    },
+  );
+  const step = await runModuleTask('hotstack_revive', { kubeconfig: dead, steps: ['uncordon'] });
+  assert.equal(step.result?.failed, true);
+  assert.match(String(step.result?.msg), /127\.0\.0\.1:16999/);
+  assert.match(String(step.result?.msg), /connection refused/);
+  assert.ok(!String(step.output).includes('    at '), 'no stack trace');
+
+  const started = Date.now();
+  const waited = await runModuleTask('hotstack_revive', { kubeconfig: dead, steps: [{ wait_api: null, timeout: '4s' }] });
+  assert.equal(waited.result?.failed, true);
+  const record = (waited.result?.steps as { outcome: string; msg: string }[])[0]!;
+  assert.equal(record.outcome, 'timed out', JSON.stringify(record));
+  assert.match(record.msg, /connection refused/);
+  assert.ok(Date.now() - started >= 4000, 'it retried until the step timeout');
+});
+
+test('an API not ready yet (/readyz 503, then the node list 503) is waited for by wait_api, then the run goes on', async () => {
+  const { proxy, kubeconfig } = await proxied();
+  proxy.inject({ status: 503, count: 3, path: '/readyz' });
+  proxy.inject({ status: 503, count: 2, path: '/api/v1/nodes?limit=1' });
+  const r = await runModuleTask('hotstack_revive', { kubeconfig, steps: ['wait_api'] });
+  assert.equal(r.result?.failed, false, r.output);
+  const record = (r.result?.steps as { outcome: string; attempts: number }[])[0]!;
+  assert.equal(record.outcome, 'ok');
+  assert.ok(record.attempts >= 4, `attempts ${record.attempts}`);
+});
