@@ -155,6 +155,18 @@ function setPath(target: Record<string, unknown>, path: string[], value: unknown
 }
 
 /**
+ * A json parameter the stack_parameters do not give (e.g. master1_params) takes its template default
+ * as a whole: Heat would replace that default by the fragment's {image} alone and lose its flavor. So
+ * the fragment starts from the default, and only the image changes.
+ */
+function seedFromDefault(fragment: Record<string, unknown>, template: Template, parameters: Record<string, unknown>, path: string[]) {
+  const name = path[0] as string;
+  if (path.length < 2 || name in parameters || name in fragment) return;
+  const declared = (isRecord(template.parameters) ? template.parameters[name] : undefined) as unknown;
+  if (isRecord(declared) && isRecord(declared.default)) fragment[name] = structuredClone(declared.default);
+}
+
+/**
  * Pure: the stack_parameters fragment that boots `set` in the target, after checking every target
  * instance has an image of the right role, a parameter to take it, and a first NIC with the MAC the
  * image was taken with. Throws RestoreError naming every instance at fault.
@@ -222,6 +234,7 @@ export function planRestore(
       continue;
     }
     byParameter.set(parameter, restored);
+    seedFromDefault(fragment, template, parameters, server.imageParameter);
     setPath(fragment, server.imageParameter, image.id);
     instances.push(restored);
   }

@@ -36,7 +36,9 @@ async function up(seconds: number): Promise<void> {
   const booting = worker.boot({ certificates: 'csr' }).catch(() => undefined);
   const deadline = Date.now() + 30_000;
   while (!worker.csrNames.length && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
-  say(`${WORKER} booting without a certificate: CSR ${worker.csrNames[0] ?? '(none filed in 30 s)'} Pending`);
+  say(
+    `${WORKER} booting without a certificate: CSR ${worker.csrNames[0] ?? '(none filed in 30 s)'} Pending (no Node until it is approved)`,
+  );
 
   say(`look: kubectl --kubeconfig ${paths.kubeconfig} get clusteroperators,clusterversion,nodes,csr`);
   say(`kubelets stop in ${seconds}s (Ctrl-C stops them at once); the objects stay until: npm run clusterlab:play -- down`);

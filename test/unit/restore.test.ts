@@ -73,7 +73,9 @@ test('servers of a template: image parameter and first-NIC MAC', () => {
 });
 
 test('restore into sno-bmh-tests gives Hotstack parameter names per role, flavors left alone', () => {
-  const plan = planRestore(SNO_SET, SNO_BMH, {}, SNO);
+  const given = { controller_params: { image: 'c', flavor: 'f1' }, ocp_master_params: { image: 'm', flavor: 'f2' } };
+  const plan = planRestore(SNO_SET, SNO_BMH, given, SNO);
+  // merged recursively over the given stack_parameters: the images change, the flavors stay
   assert.deepEqual(plan.stack_parameters, { controller_params: { image: 'img-controller' }, ocp_master_params: { image: 'img-master0' } });
   assert.deepEqual(
     plan.instances.map((i) => [i.name, i.parameter]),
@@ -82,6 +84,19 @@ test('restore into sno-bmh-tests gives Hotstack parameter names per role, flavor
       ['master0', 'ocp_master_params.image'],
     ],
   );
+});
+
+test('a json parameter the stack_parameters do not give starts from its template default: only the image changes, the flavor stays', () => {
+  const plan = planRestore(SNO_SET, SNO_BMH, {}, SNO);
+  assert.deepEqual(plan.stack_parameters, {
+    controller_params: { image: 'img-controller', flavor: 'hotstack.small' },
+    ocp_master_params: { image: 'img-master0', flavor: 'hotstack.xxlarge' },
+  });
+  const half = planRestore(SNO_SET, SNO_BMH, { ocp_master_params: { image: 'm', flavor: 'big' } }, SNO);
+  assert.deepEqual(half.stack_parameters, {
+    controller_params: { image: 'img-controller', flavor: 'hotstack.small' },
+    ocp_master_params: { image: 'img-master0' },
+  });
 });
 
 test('a MAC mismatch names the instance, the port and both MACs', () => {
@@ -149,7 +164,7 @@ test('three masters sharing one image parameter are refused; per-instance parame
     (three.resources[`master${n}`]!.properties as Record<string, unknown>).image = { get_param: [`master${n}_params`, 'image'] };
   const plan = planRestore(set3, three as Template, {}, topology);
   assert.deepEqual(plan.stack_parameters, {
-    controller_params: { image: 'img-controller' },
+    controller_params: { image: 'img-controller', flavor: 'hotstack.small' },
     master0_params: { image: 'img-master0' },
     master1_params: { image: 'img-master1' },
     master2_params: { image: 'img-master2' },

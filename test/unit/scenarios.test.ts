@@ -18,6 +18,9 @@ const template = (scenario: string) => readTemplate(join(ROOT, 'scenarios', scen
 const vars = (scenario: string) =>
   load(readFileSync(join(ROOT, 'scenarios', scenario, 'bootstrap_vars.yml'), 'utf8')) as Record<string, unknown>;
 
+/** The stack_parameters of a scenario's bootstrap_vars, as 01-infra.yml passes them. */
+const params = (scenario: string) => vars(scenario).stack_parameters as Record<string, unknown>;
+
 /** The set a scenario's snapset_data output would produce (MACs as its ports fix them). */
 function setFrom(scenario: string, snapId: string) {
   const outputs = template(scenario).outputs as {
@@ -46,14 +49,14 @@ function setFrom(scenario: string, snapId: string) {
 
 test('snapshot-sno: its snapset_data is controller + master0, and its own set restores into it', () => {
   assert.deepEqual(targetTopology(template('snapshot-sno')), { controller: 'controller', master0: 'ocp_master' });
-  const plan = planRestore(setFrom('snapshot-sno', 'S1'), template('snapshot-sno'), {});
+  const plan = planRestore(setFrom('snapshot-sno', 'S1'), template('snapshot-sno'), params('snapshot-sno'));
   assert.deepEqual(plan.stack_parameters, { controller_params: { image: 'S1-controller' }, ocp_master_params: { image: 'S1-master0' } });
 });
 
 test('sno-bmh-tests restores a snapshot-sno set through hotstack_snapset_instances; bmh0 is left alone', () => {
   const topology = vars('sno-bmh-tests').hotstack_snapset_instances as Record<string, string>;
   assert.throws(() => planRestore(setFrom('snapshot-sno', 'S1'), template('sno-bmh-tests'), {}), /no snapset_data output/);
-  const plan = planRestore(setFrom('snapshot-sno', 'S1'), template('sno-bmh-tests'), {}, topology);
+  const plan = planRestore(setFrom('snapshot-sno', 'S1'), template('sno-bmh-tests'), params('sno-bmh-tests'), topology);
   assert.deepEqual(plan.stack_parameters, { controller_params: { image: 'S1-controller' }, ocp_master_params: { image: 'S1-master0' } });
   assert.deepEqual(
     plan.instances.map((i) => i.mac_address),
@@ -62,7 +65,7 @@ test('sno-bmh-tests restores a snapshot-sno set through hotstack_snapset_instanc
 });
 
 test('snapshot-3masters: every master by name, each through its own parameter; an SNO set is refused naming the missing masters', () => {
-  const plan = planRestore(setFrom('snapshot-3masters', 'M3'), template('snapshot-3masters'), {});
+  const plan = planRestore(setFrom('snapshot-3masters', 'M3'), template('snapshot-3masters'), params('snapshot-3masters'));
   assert.deepEqual(plan.stack_parameters, {
     controller_params: { image: 'M3-controller' },
     master0_params: { image: 'M3-master0' },
@@ -80,9 +83,9 @@ test('snapshot-3masters: every master by name, each through its own parameter; a
 });
 
 test('devcloud-sno and devcloud-3masters keep the restore contract: each instance through its own parameter, same MACs', () => {
-  const sno = planRestore(setFrom('devcloud-sno', 'D1'), template('devcloud-sno'), {});
+  const sno = planRestore(setFrom('devcloud-sno', 'D1'), template('devcloud-sno'), params('devcloud-sno'));
   assert.deepEqual(sno.stack_parameters, { controller_params: { image: 'D1-controller' }, ocp_master_params: { image: 'D1-master0' } });
-  const three = planRestore(setFrom('devcloud-3masters', 'D3'), template('devcloud-3masters'), {});
+  const three = planRestore(setFrom('devcloud-3masters', 'D3'), template('devcloud-3masters'), params('devcloud-3masters'));
   assert.deepEqual(three.stack_parameters, {
     controller_params: { image: 'D3-controller' },
     master0_params: { image: 'D3-master0' },
