@@ -5,7 +5,7 @@ import type { Connection } from '../openstack/connect.ts';
 import { groupSets, type SnapsetSummary } from './sets.ts';
 
 /** Every SnapSet among the images the token's project owns, newest first, judged at `now`. */
-export async function loadSets(conn: Connection, now = new Date()): Promise<SnapsetSummary[]> {
+export async function loadSets(conn: Pick<Connection, 'session' | 'cloud' | 'glance'>, now = new Date()): Promise<SnapsetSummary[]> {
   await conn.session.token();
   const owner = conn.session.projectId;
   if (!owner)
@@ -22,7 +22,7 @@ export interface DeleteOutcome {
 
 /** Deletes the given images (a set's, or several sets'); `progress` is told after each one. */
 export async function deleteImages(
-  conn: Connection,
+  conn: Pick<Connection, 'glance'>,
   imageIds: string[],
   progress?: (done: number, total: number) => void,
 ): Promise<DeleteOutcome> {

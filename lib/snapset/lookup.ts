@@ -1,7 +1,6 @@
 // One lookup for the module and the CLI: the project's sets in a scope, optionally the set to use
 // (newest usable, or pinned) and the restore plan for a target template — all decided before
 // anything is created.
-import type { Connection } from '../openstack/connect.ts';
 import { loadSets } from './catalog.ts';
 import { planRestore, type RestorePlan, type Template, targetTopology } from './restore.ts';
 import { type Choice, chooseSet, inScope, type Scope, type SnapsetSummary, type Topology } from './sets.ts';
@@ -24,7 +23,7 @@ export interface LookupResult {
 }
 
 /** Throws RestoreError (from planRestore) when the chosen set cannot boot in the target. */
-export async function lookupSets(conn: Connection, request: LookupRequest): Promise<LookupResult> {
+export async function lookupSets(conn: Parameters<typeof loadSets>[0], request: LookupRequest): Promise<LookupResult> {
   const now = request.now ?? new Date();
   // The target says which instances it restores: that is the scenario's topology.
   const topology = request.target ? targetTopology(request.target.template, request.scope.topology) : request.scope.topology;

@@ -35,7 +35,7 @@ export function notYet(states: Record<string, InstanceState>, status: string): s
 }
 
 /** Current states, one listing; an instance the listing lacks is asked for by id once, to tell "gone" from "another project's". */
-export async function instanceStates(conn: Connection, instances: SnapsetInstance[]): Promise<Record<string, InstanceState>> {
+export async function instanceStates(conn: Pick<Connection, 'nova'>, instances: SnapsetInstance[]): Promise<Record<string, InstanceState>> {
   const listed = await conn.nova.listServers({ limit: '1000' });
   const states = statesOf(instances, listed);
   for (const [name, state] of Object.entries(states)) {
@@ -56,7 +56,7 @@ export class WaitError extends HotstackError {
 
 /** Waits until every instance has `status`; fails at once when one is MISSING or ERROR, else after timeoutSeconds. */
 export async function waitForStatus(
-  conn: Connection,
+  conn: Pick<Connection, 'nova'>,
   instances: SnapsetInstance[],
   status: string,
   options: { timeoutSeconds: number; intervalMs?: number; log?: (message: string) => void; signal?: AbortSignal },
