@@ -48,6 +48,8 @@ export interface CordonOutcome {
   changed: boolean;
   /** unschedulable before this step: what an interrupted step goes back to. */
   before: boolean;
+  /** The node as the API returned it after the patch (when this step changed it). */
+  after?: Node;
 }
 
 /** The strategic merge patch oc computes for spec.unschedulable (false is omitempty: sent as a deletion). */
@@ -71,14 +73,14 @@ export async function setSchedulable(
         return { node: name, changed: false, before };
       }
       if (options.checkMode) return { node: name, changed: true, before };
-      await client.request('PATCH', `/api/v1/nodes/${encodeURIComponent(name)}`, {
+      const after = await client.request<Node>('PATCH', `/api/v1/nodes/${encodeURIComponent(name)}`, {
         body: cordonPatch(cordon),
         contentType: 'application/strategic-merge-patch+json',
         what: `${verb} node ${name}`,
         ...(options.signal ? { signal: options.signal } : {}),
       });
       options.log(`node/${name} ${verb}ed`);
-      return { node: name, changed: true, before };
+      return { node: name, changed: true, before, after };
     }),
   );
 }

@@ -203,10 +203,8 @@ export async function runSteps(client: ClusterClient, options: RunOptions): Prom
           if (cordon && signal.aborted && !options.checkMode && moved.length > 0) {
             // Interrupted while cordoning: put the nodes back as they were before the step.
             log(`interrupted: uncordoning ${moved.join(', ')} again`);
-            // As they are now (cordoned by this step), not as listed before it: else nothing is undone.
-            const cordoned = nodes
-              .filter((n) => moved.includes(n.metadata.name))
-              .map((n) => ({ ...n, spec: { ...n.spec, unschedulable: true } }));
+            // As the patches left them (cordoned), not as listed before the step: else nothing is undone.
+            const cordoned = outcomes.flatMap((o) => (o.changed && o.after ? [o.after] : []));
             await setSchedulable(client, cordoned, false, { checkMode: false, log });
             record.rolled_back = moved;
             throw new WaitAborted(String((signal.reason as Error)?.message ?? 'interrupted'));
