@@ -8,7 +8,7 @@ import { CLUSTER_OPTIONS, CLUSTER_RETURNS, clusterClient, commonRunOptions, peri
 import { defineModule, type ModuleContext, ModuleFailure, main } from '../lib/ansible/module.ts';
 import { OPENSTACK_NOTES, OPENSTACK_OPTIONS, type OpenStackArgs, openstackConnection } from '../lib/ansible/openstack.ts';
 import { PREPARE_STEPS } from '../lib/cluster/steps.ts';
-import { parseSnapsetData, SnapsetDataError } from '../lib/snapset/data.ts';
+import { parseSnapsetData } from '../lib/snapset/data.ts';
 import { waitForStatus } from '../lib/snapset/servers.ts';
 
 const hotstackPrepare = defineModule({
@@ -151,13 +151,8 @@ const hotstackPrepare = defineModule({
 
 /** The end of the shutdown step when snapset_data is given: every non-controller instance SHUTOFF. */
 function serversOff(ctx: ModuleContext, args: OpenStackArgs & { snapset_data?: Record<string, unknown> | undefined }) {
-  let machines: ReturnType<typeof parseSnapsetData>;
-  try {
-    machines = parseSnapsetData(args.snapset_data).filter((instance) => instance.role !== 'controller');
-  } catch (error) {
-    if (error instanceof SnapsetDataError) throw new ModuleFailure(error.message);
-    throw error;
-  }
+  // a bad snapset_data is a SnapsetDataError, which the protocol reports as the failure
+  const machines = parseSnapsetData(args.snapset_data).filter((instance) => instance.role !== 'controller');
   if (!machines.length) throw new ModuleFailure('snapset_data: no instance other than the controller, so no machine to wait for');
   const conn = openstackConnection(ctx, args);
   // The step's deadline and the run's interrupt end the wait through the signal; a server gone or in

@@ -2,7 +2,7 @@
 // are SHUTOFF before a SnapSet — one server listing per poll, not one request per server.
 import { defineModule, ModuleFailure } from '../lib/ansible/module.ts';
 import { OPENSTACK_NOTES, OPENSTACK_OPTIONS, openstackConnection } from '../lib/ansible/openstack.ts';
-import { parseSnapsetData, SnapsetDataError } from '../lib/snapset/data.ts';
+import { parseSnapsetData } from '../lib/snapset/data.ts';
 import { instanceStates, notYet, WaitError, waitForStatus } from '../lib/snapset/servers.ts';
 
 const hotstackServers = defineModule({
@@ -53,13 +53,8 @@ const hotstackServers = defineModule({
     polls: { description: 'Server listings made.', returned: 'with wait_for', type: 'int', sample: 7 },
   },
   async run(args, ctx) {
-    let instances;
-    try {
-      instances = parseSnapsetData(args.snapset_data);
-    } catch (error) {
-      if (error instanceof SnapsetDataError) throw new ModuleFailure(error.message);
-      throw error;
-    }
+    // a SnapsetDataError is a HotstackError: the protocol reports it as the failure, naming the field
+    const instances = parseSnapsetData(args.snapset_data);
     const conn = openstackConnection(ctx, args);
     try {
       if (!args.wait_for || ctx.checkMode) {
