@@ -12,8 +12,7 @@
 //      with expired certificates: its CSRs are approved, the node is Ready and uncordoned);
 //   5. the time of every step.
 // The SnapSet and the restored deployment are kept (a second run replaces both stacks, keeps old sets).
-import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
@@ -21,6 +20,7 @@ import { load } from 'js-yaml';
 import { connect } from '../lib/openstack/connect.ts';
 import type { Image } from '../lib/openstack/glance.ts';
 import { DeploymentCluster } from '../test/clusterlab/deployment.ts';
+import { startLabBuild } from './lab-build.ts';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const STATE = process.env.DEVCLOUD_STATE ?? '/tmp/devcloud';
@@ -106,24 +106,20 @@ function table(images: Image[]): string {
 
 const demoStarted = Date.now();
 let cluster: DeploymentCluster | undefined;
-let labChild: ReturnType<typeof spawn> | undefined;
+let labBuildStop: (() => void) | undefined;
 try {
   // The lab's Go build (long when cold, seconds when cached) runs beside devcloud's bring-up.
-  const labLog = join(process.env.CLUSTERLAB_STATE ?? '/tmp/clusterlab', 'log');
-  mkdirSync(labLog, { recursive: true });
-  say(`clusterlab build in the background (log ${labLog}/build.log)`);
-  const labFd = openSync(join(labLog, 'build.log'), 'a');
-  const child = spawn('bash', ['clusterlab/build.sh'], { cwd: root, stdio: ['ignore', labFd, labFd] });
-  labChild = child;
-  const labBuild = new Promise<{ exitCode?: number }>((resolve) => child.on('exit', (code) => resolve({ exitCode: code ?? 1 })));
+  const labBuild = startLabBuild(root);
+  labBuildStop = labBuild.stop;
+  say(`clusterlab build in the background (log ${labBuild.log})`);
   await timed('local cloud (devcloud/up.sh)', () => run('bash', ['devcloud/up.sh']));
   await timed('host packages and module executables', async () => {
     await run('bash', ['scripts/ensure-host.sh']);
     await run(process.execPath, ['scripts/build.ts']);
   });
   await timed('cluster lab (the rest of its build, up)', async () => {
-    const built = await labBuild;
-    if (built.exitCode !== 0) throw new Error(`clusterlab/build.sh failed (exit ${built.exitCode}); read ${labLog}/build.log`);
+    const { code } = await labBuild.done;
+    if (code !== 0) throw new Error(`clusterlab/build.sh failed (exit ${code}); read ${labBuild.log}`);
     await run('bash', ['clusterlab/lab.sh', 'up']);
   });
 
@@ -219,7 +215,7 @@ try {
 } finally {
   // The kubelet actors live in this process: their nodes are removed rather than left to go NotReady.
   await cluster?.stop();
-  if (labChild && labChild.exitCode === null) labChild.kill();
+  labBuildStop?.();
   timings.push(['whole demo', (Date.now() - demoStarted) / 1000]);
   say('time of each step');
   const width = Math.max(...timings.map(([title]) => title.length));

@@ -5,11 +5,10 @@
 //   5. the clusterlab (real kube-apiserver + etcd + kube-controller-manager) up,
 //   6. unit, lint (biome, validate-modules, ansible-lint, yamllint) and integration tests in one
 //   node:test run (files one at a time: they share the cloud and the lab).
-import { spawn } from 'node:child_process';
-import { mkdirSync, openSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ExecaError, execa } from 'execa';
+import { startLabBuild } from './lab-build.ts';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const started = Date.now();
@@ -21,35 +20,19 @@ const step = async (title: string, command: string, args: string[]) => {
   process.stdout.write(`=== ${title}: done in ${elapsed(t0)} (total ${elapsed(started)})\n`);
 };
 
-/** The lab's Go build, run beside devcloud's bring-up; resolves with its exit code. */
-let labBuildChild: ReturnType<typeof spawn> | undefined;
-function startLabBuild(): { log: string; done: Promise<number> } {
-  const logDir = join(process.env.CLUSTERLAB_STATE ?? '/tmp/clusterlab', 'log');
-  mkdirSync(logDir, { recursive: true });
-  const log = join(logDir, 'build.log');
-  const fd = openSync(log, 'a');
-  process.stdout.write(`\n=== clusterlab build (background, log ${log}): bash clusterlab/build.sh\n`);
-  const child = spawn('bash', ['clusterlab/build.sh'], { cwd: root, stdio: ['ignore', fd, fd] });
-  labBuildChild = child;
-  const t0 = Date.now();
-  const done = new Promise<number>((resolve) => {
-    child.on('exit', (code) => {
-      process.stdout.write(`=== clusterlab build: exit ${code} after ${elapsed(t0)}\n`);
-      resolve(code ?? 1);
-    });
-  });
-  return { log, done };
-}
-
+let labBuildStop: (() => void) | undefined;
 try {
   await step('type check', join(root, 'node_modules/.bin/tsc'), ['-p', '.']);
   await step('build', process.execPath, ['scripts/build.ts']);
-  const labBuild = startLabBuild();
+  const labBuild = startLabBuild(root);
+  labBuildStop = labBuild.stop;
+  process.stdout.write(`\n=== clusterlab build (background, log ${labBuild.log}): bash clusterlab/build.sh\n`);
   await step('host packages', 'bash', ['scripts/ensure-host.sh']);
   await step('local cloud', 'bash', ['devcloud/up.sh']);
   const t0 = Date.now();
   process.stdout.write('\n=== waiting for the clusterlab build\n');
-  const code = await labBuild.done;
+  const { code, seconds } = await labBuild.done;
+  process.stdout.write(`=== clusterlab build: exit ${code} after ${seconds.toFixed(0)} s\n`);
   if (code !== 0) throw new Error(`clusterlab build failed (exit ${code}); read ${labBuild.log}`);
   process.stdout.write(`=== clusterlab build: waited ${elapsed(t0)} after the local cloud was up\n`);
   await step('cluster lab', 'bash', ['clusterlab/lab.sh', 'up']);
@@ -61,7 +44,7 @@ try {
     ...(only.length ? only : ['test/unit/**/*.test.ts', 'test/lint/**/*.test.ts', 'test/integration/**/*.test.ts']),
   ]);
 } catch (error) {
-  if (labBuildChild && labBuildChild.exitCode === null) labBuildChild.kill();
+  labBuildStop?.();
   const status = error instanceof ExecaError ? error.exitCode : (error as { status?: number }).status;
   process.stderr.write(`\nnpm test failed${status !== undefined ? ` (exit ${status})` : ''}: ${(error as Error).message.split('\n')[0]}\n`);
   process.exit(status || 1);
