@@ -34,6 +34,33 @@ const PRUNE_OPTIONS = {
 
 type PruneArgs = ArgsOf<typeof PRUNE_OPTIONS>;
 
+/** The return doc of a list of prune decisions (deleted, kept): one shape, its own wording and sample. */
+function decisions(
+  description: string,
+  reason: string,
+  sample: { snap_id: string; status: string; created_at: string; reason: string; image_ids: string[] },
+) {
+  return {
+    description,
+    returned: 'always',
+    type: 'list',
+    elements: 'dict',
+    sample: [sample],
+    contains: {
+      snap_id: { description: 'The set id.', returned: 'always', type: 'str', sample: sample.snap_id },
+      status: {
+        description: 'Its status as C(hotstack_snapset_info) judges it: C(usable), C(expired), C(incomplete) or C(inconsistent).',
+        returned: 'always',
+        type: 'str',
+        sample: sample.status,
+      },
+      created_at: { description: 'Creation of its first image (ISO 8601).', returned: 'always', type: 'str', sample: sample.created_at },
+      reason: { description: reason, returned: 'always', type: 'str', sample: sample.reason },
+      image_ids: { description: 'Ids of all its images.', returned: 'always', type: 'list', elements: 'str', sample: sample.image_ids },
+    },
+  };
+}
+
 /** Pure: the policy from the module's arguments; a PruneOptionsError names the option at fault. */
 export function prunePolicy(args: PruneArgs): PrunePolicy {
   const scope: Scope = {
@@ -87,88 +114,28 @@ const hotstackSnapsetPrune = defineModule({
     snap_id: AbCdEf12
 `,
   returns: {
-    deleted: {
-      description: 'Sets deleted (or, in check mode, that would be), each with the rule that chose it.',
-      returned: 'always',
-      type: 'list',
-      elements: 'dict',
-      sample: [
-        {
-          snap_id: 'Qm8_Zt4w',
-          status: 'usable',
-          created_at: '2026-11-02T07:31:55Z',
-          reason: 'beyond the 3 newest usable set(s) to keep',
-          image_ids: ['7b3e9d21-4c0a-4f6b-9e85-1a2d3c4b5e6f', 'c41f8a06-2d7e-4b93-8a15-6f0e9d2c3b47'],
-        },
-      ],
-      contains: {
-        snap_id: { description: 'The set id.', returned: 'always', type: 'str', sample: 'Qm8_Zt4w' },
-        status: {
-          description: 'Its status as C(hotstack_snapset_info) judges it: C(usable), C(expired), C(incomplete) or C(inconsistent).',
-          returned: 'always',
-          type: 'str',
-          sample: 'usable',
-        },
-        created_at: {
-          description: 'Creation of its first image (ISO 8601).',
-          returned: 'always',
-          type: 'str',
-          sample: '2026-11-02T07:31:55Z',
-        },
-        reason: {
-          description: 'The rule that deletes it (C(named by snap_id), an age, the count to keep, or orphan and why).',
-          returned: 'always',
-          type: 'str',
-          sample: 'beyond the 3 newest usable set(s) to keep',
-        },
-        image_ids: {
-          description: 'Ids of all its images.',
-          returned: 'always',
-          type: 'list',
-          elements: 'str',
-          sample: ['7b3e9d21-4c0a-4f6b-9e85-1a2d3c4b5e6f', 'c41f8a06-2d7e-4b93-8a15-6f0e9d2c3b47'],
-        },
+    deleted: decisions(
+      'Sets deleted (or, in check mode, that would be), each with the rule that chose it.',
+      'The rule that deletes it (C(named by snap_id), an age, the count to keep, or orphan and why).',
+      {
+        snap_id: 'Qm8_Zt4w',
+        status: 'usable',
+        created_at: '2026-11-02T07:31:55Z',
+        reason: 'beyond the 3 newest usable set(s) to keep',
+        image_ids: ['7b3e9d21-4c0a-4f6b-9e85-1a2d3c4b5e6f', 'c41f8a06-2d7e-4b93-8a15-6f0e9d2c3b47'],
       },
-    },
-    kept: {
-      description:
-        'Sets of the scope a rule looked at and kept, with why: the newest usable set (with I(older_than) or I(keep)), and incomplete sets still within I(orphan_grace).',
-      returned: 'always',
-      type: 'list',
-      elements: 'dict',
-      sample: [
-        {
-          snap_id: 'Xa3_kQ9b',
-          status: 'usable',
-          created_at: '2026-11-25T18:04:12Z',
-          reason: 'the newest usable set of the scope (delete it by snap_id)',
-          image_ids: ['0d6c1f0e-6b1a-4a47-9a39-2f3c1e1f5a10', '5e21a4b2-0c55-4f5e-8f43-9d0b8e7c6a21'],
-        },
-      ],
-      contains: {
-        snap_id: { description: 'The set id.', returned: 'always', type: 'str', sample: 'Xa3_kQ9b' },
-        status: { description: 'Its status.', returned: 'always', type: 'str', sample: 'usable' },
-        created_at: {
-          description: 'Creation of its first image (ISO 8601).',
-          returned: 'always',
-          type: 'str',
-          sample: '2026-11-25T18:04:12Z',
-        },
-        reason: {
-          description: 'Why it was kept.',
-          returned: 'always',
-          type: 'str',
-          sample: 'the newest usable set of the scope (delete it by snap_id)',
-        },
-        image_ids: {
-          description: 'Ids of all its images.',
-          returned: 'always',
-          type: 'list',
-          elements: 'str',
-          sample: ['0d6c1f0e-6b1a-4a47-9a39-2f3c1e1f5a10', '5e21a4b2-0c55-4f5e-8f43-9d0b8e7c6a21'],
-        },
+    ),
+    kept: decisions(
+      'Sets of the scope a rule looked at and kept, with why: the newest usable set (with I(older_than) or I(keep)), and incomplete sets still within I(orphan_grace).',
+      'Why it was kept.',
+      {
+        snap_id: 'Xa3_kQ9b',
+        status: 'usable',
+        created_at: '2026-11-25T18:04:12Z',
+        reason: 'the newest usable set of the scope (delete it by snap_id)',
+        image_ids: ['0d6c1f0e-6b1a-4a47-9a39-2f3c1e1f5a10', '5e21a4b2-0c55-4f5e-8f43-9d0b8e7c6a21'],
       },
-    },
+    ),
     removed_images: {
       description: 'Ids of the images deleted (empty in check mode).',
       returned: 'success',

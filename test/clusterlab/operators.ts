@@ -4,6 +4,7 @@
 // ClusterVersion "version" with an install/update history. Writes through the API with the
 // clusterlab/operators service account, status through the status subresource, as operators do.
 import * as k8s from '@kubernetes/client-node';
+import { loadFixture } from '../openshift-fixtures.ts';
 import { operatorsConfig } from './lab.ts';
 
 const GROUP = 'config.openshift.io';
@@ -85,8 +86,6 @@ export const OPERATOR_NAMES = [
   'service-ca',
   'storage',
 ];
-
-import { loadFixture } from '../openshift-fixtures.ts';
 
 export { fixturesDir, loadFixture } from '../openshift-fixtures.ts';
 
