@@ -334,3 +334,15 @@ test("ArgsOf types run()'s arguments from the spec: required and defaulted optio
     [1, undefined, 'absent', undefined, true, 1, 'x'],
   );
 });
+
+test("every shipped module's argument schema is valid JSON Schema (the protocol compiles it without that check)", async () => {
+  const { MODULES } = await import('../../modules/registry.ts');
+  const strict = new Ajv({ strict: true, strictRequired: false, allowUnionTypes: true });
+  for (const [name, load] of Object.entries(MODULES)) {
+    const schema = argumentSchema((await load()).options);
+    assert.equal(strict.validateSchema(schema), true, `${name}: ${strict.errorsText(strict.errors)}`);
+    assert.doesNotThrow(() => strict.compile(schema), `${name}: unknown keywords or types`);
+  }
+  // And the check can fail: a mistyped schema keyword value is caught.
+  assert.equal(strict.validateSchema({ type: 'object', required: 'name' }), false);
+});
