@@ -1,9 +1,22 @@
-// npm run build: bundles every module into one script, embeds it with the pinned Node runtime into
-// one standalone executable (Node single executable application), and lays out library/ where
+// npm run build: bundles every module into one script, embeds it with the pinned Node runtime and
+// V8's code cache of its start-up into one standalone executable (Node single executable
+// application; scripts/sea-main.ts is its main, scripts/code-cache.ts writes the cache), and lays out library/ where
 // Ansible finds modules: library/<module> (a hard link to that executable) and library/<module>.yml
 // (the ansible-doc sidecar); build/hotstack-snapset, the CLI on the same executable.
-import { chmodSync, copyFileSync, linkSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  copyFileSync,
+  linkSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
@@ -36,13 +49,68 @@ await build({
   legalComments: 'none',
   // Module files run themselves only when started directly (`node modules/x.ts`), never in the bundle.
   define: { 'import.meta.main': 'false' },
+  // A CommonJS wrapper, as Node's loader would add: scripts/sea-main.ts compiles the text with its
+  // code cache and calls the function it evaluates to.
+  banner: { js: '(function (exports, require, module, __filename, __dirname) {' },
+  footer: { js: '})' },
   logLevel: 'warning',
 });
 log(`bundled modules/index.ts → ${bundle} (${(statSync(bundle).size / 1024).toFixed(0)} KiB, ${Date.now() - t0} ms)`);
 
+// V8's code caches of the bundle, each written after the start-up of a group of modules ran once
+// (scripts/code-cache.ts). V8 reads a whole cache at every start, and the Kubernetes client's
+// compiled code is twice the rest: so the cluster modules have a cache of their own, and the
+// OpenStack modules' start does not read it. scripts/sea-main.ts picks the cache by module name
+// (code-caches.json); any cache is valid for the bundle, a wrong pick only costs compile time.
+const CACHE_GROUPS: Record<string, string[]> = {
+  openstack: ['hotstack_snapset', 'hotstack_snapset_info', 'hotstack_snapset_prune', 'hotstack_servers', 'hotstack_stack'],
+  cluster: ['hotstack_prepare', 'hotstack_revive'],
+};
+const grouped = Object.values(CACHE_GROUPS).flat();
+const ungrouped = Object.keys(MODULES).filter((name) => grouped.filter((entry) => entry === name).length !== 1);
+if (ungrouped.length > 0 || grouped.length !== Object.keys(MODULES).length) {
+  throw new Error(`CACHE_GROUPS must list every module exactly once: ${ungrouped.join(', ') || grouped.join(', ')}`);
+}
+const cacheAssets: Record<string, string> = {};
+const cacheOf: Record<string, string> = {};
+for (const [group, modules] of Object.entries(CACHE_GROUPS)) {
+  const file = join(buildDir, `code-cache-${group}.bin`);
+  rmSync(file, { force: true });
+  await execa(process.execPath, [join(root, 'scripts/code-cache.ts'), bundle, file, ...modules], {
+    stdio: ['ignore', 'inherit', 'inherit'],
+    env: { NODE_OPTIONS: '' },
+  });
+  cacheAssets[`code-cache-${group}`] = file;
+  for (const name of modules) cacheOf[name] = `code-cache-${group}`;
+  log(`code cache of ${modules.join(', ')} → ${file} (${(statSync(file).size / 1024).toFixed(0)} KiB)`);
+}
+const cacheIndex = join(buildDir, 'code-caches.json');
+writeFileSync(cacheIndex, JSON.stringify({ default: 'code-cache-openstack', modules: cacheOf }));
+
+// The executable's main: picks the cache and runs the bundle with it (a few lines, Node built-ins only).
+const seaMain = join(buildDir, 'sea-main.cjs');
+await build({
+  entryPoints: [join(root, 'scripts/sea-main.ts')],
+  bundle: true,
+  platform: 'node',
+  target: 'node24',
+  format: 'cjs',
+  outfile: seaMain,
+  logLevel: 'warning',
+});
+
 const seaConfig = join(buildDir, 'sea-config.json');
 const blob = join(buildDir, 'sea-prep.blob');
-writeFileSync(seaConfig, JSON.stringify({ main: bundle, output: blob, disableExperimentalSEAWarning: true, useCodeCache: true }));
+writeFileSync(
+  seaConfig,
+  JSON.stringify({
+    main: seaMain,
+    output: blob,
+    disableExperimentalSEAWarning: true,
+    useCodeCache: true,
+    assets: { bundle, 'code-caches.json': cacheIndex, ...cacheAssets },
+  }),
+);
 await execa(process.execPath, ['--experimental-sea-config', seaConfig], { stdio: ['ignore', 'ignore', 'inherit'] });
 
 rmSync(executable, { force: true });
@@ -54,6 +122,21 @@ const { inject } = require('postject') as {
 };
 await inject(executable, 'NODE_SEA_BLOB', readFileSync(blob), { sentinelFuse: 'NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2' });
 log(`executable ${executable} (Node ${process.versions.node} embedded, ${(statSync(executable).size / 1048576).toFixed(1)} MiB)`);
+
+// The embedded Node must accept each cache (same V8, same flags), and pick it for its modules.
+const probeDir = mkdtempSync(join(tmpdir(), 'hotstack-build-'));
+try {
+  for (const [group, modules] of Object.entries(CACHE_GROUPS)) {
+    const probe = join(probeDir, 'args.json');
+    writeFileSync(probe, JSON.stringify({ _ansible_module_name: modules[0], code_cache_probe: true }));
+    const { stderr } = await execa(executable, [probe], { reject: false, env: { HOTSTACK_CODE_CACHE_REPORT: '1', NODE_OPTIONS: '' } });
+    if (!stderr.includes(`code cache code-cache-${group} accepted`))
+      throw new Error(`${modules[0]}: the executable did not use its code cache: ${stderr}`);
+  }
+} finally {
+  rmSync(probeDir, { recursive: true, force: true });
+}
+log('the executable accepts its code caches');
 
 // The human CLI is the same executable under another name.
 const cli = join(buildDir, 'hotstack-snapset');

@@ -4,11 +4,11 @@
 // (SIGTERM/SIGINT/SIGHUP → ctx.signal) live here once, so that a module is its options plus one
 // happy-path run().
 import { readFileSync } from 'node:fs';
-import { basename } from 'node:path';
 import { format } from 'node:util';
 import { Ajv, type ErrorObject } from 'ajv';
 import { AbortedError, HotstackError } from '../errors.ts';
 import { Masker } from './mask.ts';
+import { moduleNameCandidates } from './module-name.ts';
 import {
   type ArgsOf,
   argumentSchema,
@@ -409,16 +409,7 @@ export async function main(
 }
 
 function resolveModuleName(raw: Record<string, unknown>, modules: Record<string, unknown>, argv: string[]): string | undefined {
-  const candidates: string[] = [];
-  if (typeof raw._ansible_module_name === 'string') candidates.push(raw._ansible_module_name.split('.').pop() ?? '');
-  for (const path of [process.argv0, argv[1], process.execPath]) {
-    if (path)
-      candidates.push(
-        basename(path)
-          .replace(/^AnsiballZ_/, '')
-          .replace(/\.(ts|js|cjs|mjs)$/, ''),
-      );
-  }
+  const candidates = moduleNameCandidates(raw, [process.argv0, argv[1], process.execPath]);
   if (Object.keys(modules).length === 1) candidates.push(Object.keys(modules)[0] ?? '');
   return candidates.find((candidate) => candidate in modules);
 }

@@ -44,3 +44,49 @@ for (const [name, loadModule] of Object.entries(MODULES)) {
     assert.doesNotMatch(result.msg, /_ansible_/);
   });
 }
+
+// scripts/sea-main.ts runs the bundle with the V8 code cache written for the module's group: the
+// cluster modules' cache holds the Kubernetes client, which the OpenStack modules' start must not read.
+const CLUSTER_CACHE = new Set(['hotstack_prepare', 'hotstack_revive']);
+for (const name of Object.keys(MODULES)) {
+  const cache = CLUSTER_CACHE.has(name) ? 'code-cache-cluster' : 'code-cache-openstack';
+  test(`${name}, started by its name alone, runs with ${cache}, which V8 accepts`, async () => {
+    const run = await runExecutable(name, { bogus_option: true }, { HOTSTACK_CODE_CACHE_REPORT: '1' });
+    assert.equal(run.stderr.trim(), `code cache ${cache} accepted`);
+    assert.match(run.stdout, new RegExp(`Unsupported parameters for \\(${name}\\) module: bogus_option\\.`));
+  });
+}
+
+test('_ansible_module_name picks the cache, and a cache V8 rejects only costs compile time', async () => {
+  const named = await runExecutable(
+    'hotstack_snapset',
+    { _ansible_module_name: 'hotstack_revive', bogus_option: true },
+    {
+      HOTSTACK_CODE_CACHE_REPORT: '1',
+    },
+  );
+  assert.match(named.stderr, /^code cache code-cache-cluster accepted$/m);
+  assert.match(named.stdout, /Unsupported parameters for \(hotstack_revive\) module: bogus_option\./);
+  // Another V8 flag than the build's: V8 refuses the cache, and the module answers all the same.
+  const otherFlags = await runExecutable(
+    'hotstack_snapset',
+    { bogus_option: true },
+    {
+      HOTSTACK_CODE_CACHE_REPORT: '1',
+      NODE_OPTIONS: '--stack-trace-limit=5',
+    },
+  );
+  assert.match(otherFlags.stderr, /^code cache code-cache-openstack rejected$/m);
+  assert.equal(otherFlags.exitCode, 1);
+  assert.match(otherFlags.stdout, /Unsupported parameters for \(hotstack_snapset\) module: bogus_option\./);
+});
+
+test("the CLI, run as hotstack-snapset, runs with the OpenStack modules' cache", async () => {
+  const run = await execa(join(ROOT, 'build/hotstack-snapset'), ['--help'], {
+    env: { HOTSTACK_CODE_CACHE_REPORT: '1' },
+    reject: false,
+  });
+  assert.equal(run.exitCode, 0, run.stderr);
+  assert.match(run.stderr, /^code cache code-cache-openstack accepted$/m);
+  assert.match(run.stdout, /^usage: hotstack-snapset/m);
+});
