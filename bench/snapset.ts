@@ -5,7 +5,8 @@
 // Targets (issue 2): wall ≤ 1.1 × (slowest image + start-up); ≤ 4 requests per image on average.
 // Needs devcloud up (npm run devcloud:up) and a build (npm run build).
 // `npm run bench -- --cold-start` measures only 1. (no devcloud needed); BENCH_BASELINE=<executable>
-// measures another build beside this one, interleaved (before/after a change).
+// measures another build beside this one, interleaved (before/after a change); BENCH_MODULE=<name>
+// starts another module than hotstack_snapset in 1. (e.g. hotstack_revive, with its own code cache).
 // spawnSync, not execa: a synchronous spawn times the child alone, without the event loop's own delays.
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, statSync, writeFileSync } from 'node:fs';
@@ -17,6 +18,8 @@ import { bootDeployment, cleanEnv, cleanup, devcloudConnection, devcloudEnv } fr
 
 const sizes = (process.env.BENCH_SIZES ?? '1,4,16').split(',').map(Number);
 const executable = requireBuilt('hotstack_snapset');
+const startModule = process.env.BENCH_MODULE ?? 'hotstack_snapset';
+const startExecutable = requireBuilt(startModule);
 const dir = mkdtempSync(join(tmpdir(), 'hotstack-bench-'));
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
 const timeMs = (fn: () => void) => {
@@ -27,7 +30,7 @@ const timeMs = (fn: () => void) => {
 
 // 1. Cold start: an argument error answers right after start-up, without touching the network.
 const badArgs = join(dir, 'bad-args');
-writeFileSync(badArgs, JSON.stringify({ _ansible_module_name: 'hotstack_snapset', unknown_option: 1 }));
+writeFileSync(badArgs, JSON.stringify({ _ansible_module_name: startModule, unknown_option: 1 }));
 const runs = Number(process.env.BENCH_RUNS ?? 15);
 
 /**
@@ -51,7 +54,7 @@ function coldStart(command: string, args: string[]): { wallMs: number; cpuMs: nu
 const baseline = process.env.BENCH_BASELINE;
 const candidates: [string, string, string[]][] = [
   ['node -e 0', process.execPath, ['-e', '0']],
-  ['hotstack_snapset', executable, [badArgs]],
+  [startModule, startExecutable, [badArgs]],
   ...(baseline ? [['baseline build', baseline, [badArgs]] as [string, string, string[]]] : []),
 ];
 const samples = new Map(candidates.map(([label]) => [label, { wall: [] as number[], cpu: [] as number[] }]));
@@ -64,7 +67,7 @@ for (let i = 0; i < runs; i++) {
 }
 const wallOf = (label: string) => median(samples.get(label)!.wall);
 const cpuOf = (label: string) => median(samples.get(label)!.cpu);
-const moduleMs = wallOf('hotstack_snapset');
+const moduleMs = wallOf(startModule);
 console.log('cold start (median of %d; wall time, and CPU time user+sys)', runs);
 for (const [label] of candidates) {
   const vsNode = `${(wallOf(label) / wallOf('node -e 0')).toFixed(2)} × node wall, ${(cpuOf(label) / cpuOf('node -e 0')).toFixed(2)} × node CPU`;
@@ -74,7 +77,7 @@ for (const [label] of candidates) {
 }
 if (baseline) {
   console.log(
-    `  this build / baseline: ${(moduleMs / wallOf('baseline build')).toFixed(2)} wall, ${(cpuOf('hotstack_snapset') / cpuOf('baseline build')).toFixed(2)} CPU`,
+    `  this build / baseline: ${(moduleMs / wallOf('baseline build')).toFixed(2)} wall, ${(cpuOf(startModule) / cpuOf('baseline build')).toFixed(2)} CPU`,
   );
 }
 const sizeMiB = statSync(executable).size / 1048576;
