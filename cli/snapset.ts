@@ -12,7 +12,7 @@ import { RestoreError } from '../lib/snapset/restore.ts';
 import { parseTopology, type Scope, type SnapsetSummary } from '../lib/snapset/sets.ts';
 import { readTemplate } from '../lib/snapset/template.ts';
 
-export const COMMANDS = ['list', 'show', 'verify', 'delete', 'prune', 'help'] as const;
+const COMMANDS = ['list', 'show', 'verify', 'delete', 'prune', 'help'] as const;
 
 const USAGE = `usage: hotstack-snapset <command> [options]
 
@@ -73,7 +73,7 @@ function table(rows: string[][]): string {
 const gib = (bytes: number) => (bytes / 1073741824).toFixed(2);
 const day = (iso: string | null) => (iso ? iso.replace('T', ' ').replace(/(:\d\d)(\.\d+)?Z$/, '$1Z') : '-');
 
-export function setsTable(sets: SnapsetSummary[]): string {
+function setsTable(sets: SnapsetSummary[]): string {
   if (!sets.length) return 'no SnapSet\n';
   const rows = [['SNAP_ID', 'CREATED', 'STATUS', 'IMAGES', 'INSTANCES', 'GiB', 'USABLE UNTIL']];
   for (const set of sets) {

@@ -348,7 +348,7 @@ export function clusterClient(ctx: ModuleContext, args: ClusterRunArgs): Cluster
   return client;
 }
 
-export function stepsOf(args: ClusterRunArgs, defaults: readonly unknown[]): Step[] {
+function stepsOf(args: ClusterRunArgs, defaults: readonly unknown[]): Step[] {
   try {
     return parseSteps(args.steps ?? defaults);
   } catch (error) {

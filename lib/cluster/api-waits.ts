@@ -79,7 +79,7 @@ export async function waitApi(client: ClusterClient, options: PollOptions): Prom
  * Is `group/version` served: listed in discovery (/apis, what `oc api-versions` reads) and its
  * resource list answering? An aggregated API whose server is down can stay listed for a while.
  */
-export async function servesGroupVersion(client: ClusterClient, groupVersion: string, signal: AbortSignal): Promise<boolean> {
+async function servesGroupVersion(client: ClusterClient, groupVersion: string, signal: AbortSignal): Promise<boolean> {
   const doc = await client.request<{ groups?: { name?: string; versions?: { groupVersion?: string }[] }[] }>('GET', '/apis', {
     what: 'API discovery (/apis)',
     signal,

@@ -11,11 +11,11 @@ export const CSR_SIGNER_CA = 'csr-controller-signer-ca';
 export const KAS_OPERATOR_NS = 'openshift-kube-apiserver-operator';
 export const KAS_TO_KUBELET_SIGNER = 'kube-apiserver-to-kubelet-signer';
 
-export const ANNOTATION_NOT_BEFORE = 'auth.openshift.io/certificate-not-before';
+const ANNOTATION_NOT_BEFORE = 'auth.openshift.io/certificate-not-before';
 export const ANNOTATION_NOT_AFTER = 'auth.openshift.io/certificate-not-after';
-export const ANNOTATION_ISSUER = 'auth.openshift.io/certificate-issuer';
+const ANNOTATION_ISSUER = 'auth.openshift.io/certificate-issuer';
 /** CN of the installer's 24 h bootstrap signer (openshift/installer pkg/asset/tls/kubelet.go). */
-export const BOOTSTRAP_ISSUER = 'kubelet-signer';
+const BOOTSTRAP_ISSUER = 'kubelet-signer';
 /** Anything valid for at most this long is a bootstrap-era signer, whatever its name (24 h + slack). */
 const BOOTSTRAP_MAX_VALIDITY_MS = 26 * 3_600_000;
 

@@ -117,7 +117,7 @@ export interface CsrPolicy {
 }
 
 /** Every name and address a node owns, for the serving certificate's SANs. */
-export function nodeNames(name: string, node: NodeLike | undefined): { dns: Set<string>; ips: Set<string> } {
+function nodeNames(name: string, node: NodeLike | undefined): { dns: Set<string>; ips: Set<string> } {
   const dns = new Set<string>([name]);
   const ips = new Set<string>();
   for (const address of node?.status?.addresses ?? []) {

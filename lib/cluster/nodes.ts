@@ -16,7 +16,7 @@ export async function listNodes(client: ClusterClient, signal?: AbortSignal, sel
   return (list.items ?? []).filter((n) => n.metadata?.name);
 }
 
-export function isCordoned(node: Node): boolean {
+function isCordoned(node: Node): boolean {
   return node.spec?.unschedulable === true;
 }
 

@@ -32,7 +32,7 @@ const optional = async <T>(read: Promise<T>): Promise<T | undefined> => {
   }
 };
 
-export async function readCertificateFacts(client: ClusterClient, signal: AbortSignal): Promise<CertificateFacts> {
+async function readCertificateFacts(client: ClusterClient, signal: AbortSignal): Promise<CertificateFacts> {
   const [csrSigner, signerSigner, bundle, apiserverToKubelet] = await Promise.all([
     readSigner(client, KCM_OPERATOR_NS, CSR_SIGNER, signal),
     optional(readSigner(client, KCM_OPERATOR_NS, CSR_SIGNER_SIGNER, signal)),

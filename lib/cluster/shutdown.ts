@@ -11,9 +11,9 @@ import { ClusterError } from './errors.ts';
 import { isReady, listNodes, type Node } from './nodes.ts';
 import { sleep } from './time.ts';
 
-export const FALLBACK_DEBUG_IMAGE = 'registry.redhat.io/rhel9/support-tools';
+const FALLBACK_DEBUG_IMAGE = 'registry.redhat.io/rhel9/support-tools';
 export const SHUTDOWN_COMMAND = ['chroot', '/host', 'shutdown', '-h', '+1'];
-export const DEBUG_LABEL = 'debug.openshift.io/managed-by';
+const DEBUG_LABEL = 'debug.openshift.io/managed-by';
 
 function suffix(): string {
   const alphabet = 'bcdfghjklmnpqrstvwxz2456789';
@@ -92,7 +92,7 @@ export function debugPod(
 }
 
 /** oc's image choice: the openshift/tools:latest imagestreamtag, else the support-tools image. */
-export async function resolveDebugImage(client: ClusterClient, signal?: AbortSignal): Promise<string> {
+async function resolveDebugImage(client: ClusterClient, signal?: AbortSignal): Promise<string> {
   try {
     const tag = await client.get<{ image?: { dockerImageReference?: string } }>(
       '/apis/image.openshift.io/v1/namespaces/openshift/imagestreamtags/tools:latest',

@@ -9,7 +9,7 @@ import { formatPeriod } from './period.ts';
 import { type ClusterOperatorLike, type HeldBack, StabilityTracker, type Transition } from './stability.ts';
 import { abortError, sleep } from './time.ts';
 
-export const CLUSTEROPERATORS = '/apis/config.openshift.io/v1/clusteroperators';
+const CLUSTEROPERATORS = '/apis/config.openshift.io/v1/clusteroperators';
 
 export interface StableWaitResult {
   /** When the last operator became stable (ISO). */

@@ -4,7 +4,7 @@
 // or an error naming the list element at fault.
 import { formatPeriod, PeriodError, parsePeriod } from './period.ts';
 
-export const STEP_NAMES = [
+const STEP_NAMES = [
   'wait_api',
   'wait_signer',
   'approve_csrs',
@@ -99,7 +99,7 @@ function build(name: StepName, where: string, argument: unknown, timeout: unknow
 }
 
 /** Parses one element of `steps` (index for messages). */
-export function parseStep(element: unknown, index: number, field = 'steps'): Step {
+function parseStep(element: unknown, index: number, field = 'steps'): Step {
   const where = `${field}[${index}]`;
   if (typeof element === 'string') {
     const text = element.trim();

@@ -120,7 +120,7 @@ const DEFAULTS: Dict = { auth_type: 'password', interface: 'public' };
 const FORMAT_EXCLUSIONS = new Set(SECRET_KEYS);
 
 /** Official service types and the aliases openstacksdk also tries (os-service-types), in its order. */
-export const SERVICE_TYPES: Readonly<Record<string, readonly string[]>> = {
+const SERVICE_TYPES: Readonly<Record<string, readonly string[]>> = {
   compute: [],
   image: [],
   identity: [],
@@ -222,7 +222,7 @@ function fixBackwardsInterface(config: Dict): void {
  * Python's `str.format(**config)` for `{key}` references, as get_one applies it to top-level strings.
  * Returns undefined when the template is not one openstacksdk could expand (it would raise).
  */
-export function pyFormat(template: string, context: Dict): string | undefined {
+function pyFormat(template: string, context: Dict): string | undefined {
   if (!template.includes('{') && !template.includes('}')) return template;
   let out = '';
   for (let i = 0; i < template.length; i++) {
@@ -299,7 +299,7 @@ function apiTimeoutOf(cloudName: string, value: unknown): number | undefined {
 }
 
 /** get_one for one cloud entry: defaults, the entry, the region's values, the fixes, the validation. */
-export function buildCloudConfig(cloudName: string, rawEntry: unknown, context: BuildContext): CloudConfig {
+function buildCloudConfig(cloudName: string, rawEntry: unknown, context: BuildContext): CloudConfig {
   const { warnings } = context;
   if (rawEntry === null || rawEntry === undefined) rawEntry = {};
   if (!isDict(rawEntry)) throw new CloudConfigError(`Cloud ${cloudName}: its entry is not a mapping`);

@@ -20,7 +20,7 @@ import type { Step } from '../cluster/steps.ts';
 import { deadlineSignal } from '../cluster/time.ts';
 import { HotstackError } from '../errors.ts';
 
-export const ROUTE_GROUP_VERSION = 'route.openshift.io/v1';
+const ROUTE_GROUP_VERSION = 'route.openshift.io/v1';
 
 export interface RunOptions {
   steps: Step[];

@@ -427,7 +427,7 @@ async function imagesOfRun(glance: Glance, known: string[], snapId: string): Pro
  * finds the image deleted (a large disk may take minutes to copy first); a task that stays, because
  * nova-api or nova-compute died mid-way, is cleared by an admin with Nova's reset-state.
  */
-export function howToClear(uuid: string): string {
+function howToClear(uuid: string): string {
   return (
     `wait: the task ends by itself once Nova finds the image deleted; if it stays (nova-api or nova-compute died mid-task), reset it as an admin: ` +
     `openstack server set --state active ${uuid} && openstack server stop ${uuid} (nova reset-state --active ${uuid} does the same reset)`

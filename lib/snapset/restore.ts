@@ -56,7 +56,7 @@ function resources(template: Template): Record<string, Record<string, unknown>> 
 }
 
 /** Pure: resolves `{get_param: name}` / `{get_param: [name, key, …]}` against the parameters, then the template's defaults. */
-export function resolveParam(template: Template, parameters: Record<string, unknown>, reference: unknown): unknown {
+function resolveParam(template: Template, parameters: Record<string, unknown>, reference: unknown): unknown {
   const path = (Array.isArray(reference) ? reference : [reference]).map(String);
   const [name, ...keys] = path;
   if (!name) return undefined;
@@ -114,7 +114,7 @@ export function templateServers(template: Template, parameters: Record<string, u
  * `snapset_data` output (instances.<name>.uuid: {get_resource: server}) when it has one, else the
  * topology given (instance name = server resource name).
  */
-export function targetInstances(template: Template, topology?: Topology): TargetInstance[] {
+function targetInstances(template: Template, topology?: Topology): TargetInstance[] {
   if (topology && Object.keys(topology).length) {
     return Object.entries(topology).map(([name, role]) => ({ name, role, server: serverOfOutput(template, name) ?? name }));
   }

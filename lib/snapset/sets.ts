@@ -8,9 +8,10 @@ import { setCompleteness, snapIdOf } from './completeness.ts';
 import { HOTSTACK_TAG, NAME_PROPERTY, SNAP_ID_PROPERTY, SNAPSET_SIZE_PROPERTY, SNAPSET_TAG } from './data.ts';
 
 export { snapIdOf };
+
 /** Until when the set can be revived at all / without approving kubelet CSRs (ISO 8601 UTC). */
-export const REVIVABLE_UNTIL_PROPERTY = 'hotstack_revivable_until';
-export const REVIVABLE_WITHOUT_CSR_UNTIL_PROPERTY = 'hotstack_revivable_without_csr_until';
+const REVIVABLE_UNTIL_PROPERTY = 'hotstack_revivable_until';
+const REVIVABLE_WITHOUT_CSR_UNTIL_PROPERTY = 'hotstack_revivable_without_csr_until';
 
 export type SetStatus = 'usable' | 'expired' | 'incomplete' | 'inconsistent';
 
@@ -61,7 +62,7 @@ function propertyString(image: Image, key: string): string | undefined {
 }
 
 /** True for images a SnapSet run made (tagged hotstack, or carrying its snap_id property). */
-export function isSnapsetImage(image: Image): boolean {
+function isSnapsetImage(image: Image): boolean {
   return (
     snapIdOf(image) !== undefined && ((image.tags ?? []).includes(HOTSTACK_TAG) || propertyString(image, SNAP_ID_PROPERTY) !== undefined)
   );
@@ -211,7 +212,7 @@ export function inScope(set: SnapsetSummary, scope: Scope): boolean {
 }
 
 /** Pure: why a set does not count for a restore (none when it does). */
-export function whyNotUsable(set: SnapsetSummary, topology?: Topology): string[] {
+function whyNotUsable(set: SnapsetSummary, topology?: Topology): string[] {
   const problems = set.status === 'usable' ? [] : [`${set.status}: ${set.problems.join('; ')}`];
   if (topology) {
     const mismatch = topologyMismatch(set, topology);

@@ -65,7 +65,7 @@ export function wouldChange(changes: ResourceChanges): boolean {
   return changes.added.length + changes.deleted.length + changes.replaced.length + changes.updated.length > 0;
 }
 
-export function changeSummary(changes: ResourceChanges): Record<string, string[]> {
+function changeSummary(changes: ResourceChanges): Record<string, string[]> {
   const names = (list: unknown[]) => list.map((item) => String((item as { resource_name?: string }).resource_name ?? item));
   return {
     added: names(changes.added),

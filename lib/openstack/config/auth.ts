@@ -61,7 +61,7 @@ const PLUGIN_OPTIONS: Record<AuthType, string[]> = {
 const DEPRECATED_OPTIONS: Record<string, string[]> = { username: ['user_name'], project_id: ['tenant_id'], project_name: ['tenant_name'] };
 
 /** `password` and `token` are keystoneauth's generic (version-discovering) plugins. */
-export function isGeneric(authType: AuthType): boolean {
+function isGeneric(authType: AuthType): boolean {
   return authType === 'password' || authType === 'token';
 }
 

@@ -62,7 +62,7 @@ const PY_YAML_SCHEMA = new Schema([
 ]);
 
 /** A file that cannot be read as configuration; the message names the line, never the content. */
-export class ConfigSyntaxError extends Error {
+class ConfigSyntaxError extends Error {
   constructor(message: string) {
     super(message);
     this.name = 'ConfigSyntaxError';
@@ -91,7 +91,7 @@ interface Frame {
 }
 
 /** Keys given twice in one mapping, with their line, from the parser's event stream. */
-export function duplicateKeys(text: string, events: Event[]): string[] {
+function duplicateKeys(text: string, events: Event[]): string[] {
   const found: string[] = [];
   const stack: Frame[] = [];
   const pathOf = () =>
