@@ -1,8 +1,9 @@
 // npm run build: bundles every module into one script, embeds it with the pinned Node runtime and
-// V8's code cache of its start-up into one standalone executable (Node single executable
-// application; scripts/sea-main.ts is its main, scripts/code-cache.ts writes the cache), and lays out library/ where
-// Ansible finds modules: library/<module> (a hard link to that executable) and library/<module>.yml
-// (the ansible-doc sidecar); build/hotstack-snapset, the CLI on the same executable.
+// V8's code caches of its start-up into one standalone executable (a Node single executable
+// application: scripts/sea-main.ts is its main, scripts/code-cache.ts writes the caches), and lays
+// out library/ where Ansible finds modules: library/<module> (a hard link to that executable) and
+// library/<module>.yml (the ansible-doc sidecar); build/hotstack-snapset, the CLI on the same
+// executable.
 import {
   chmodSync,
   copyFileSync,
