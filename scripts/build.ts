@@ -38,13 +38,12 @@ if (major !== 24) {
 
 mkdirSync(buildDir, { recursive: true });
 const bundle = join(buildDir, 'hotstack-modules.cjs');
+// Both scripts of the executable: CommonJS for the pinned Node, its built-ins left to it.
+const FOR_NODE = { bundle: true, platform: 'node', target: 'node24', format: 'cjs', logLevel: 'warning' } as const;
 const t0 = Date.now();
 await build({
+  ...FOR_NODE,
   entryPoints: [join(root, 'modules/index.ts')],
-  bundle: true,
-  platform: 'node',
-  target: 'node24',
-  format: 'cjs',
   outfile: bundle,
   minify: true,
   legalComments: 'none',
@@ -54,7 +53,6 @@ await build({
   // code cache and calls the function it evaluates to.
   banner: { js: '(function (exports, require, module, __filename, __dirname) {' },
   footer: { js: '})' },
-  logLevel: 'warning',
 });
 log(`bundled modules/index.ts → ${bundle} (${(statSync(bundle).size / 1024).toFixed(0)} KiB, ${Date.now() - t0} ms)`);
 
@@ -63,15 +61,13 @@ log(`bundled modules/index.ts → ${bundle} (${(statSync(bundle).size / 1024).to
 // compiled code is twice the rest: so the cluster modules have a cache of their own, and the
 // OpenStack modules' start does not read it. scripts/sea-main.ts picks the cache by module name
 // (code-caches.json); any cache is valid for the bundle, a wrong pick only costs compile time.
+const CLUSTER_MODULES = ['hotstack_prepare', 'hotstack_revive'];
+const unknownCluster = CLUSTER_MODULES.filter((name) => !(name in MODULES));
+if (unknownCluster.length > 0) throw new Error(`CLUSTER_MODULES names no module: ${unknownCluster.join(', ')}`);
 const CACHE_GROUPS: Record<string, string[]> = {
-  openstack: ['hotstack_snapset', 'hotstack_snapset_info', 'hotstack_snapset_prune', 'hotstack_servers', 'hotstack_stack'],
-  cluster: ['hotstack_prepare', 'hotstack_revive'],
+  openstack: Object.keys(MODULES).filter((name) => !CLUSTER_MODULES.includes(name)),
+  cluster: CLUSTER_MODULES,
 };
-const grouped = Object.values(CACHE_GROUPS).flat();
-const ungrouped = Object.keys(MODULES).filter((name) => grouped.filter((entry) => entry === name).length !== 1);
-if (ungrouped.length > 0 || grouped.length !== Object.keys(MODULES).length) {
-  throw new Error(`CACHE_GROUPS must list every module exactly once: ${ungrouped.join(', ') || grouped.join(', ')}`);
-}
 const cacheAssets: Record<string, string> = {};
 const cacheOf: Record<string, string> = {};
 for (const [group, modules] of Object.entries(CACHE_GROUPS)) {
@@ -90,15 +86,7 @@ writeFileSync(cacheIndex, JSON.stringify({ default: 'code-cache-openstack', modu
 
 // The executable's main: picks the cache and runs the bundle with it (a few lines, Node built-ins only).
 const seaMain = join(buildDir, 'sea-main.cjs');
-await build({
-  entryPoints: [join(root, 'scripts/sea-main.ts')],
-  bundle: true,
-  platform: 'node',
-  target: 'node24',
-  format: 'cjs',
-  outfile: seaMain,
-  logLevel: 'warning',
-});
+await build({ ...FOR_NODE, entryPoints: [join(root, 'scripts/sea-main.ts')], outfile: seaMain });
 
 const seaConfig = join(buildDir, 'sea-config.json');
 const blob = join(buildDir, 'sea-prep.blob');
