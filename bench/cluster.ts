@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as k8s from '@kubernetes/client-node';
 import { execa } from 'execa';
-import { unstableReason } from '../lib/cluster/stability.ts';
+import { unstableReason } from '../lib/revive/stability.ts';
 import { Certificates, CSR_SIGNER, SIGNER_SIGNER } from '../test/clusterlab/certificates.ts';
 import { Kubelets } from '../test/clusterlab/kubelets.ts';
 import { adminConfig, isUp, paths, uniqueName } from '../test/clusterlab/lab.ts';

@@ -5,8 +5,8 @@
 // Errors need no mapping: the cluster library's errors are HotstackErrors, which the protocol reports.
 import { ClusterClient } from '../cluster/client.ts';
 import { inlineKubeconfigSecrets, loadKubeconfig } from '../cluster/kubeconfig.ts';
-import { PeriodError, parsePeriod } from '../cluster/period.ts';
-import { parseSteps, type Step, StepError } from '../cluster/steps.ts';
+import { parseSteps, type Step, StepError } from '../revive/parse.ts';
+import { PeriodError, parsePeriod } from '../revive/period.ts';
 import { RunFailed, type RunOptions, type RunReport, runSteps } from '../revive/run.ts';
 import { type ModuleContext, ModuleFailure, type ModuleResult } from './module.ts';
 import type { ArgsOf } from './options.ts';

@@ -2,7 +2,15 @@
 // sends (facts §2.2): {"spec":{"unschedulable":true}} to cordon, {"spec":{"unschedulable":null}} to
 // uncordon, nothing at all when the node already is as wanted. All nodes in parallel.
 import type { ClusterClient } from './client.ts';
-import type { NodeLike } from './csr.ts';
+
+/** A node as readiness and the CSR judgement read it: its name, addresses and conditions. */
+export interface NodeLike {
+  metadata?: { name?: string };
+  status?: {
+    addresses?: { type?: string; address?: string }[];
+    conditions?: { type?: string; status?: string; lastHeartbeatTime?: string | Date }[];
+  };
+}
 
 export interface Node extends NodeLike {
   metadata: { name: string; resourceVersion?: string };

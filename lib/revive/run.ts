@@ -5,20 +5,20 @@
 // interrupted cordon is undone, an uncordon is always completed (a few fast patches), the debug pods
 // of a shutdown are deleted. Ansible-free: the modules map the report and errors to results.
 
-import { waitApi, waitGroupVersion, waitSigner } from '../cluster/api-waits.ts';
-import { type ApprovedCsr, approveKubeletCsrs, type LeftAloneCsr } from '../cluster/approve.ts';
-import { type PrepareDecision, snapsetProperties } from '../cluster/certs.ts';
 import type { ClusterClient } from '../cluster/client.ts';
 import { ClusterError, WaitAborted } from '../cluster/errors.ts';
 import { type CordonOutcome, listNodes, setSchedulable } from '../cluster/nodes.ts';
-import { formatPeriod } from '../cluster/period.ts';
-import { waitCertRotation } from '../cluster/rotation.ts';
-import { shutdownNodes } from '../cluster/shutdown.ts';
-import type { HeldBack } from '../cluster/stability.ts';
-import { StabilityTimeout, waitStable } from '../cluster/stable-wait.ts';
-import type { Step } from '../cluster/steps.ts';
 import { deadlineSignal } from '../cluster/time.ts';
 import { HotstackError } from '../errors.ts';
+import { waitApi, waitGroupVersion, waitSigner } from './api-waits.ts';
+import { type ApprovedCsr, approveKubeletCsrs, type LeftAloneCsr } from './approve.ts';
+import { type PrepareDecision, snapsetProperties } from './certs.ts';
+import type { Step } from './parse.ts';
+import { formatPeriod } from './period.ts';
+import { waitCertRotation } from './rotation.ts';
+import { shutdownNodes } from './shutdown.ts';
+import type { HeldBack } from './stability.ts';
+import { StabilityTimeout, waitStable } from './stable-wait.ts';
 
 const ROUTE_GROUP_VERSION = 'route.openshift.io/v1';
 

@@ -9,7 +9,7 @@
 // waits — the CSR stays Pending for `hotstack_revive`'s approve_csrs (or kubectl certificate approve).
 // `down` removes exactly what `up` made (objects named play-*, the CSRs for those nodes).
 import * as k8s from '@kubernetes/client-node';
-import { parseCertificateRequest } from '../../lib/cluster/csr.ts';
+import { parseCertificateRequest } from '../../lib/revive/csr.ts';
 import { Certificates } from './certificates.ts';
 import { Kubelet } from './kubelets.ts';
 import { adminConfig, isUp, paths } from './lab.ts';

@@ -7,7 +7,7 @@ import { after, before, describe, test } from 'node:test';
 import * as k8s from '@kubernetes/client-node';
 import { ClusterClient } from '../../lib/cluster/client.ts';
 import { loadKubeconfig } from '../../lib/cluster/kubeconfig.ts';
-import { parseSteps } from '../../lib/cluster/steps.ts';
+import { parseSteps } from '../../lib/revive/parse.ts';
 import { RunFailed, runSteps } from '../../lib/revive/run.ts';
 import { Kubelets } from '../clusterlab/kubelets.ts';
 import { adminConfig, ensureUp, paths, uniqueName } from '../clusterlab/lab.ts';

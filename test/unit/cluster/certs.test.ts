@@ -2,7 +2,7 @@
 
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { decidePrepare, type SecretLike, signerInfo, signerValidNow, snapsetProperties } from '../../../lib/cluster/certs.ts';
+import { decidePrepare, type SecretLike, signerInfo, signerValidNow, snapsetProperties } from '../../../lib/revive/certs.ts';
 import { loadFixture } from '../../openshift-fixtures.ts';
 
 const secrets = loadFixture<{ items: SecretLike[] }>('cert-secrets-metadata.json').items;

@@ -12,7 +12,7 @@ import {
   type NodeLike,
   parseCertificateRequest,
   SERVING_SIGNER,
-} from '../../../lib/cluster/csr.ts';
+} from '../../../lib/revive/csr.ts';
 
 function request(subject: string, sans?: string): string {
   const argv = [

@@ -4,8 +4,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { cordonPatch } from '../../../lib/cluster/nodes.ts';
-import { debugNamespace, debugPod, debugPodName, SHUTDOWN_COMMAND } from '../../../lib/cluster/shutdown.ts';
-import { summarise } from '../../../lib/cluster/stable-wait.ts';
+import { debugNamespace, debugPod, debugPodName, SHUTDOWN_COMMAND } from '../../../lib/revive/shutdown.ts';
+import { summarise } from '../../../lib/revive/stable-wait.ts';
 
 test('cordon and uncordon patches are the strategic merge patches oc computes', () => {
   assert.deepEqual(cordonPatch(true), { spec: { unschedulable: true } });

@@ -2,7 +2,7 @@
 
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { type ClusterOperatorLike, StabilityTracker, unstableReason } from '../../../lib/cluster/stability.ts';
+import { type ClusterOperatorLike, StabilityTracker, unstableReason } from '../../../lib/revive/stability.ts';
 import { loadFixture } from '../../openshift-fixtures.ts';
 
 function fixture(name: string): ClusterOperatorLike[] {

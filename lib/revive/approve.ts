@@ -2,11 +2,11 @@
 // approve exactly those judgeCsr accepts (through the /approval subresource, as `oc adm certificate
 // approve` does), leave the rest alone and report them, and repeat until every node is Ready with a
 // live heartbeat — a fresh set is done after one round, in one round trip.
-import type { ClusterClient } from './client.ts';
+import type { ClusterClient } from '../cluster/client.ts';
+import { ClusterError, WaitAborted } from '../cluster/errors.ts';
+import { isReady, listNodes, nodeLeases } from '../cluster/nodes.ts';
+import { abortError, sleep } from '../cluster/time.ts';
 import { type CsrLike, isApproved, isPending, issuedNotAfter, judgeCsr, type NodeLike } from './csr.ts';
-import { ClusterError, WaitAborted } from './errors.ts';
-import { isReady, listNodes, nodeLeases } from './nodes.ts';
-import { abortError, sleep } from './time.ts';
 
 const CSRS = '/apis/certificates.k8s.io/v1/certificatesigningrequests';
 

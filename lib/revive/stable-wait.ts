@@ -3,11 +3,11 @@
 // wait ends within milliseconds of stable+period instead of at the next 10 s poll. A watch that the
 // server closes is resumed from its resourceVersion (nothing missed, timer kept); a failed call
 // resets the timer, as oc does for a failed list, and is retried, not fatal. 401/403 are fatal.
-import type { ClusterClient } from './client.ts';
-import { ClusterError, WaitAborted } from './errors.ts';
+import type { ClusterClient } from '../cluster/client.ts';
+import { ClusterError, WaitAborted } from '../cluster/errors.ts';
+import { abortError, sleep } from '../cluster/time.ts';
 import { formatPeriod } from './period.ts';
 import { type ClusterOperatorLike, type HeldBack, StabilityTracker, type Transition } from './stability.ts';
-import { abortError, sleep } from './time.ts';
 
 const CLUSTEROPERATORS = '/apis/config.openshift.io/v1/clusteroperators';
 

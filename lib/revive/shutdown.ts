@@ -6,10 +6,10 @@
 // has run, the namespace at the end — also when the run is interrupted. Then waits until every node
 // is NotReady.
 import { randomBytes } from 'node:crypto';
-import type { ClusterClient } from './client.ts';
-import { ClusterError } from './errors.ts';
-import { isReady, listNodes, type Node } from './nodes.ts';
-import { sleep } from './time.ts';
+import type { ClusterClient } from '../cluster/client.ts';
+import { ClusterError } from '../cluster/errors.ts';
+import { isReady, listNodes, type Node } from '../cluster/nodes.ts';
+import { sleep } from '../cluster/time.ts';
 
 const FALLBACK_DEBUG_IMAGE = 'registry.redhat.io/rhel9/support-tools';
 export const SHUTDOWN_COMMAND = ['chroot', '/host', 'shutdown', '-h', '+1'];

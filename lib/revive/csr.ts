@@ -7,6 +7,7 @@ import { isIP } from 'node:net';
 import { CertificationRequest } from '@peculiar/asn1-csr';
 import { AsnConvert } from '@peculiar/asn1-schema';
 import { Extensions, id_ce_subjectAltName, type Name, SubjectAlternativeName } from '@peculiar/asn1-x509';
+import type { NodeLike } from '../cluster/nodes.ts';
 
 export const CLIENT_SIGNER = 'kubernetes.io/kube-apiserver-client-kubelet';
 export const SERVING_SIGNER = 'kubernetes.io/kubelet-serving';
@@ -25,13 +26,8 @@ export interface CsrLike {
   status?: { conditions?: { type?: string; status?: string }[]; certificate?: string };
 }
 
-export interface NodeLike {
-  metadata?: { name?: string };
-  status?: {
-    addresses?: { type?: string; address?: string }[];
-    conditions?: { type?: string; status?: string; lastHeartbeatTime?: string | Date }[];
-  };
-}
+// A node as the CSR judgement reads it (lib/cluster/nodes.ts, where nodes are listed).
+export type { NodeLike };
 
 export interface ParsedRequest {
   commonName: string | undefined;

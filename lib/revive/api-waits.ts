@@ -3,10 +3,11 @@
 // group/version is served (route.openshift.io/v1, via discovery), and that the kubelet CSR signer
 // is valid again. Each polls briefly (1 s) and returns on the first good answer, so a fresh cluster
 // pays one round trip.
+
+import type { ClusterClient } from '../cluster/client.ts';
+import { ClusterError, WaitAborted } from '../cluster/errors.ts';
+import { abortError, sleep } from '../cluster/time.ts';
 import { CSR_SIGNER, KCM_OPERATOR_NS, type SecretLike, type SignerInfo, signerInfo, signerValidNow } from './certs.ts';
-import type { ClusterClient } from './client.ts';
-import { ClusterError, WaitAborted } from './errors.ts';
-import { abortError, sleep } from './time.ts';
 
 export interface PollOptions {
   signal: AbortSignal;

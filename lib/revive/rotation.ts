@@ -3,6 +3,10 @@
 // beyond the step's deadline), or force it as cert-rotation.md §6 (a) step 2 describes: null the
 // certificate-not-after annotations of csr-signer-signer and csr-signer so the operator regenerates
 // them, then wait for the new signer.
+
+import type { ClusterClient } from '../cluster/client.ts';
+import { ClusterError } from '../cluster/errors.ts';
+import { sleep } from '../cluster/time.ts';
 import { readSigner } from './api-waits.ts';
 import {
   ANNOTATION_NOT_AFTER,
@@ -18,9 +22,6 @@ import {
   KCM_OPERATOR_NS,
   type PrepareDecision,
 } from './certs.ts';
-import type { ClusterClient } from './client.ts';
-import { ClusterError } from './errors.ts';
-import { sleep } from './time.ts';
 
 const optional = async <T>(read: Promise<T>): Promise<T | undefined> => {
   try {
