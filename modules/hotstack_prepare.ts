@@ -7,7 +7,7 @@
 import { CLUSTER_OPTIONS, CLUSTER_RETURNS, clusterClient, commonRunOptions, periodOf, runForModule } from '../lib/ansible/cluster.ts';
 import { defineModule, type ModuleContext, ModuleFailure, main } from '../lib/ansible/module.ts';
 import { OPENSTACK_NOTES, OPENSTACK_OPTIONS, type OpenStackArgs, openstackConnection } from '../lib/ansible/openstack.ts';
-import { PREPARE_STEPS } from '../lib/revive/parse.ts';
+import { PREPARE_STEPS } from '../lib/revive/steps/index.ts';
 import { parseSnapsetData } from '../lib/snapset/data.ts';
 import { waitForStatus } from '../lib/snapset/servers.ts';
 

@@ -5,7 +5,7 @@
 
 import { CLUSTER_OPTIONS, CLUSTER_RETURNS, clusterClient, commonRunOptions, periodOf, runForModule } from '../lib/ansible/cluster.ts';
 import { defineModule, main } from '../lib/ansible/module.ts';
-import { REVIVE_STEPS } from '../lib/revive/parse.ts';
+import { REVIVE_STEPS } from '../lib/revive/steps/index.ts';
 
 const hotstackRevive = defineModule({
   name: 'hotstack_revive',

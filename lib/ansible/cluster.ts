@@ -8,6 +8,7 @@ import { inlineKubeconfigSecrets, loadKubeconfig } from '../cluster/kubeconfig.t
 import { parseSteps, type Step, StepError } from '../revive/parse.ts';
 import { PeriodError, parsePeriod } from '../revive/period.ts';
 import { RunFailed, type RunOptions, type RunReport, runSteps } from '../revive/run.ts';
+import { stepDocs, stepRecordReturns } from '../revive/steps/index.ts';
 import { type ModuleContext, ModuleFailure, type ModuleResult } from './module.ts';
 import type { ArgsOf } from './options.ts';
 
@@ -32,14 +33,7 @@ export const CLUSTER_OPTIONS = {
     elements: 'raw',
     description: [
       'The steps to run, in order; each is a name (C(uncordon)) or a one-key mapping (C(wait_stable: 60s)), optionally with its own C(timeout) (C({wait_route_api: null, timeout: 15m})).',
-      'C(wait_api): until the API answers with these credentials (connection refusals and expired serving certificates are retried).',
-      'C(wait_signer): until the kubelet CSR signer (openshift-kube-controller-manager-operator/csr-signer) is valid.',
-      "C(approve_csrs): approve the pending kubelet CSRs (client and serving) that are the requesting node's own, in rounds, until every node is Ready with a live heartbeat.",
-      'C(wait_stable: <period>): until every ClusterOperator is Available, not Progressing, not Degraded for strictly longer than the period (as C(oc adm wait-for-stable-cluster), driven by a watch).',
-      'C(uncordon), C(cordon): every node, in parallel, with the patch C(oc adm cordon) sends; a node already so is left alone.',
-      'C(shutdown): every node powers itself off (C(chroot /host shutdown -h +1) in a privileged debug pod per node, as C(oc debug node)); ends when every node is NotReady (hotstack_prepare with I(snapset_data): and every machine SHUTOFF in OpenStack).',
-      'C(wait_route_api): until C(route.openshift.io/v1) is served.',
-      'C(wait_cert_rotation): until the first kubelet certificate rotation has happened (no wait when it has), or force it (I(force_cert_rotation)).',
+      ...stepDocs(),
       'Periods and timeouts: C(90s), C(5m), C(1h30m), or a number of seconds.',
     ],
   },
@@ -61,7 +55,7 @@ export const CLUSTER_OPTIONS = {
   },
 } as const;
 
-/** The RETURN block both cluster modules share. */
+/** The RETURN block both cluster modules share; the keys of each step's entry come from the step registry. */
 export const CLUSTER_RETURNS: Record<string, unknown> = {
   steps: {
     description:
@@ -95,101 +89,7 @@ export const CLUSTER_RETURNS: Record<string, unknown> = {
         nodes: [{ node: 'master-0', changed: true }],
       },
     ],
-    contains: {
-      step: { description: 'The step, with its period if it has one.', returned: 'always', type: 'str', sample: 'wait_stable 60s' },
-      outcome: {
-        description:
-          'C(ok), C(changed), C(would change), C(would wait) (check mode), C(failed), C(timed out), C(interrupted) or C(not run).',
-        returned: 'always',
-        type: 'str',
-        sample: 'ok',
-      },
-      started: {
-        description: 'When the step started (ISO 8601 UTC).',
-        returned: 'when the step ran',
-        type: 'str',
-        sample: '2026-11-27T08:02:25.676Z',
-      },
-      duration_seconds: { description: 'How long the step took.', returned: 'when the step ran', type: 'float', sample: 61.204 },
-      msg: {
-        description: 'Why the step failed, timed out or would wait, or a remark on what it found.',
-        returned: 'when the step failed, timed out or would wait, or had a remark',
-        type: 'str',
-        sample: 'no OpenShift-managed kubelet signer: nothing to wait for',
-      },
-      attempts: {
-        description: 'Requests until the API answered.',
-        returned: 'wait_api and wait_route_api steps',
-        type: 'int',
-        sample: 1,
-      },
-      signer_valid_until: {
-        description: 'End of validity of the kubelet CSR signer (ISO 8601 UTC).',
-        returned: 'wait_signer steps, when the signer says it',
-        type: 'str',
-        sample: '2026-12-25T18:00:00Z',
-      },
-      rounds: { description: 'Rounds of CSR approval.', returned: 'approve_csrs steps', type: 'int', sample: 4 },
-      approved: { description: 'CSRs the step approved.', returned: 'approve_csrs steps', type: 'int', sample: 2 },
-      left_alone: { description: 'Pending CSRs the step left alone.', returned: 'approve_csrs steps', type: 'int', sample: 1 },
-      nodes_not_ready: {
-        description: 'Nodes not Ready that approving the CSRs would bring back.',
-        returned: 'approve_csrs steps in check mode, when some are',
-        type: 'list',
-        elements: 'str',
-        sample: ['master-0'],
-      },
-      stable_since: {
-        description: 'When the last ClusterOperator became stable (ISO 8601 UTC).',
-        returned: 'wait_stable steps',
-        type: 'str',
-        sample: '2026-11-27T08:02:20Z',
-      },
-      api_errors: {
-        description: 'API errors during the wait (each restarted the stability timer).',
-        returned: 'wait_stable steps, when there were some',
-        type: 'int',
-        sample: 3,
-      },
-      nodes: {
-        description:
-          'C(cordon) and C(uncordon): one C({node, changed}) per node (C(changed) false for a node already so). C(shutdown): the names of the nodes shut down.',
-        returned: 'cordon, uncordon and shutdown steps',
-        type: 'list',
-        sample: [{ node: 'master-0', changed: true }],
-      },
-      servers: {
-        description: 'hotstack_prepare with I(snapset_data), C(shutdown) step: instance name → its OpenStack status (C(SHUTOFF)).',
-        returned: 'shutdown steps of hotstack_prepare given snapset_data',
-        type: 'dict',
-        sample: { master0: 'SHUTOFF' },
-      },
-      server_polls: {
-        description: 'Server listings made while waiting for the machines to be SHUTOFF.',
-        returned: 'shutdown steps of hotstack_prepare given snapset_data',
-        type: 'int',
-        sample: 4,
-      },
-      rolled_back: {
-        description: 'Nodes uncordoned again after a cordon was interrupted.',
-        returned: 'interrupted cordon steps',
-        type: 'list',
-        elements: 'str',
-        sample: ['master-0'],
-      },
-      waited_seconds: {
-        description: 'How long the step waited for the first kubelet certificate rotation.',
-        returned: 'wait_cert_rotation steps',
-        type: 'float',
-        sample: 0,
-      },
-      forced: {
-        description: 'Whether the rotation was forced (I(force_cert_rotation)).',
-        returned: 'wait_cert_rotation steps',
-        type: 'bool',
-        sample: false,
-      },
-    },
+    contains: stepRecordReturns(),
   },
   nodes_touched: {
     description: 'Nodes the run changed (cordoned, uncordoned, shut down), sorted.',

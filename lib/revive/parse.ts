@@ -1,21 +1,9 @@
-// The step list of the cluster modules: what each step is called, which take an argument, their
-// default timeouts, and the Hotstack sequences that are each module's default. Parsing turns what
+// The step list of the cluster modules as the user writes it (the steps themselves, their
+// arguments and default timeouts are in steps/index.ts). Parsing turns what
 // the user wrote (`- uncordon`, `- wait_stable: 60s`, `- {shutdown: {}, timeout: 5m}`) into Steps,
 // or an error naming the list element at fault.
 import { formatPeriod, PeriodError, parsePeriod } from './period.ts';
-
-const STEP_NAMES = [
-  'wait_api',
-  'wait_signer',
-  'approve_csrs',
-  'wait_stable',
-  'uncordon',
-  'cordon',
-  'shutdown',
-  'wait_route_api',
-  'wait_cert_rotation',
-] as const;
-export type StepName = (typeof STEP_NAMES)[number];
+import { DEFAULT_STEP_TIMEOUT_MS, isStepName, STEP_NAMES, type StepName, stepNamed } from './steps/index.ts';
 
 export interface Step {
   name: StepName;
@@ -26,46 +14,11 @@ export interface Step {
   label: string;
 }
 
-const MINUTE = 60_000;
-
-/** Default step timeouts: Hotstack's 20 min per stable wait, ~9.3 min for the route API, CRC-like caps for revive. */
-export const DEFAULT_STEP_TIMEOUT_MS: Record<StepName, number> = {
-  wait_api: 30 * MINUTE,
-  wait_signer: 30 * MINUTE,
-  approve_csrs: 40 * MINUTE,
-  wait_stable: 20 * MINUTE,
-  uncordon: 2 * MINUTE,
-  cordon: 2 * MINUTE,
-  shutdown: 10 * MINUTE,
-  wait_route_api: 10 * MINUTE,
-  // Up to the first rotation: at most ~25 h after install (cert-rotation.md §0).
-  wait_cert_rotation: 26 * 60 * MINUTE,
-};
-
-/** hotstack_prepare_for_snapshot, with the 25 h pause replaced by the certificate-aware wait. */
-export const PREPARE_STEPS: readonly unknown[] = ['wait_cert_rotation', 'uncordon', { wait_stable: '60s' }, 'cordon', 'shutdown'];
-
-/** hotstack_revive_snapshot, preceded by what an old set needs (cert-rotation.md §6 b); all instant on a fresh set. */
-export const REVIVE_STEPS: readonly unknown[] = [
-  'wait_api',
-  'wait_signer',
-  'approve_csrs',
-  { wait_stable: '5s' },
-  'uncordon',
-  { wait_stable: '60s' },
-  { wait_stable: '60s' },
-  'wait_route_api',
-];
-
 export class StepError extends Error {
   constructor(message: string) {
     super(message);
     this.name = 'StepError';
   }
-}
-
-function isStepName(name: string): name is StepName {
-  return (STEP_NAMES as readonly string[]).includes(name);
 }
 
 function unknownStep(where: string, name: string): StepError {
@@ -74,12 +27,12 @@ function unknownStep(where: string, name: string): StepError {
 
 function build(name: StepName, where: string, argument: unknown, timeout: unknown): Step {
   let periodMs: number | undefined;
-  if (name === 'wait_stable') {
+  if (stepNamed(name)?.takesPeriod) {
     if (argument === undefined || argument === null || argument === true) {
-      throw new StepError(`${where}.wait_stable: a period is required, e.g. "wait_stable: 60s"`);
+      throw new StepError(`${where}.${name}: a period is required, e.g. "${name}: 60s"`);
     }
-    periodMs = parsePeriod(argument, `${where}.wait_stable`);
-    if (periodMs <= 0) throw new StepError(`${where}.wait_stable: the period must be longer than 0s`);
+    periodMs = parsePeriod(argument, `${where}.${name}`);
+    if (periodMs <= 0) throw new StepError(`${where}.${name}: the period must be longer than 0s`);
   } else if (
     argument !== undefined &&
     argument !== null &&

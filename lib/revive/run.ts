@@ -3,24 +3,21 @@
 // that held stability back the longest. Each step gets its own deadline (its timeout, capped by the
 // run's); a signal (SIGTERM…) stops the running step and leaves nodes as they were before it: an
 // interrupted cordon is undone, an uncordon is always completed (a few fast patches), the debug pods
-// of a shutdown are deleted. Ansible-free: the modules map the report and errors to results.
+// of a shutdown are deleted. What each step does is its file in steps/; this is the loop around them.
+// Ansible-free: the modules map the report and errors to results.
 
 import type { ClusterClient } from '../cluster/client.ts';
-import { ClusterError, WaitAborted } from '../cluster/errors.ts';
-import { type CordonOutcome, listNodes, setSchedulable } from '../cluster/nodes.ts';
+import { ClusterError } from '../cluster/errors.ts';
 import { deadlineSignal } from '../cluster/time.ts';
-import { HotstackError } from '../errors.ts';
-import { waitApi, waitGroupVersion, waitSigner } from './api-waits.ts';
-import { type ApprovedCsr, approveKubeletCsrs, type LeftAloneCsr } from './approve.ts';
-import { type PrepareDecision, snapsetProperties } from './certs.ts';
+import { HotstackError, messageOf } from '../errors.ts';
 import type { Step } from './parse.ts';
 import { formatPeriod } from './period.ts';
-import { waitCertRotation } from './rotation.ts';
-import { shutdownNodes } from './shutdown.ts';
-import type { HeldBack } from './stability.ts';
-import { StabilityTimeout, waitStable } from './stable-wait.ts';
+import { stepNamed } from './steps/index.ts';
+import { type Outcome, type StepDefinition, type StepRecord, seconds } from './steps/step.ts';
+import { type RunReport, RunTally } from './tally.ts';
 
-const ROUTE_GROUP_VERSION = 'route.openshift.io/v1';
+export type { Outcome, StepRecord } from './steps/step.ts';
+export type { RunReport } from './tally.ts';
 
 export interface RunOptions {
   steps: Step[];
@@ -47,28 +44,6 @@ export interface RunOptions {
   afterShutdown?: (signal: AbortSignal, log: (message: string) => void) => Promise<Record<string, unknown>>;
 }
 
-export type Outcome = 'ok' | 'changed' | 'would change' | 'would wait' | 'failed' | 'interrupted' | 'timed out' | 'not run';
-
-export interface StepRecord {
-  step: string;
-  outcome: Outcome;
-  started?: string;
-  duration_seconds?: number;
-  msg?: string;
-  [detail: string]: unknown;
-}
-
-export interface RunReport {
-  changed: boolean;
-  steps: StepRecord[];
-  nodes_touched: string[];
-  csrs_approved: ApprovedCsr[];
-  csrs_left_alone: LeftAloneCsr[];
-  held_back: { name: string; unstable_seconds: number; last_reason: string }[];
-  cert_rotation?: Record<string, unknown>;
-  snapset_properties?: Record<string, string>;
-}
-
 /** A step failed, timed out or was interrupted: the report says what the run did until then. */
 export class RunFailed extends HotstackError {
   readonly report: RunReport;
@@ -80,221 +55,70 @@ export class RunFailed extends HotstackError {
   }
 }
 
-const iso = (ms: number) => new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
-const seconds = (ms: number) => Math.round(ms) / 1000;
+/** The step's deadline (its timeout, capped by the run's) and what reaching it is called. */
+function stepDeadline(step: Step, started: number, runDeadline: number | undefined): { deadline: number; timeoutMessage: string } {
+  const deadline = Math.min(started + step.timeoutMs, runDeadline ?? Infinity);
+  const timeoutMessage =
+    deadline === runDeadline && runDeadline < started + step.timeoutMs
+      ? 'the run timeout was reached'
+      : `timed out after ${formatPeriod(step.timeoutMs)}`;
+  return { deadline, timeoutMessage };
+}
+
+/** Check mode reads once: a wait that is not satisfied yet is reported, not failed (bad credentials still fail). */
+function wouldWait(definition: StepDefinition, error: unknown, options: RunOptions): error is ClusterError {
+  return (
+    options.checkMode &&
+    definition.waits === true &&
+    error instanceof ClusterError &&
+    error.status !== 401 &&
+    error.status !== 403 &&
+    !options.signal.aborted
+  );
+}
 
 export async function runSteps(client: ClusterClient, options: RunOptions): Promise<RunReport> {
   const runStarted = Date.now();
-  const touched = new Set<string>();
-  const approved = new Map<string, ApprovedCsr>();
-  const leftAlone = new Map<string, LeftAloneCsr>();
-  const held = new Map<string, HeldBack>();
+  const tally = new RunTally();
   const records: StepRecord[] = options.steps.map((s) => ({ step: s.label, outcome: 'not run' }));
-  let changed = false;
-  let rotation: PrepareDecision | undefined;
-  const report = (): RunReport => {
-    const out: RunReport = {
-      changed,
-      steps: records,
-      nodes_touched: [...touched].sort(),
-      csrs_approved: [...approved.values()],
-      csrs_left_alone: [...leftAlone.values()],
-      held_back: [...held.values()]
-        .sort((a, b) => b.unstableMs - a.unstableMs)
-        .slice(0, 5)
-        .map((h) => ({ name: h.name, unstable_seconds: seconds(h.unstableMs), last_reason: h.lastReason })),
-    };
-    if (rotation) {
-      out.cert_rotation = {
-        rotated: rotation.rotated,
-        reason: rotation.reason,
-        ...(rotation.waitUntil ? { wait_until: iso(rotation.waitUntil.getTime()) } : {}),
-      };
-      out.snapset_properties = snapsetProperties(rotation);
-    }
-    return out;
-  };
-  const addHeld = (list: HeldBack[]) => {
-    for (const h of list) {
-      const prev = held.get(h.name);
-      held.set(h.name, { name: h.name, unstableMs: (prev?.unstableMs ?? 0) + h.unstableMs, lastReason: h.lastReason });
-    }
-  };
-  const cordonOutcomes = (outcomes: CordonOutcome[], record: StepRecord) => {
-    const moved = outcomes.filter((o) => o.changed).map((o) => o.node);
-    for (const node of moved) touched.add(node);
-    record.nodes = outcomes.map((o) => ({ node: o.node, changed: o.changed }));
-    return moved;
-  };
-
   for (const [index, step] of options.steps.entries()) {
+    const definition = stepNamed(step.name) as StepDefinition;
     const record = records[index] as StepRecord;
     const started = Date.now();
     record.started = new Date(started).toISOString();
-    const deadline = Math.min(started + step.timeoutMs, options.deadline ?? Infinity);
-    const timeoutMessage =
-      deadline === options.deadline && options.deadline < started + step.timeoutMs
-        ? 'the run timeout was reached'
-        : `timed out after ${formatPeriod(step.timeoutMs)}`;
+    const { deadline, timeoutMessage } = stepDeadline(step, started, options.deadline);
     const { signal, dispose } = deadlineSignal(options.signal, deadline, timeoutMessage);
-    const log = (message: string) => options.log(`[${index + 1}/${options.steps.length} ${step.label}] ${message}`);
-    let outcome: Outcome = 'ok';
+    const tag = `[${index + 1}/${options.steps.length} ${step.label}]`;
+    const log = (message: string) => options.log(`${tag} ${message}`);
     try {
-      switch (step.name) {
-        case 'wait_api':
-          record.attempts = (await waitApi(client, { signal, log, once: options.checkMode })).attempts;
-          break;
-        case 'wait_signer': {
-          const signer = await waitSigner(client, { signal, log, once: options.checkMode });
-          if (signer?.notAfter) record.signer_valid_until = iso(signer.notAfter.getTime());
-          else if (!signer) record.msg = 'no OpenShift-managed kubelet signer: nothing to wait for';
-          break;
-        }
-        case 'approve_csrs': {
-          try {
-            const result = await approveKubeletCsrs(client, {
-              signal,
-              log,
-              checkMode: options.checkMode,
-              ...(options.expectedNodes ? { expectedNodes: options.expectedNodes } : {}),
-              notBefore: runStarted - options.csrWindowMs,
-              ...(options.nodeSelector ? { nodeSelector: options.nodeSelector } : {}),
-            });
-            for (const a of result.approved) approved.set(a.name, a);
-            for (const l of result.leftAlone) leftAlone.set(l.name, l);
-            record.rounds = result.rounds;
-            record.approved = result.approved.length;
-            record.left_alone = result.leftAlone.length;
-            if (result.approved.length > 0) outcome = options.checkMode ? 'would change' : 'changed';
-            if (options.checkMode && result.recovered.length > 0) record.nodes_not_ready = result.recovered;
-          } catch (error) {
-            const partial = (error as ClusterError).partial as { approved?: ApprovedCsr[]; leftAlone?: LeftAloneCsr[] } | undefined;
-            for (const a of partial?.approved ?? []) approved.set(a.name, a);
-            for (const l of partial?.leftAlone ?? []) leftAlone.set(l.name, l);
-            throw error;
-          }
-          break;
-        }
-        case 'wait_stable': {
-          try {
-            const result = await waitStable(client, {
-              periodMs: step.periodMs as number,
-              signal,
-              log,
-              once: options.checkMode,
-              ...(options.operatorSelector ? { selector: options.operatorSelector } : {}),
-            });
-            addHeld(result.heldBack);
-            record.stable_since = result.stableSince;
-            if (result.apiErrors) record.api_errors = result.apiErrors;
-          } catch (error) {
-            if (error instanceof StabilityTimeout) addHeld(error.heldBack);
-            throw error;
-          }
-          break;
-        }
-        case 'cordon':
-        case 'uncordon': {
-          const cordon = step.name === 'cordon';
-          const nodes = await listNodes(client, signal, options.nodeSelector);
-          // Not bound to the signal: a few fast patches that must not stop half-way.
-          const outcomes = await setSchedulable(client, nodes, cordon, { checkMode: options.checkMode, log });
-          const moved = cordonOutcomes(outcomes, record);
-          if (cordon && signal.aborted && !options.checkMode && moved.length > 0) {
-            // Interrupted while cordoning: put the nodes back as they were before the step.
-            log(`interrupted: uncordoning ${moved.join(', ')} again`);
-            // As the patches left them (cordoned), not as listed before the step: else nothing is undone.
-            const cordoned = outcomes.flatMap((o) => (o.changed && o.after ? [o.after] : []));
-            await setSchedulable(client, cordoned, false, { checkMode: false, log });
-            record.rolled_back = moved;
-            throw new WaitAborted(String((signal.reason as Error)?.message ?? 'interrupted'));
-          }
-          if (moved.length > 0) outcome = options.checkMode ? 'would change' : 'changed';
-          break;
-        }
-        case 'shutdown': {
-          const nodes = await listNodes(client, signal, options.nodeSelector);
-          if (options.checkMode) {
-            record.nodes = nodes.map((n) => n.metadata.name);
-            outcome = 'would change';
-            break;
-          }
-          try {
-            const outcomes = await shutdownNodes(client, nodes, {
-              signal,
-              log,
-              ...(options.debugImage ? { image: options.debugImage } : {}),
-              ...(options.nodeSelector ? { nodeSelector: options.nodeSelector } : {}),
-            });
-            record.nodes = outcomes.map((o) => o.node);
-          } finally {
-            // Scheduled or not, a shutdown attempt touched every node.
-            for (const n of nodes) touched.add(n.metadata.name);
-          }
-          if (options.afterShutdown) Object.assign(record, await options.afterShutdown(signal, log));
-          outcome = 'changed';
-          break;
-        }
-        case 'wait_route_api':
-          record.attempts = (await waitGroupVersion(client, ROUTE_GROUP_VERSION, { signal, log, once: options.checkMode })).attempts;
-          break;
-        case 'wait_cert_rotation': {
-          const result = await waitCertRotation(client, {
-            signal,
-            log,
-            deadline,
-            marginMs: options.rotationMarginMs,
-            force: options.forceCertRotation,
-            checkMode: options.checkMode,
-          });
-          rotation = result.decision;
-          record.waited_seconds = seconds(result.waitedMs);
-          record.forced = result.forced;
-          if (result.forced) outcome = 'changed';
-          else if (options.checkMode && !result.decision.rotated) {
-            record.msg = result.decision.waitUntil
-              ? `would wait until ${iso(result.decision.waitUntil.getTime())}`
-              : result.decision.reason;
-          }
-          break;
-        }
-      }
+      const outcome: Outcome = await definition.run(
+        { client, options, signal, log, deadline, runStarted, tally, ...(step.periodMs !== undefined ? { periodMs: step.periodMs } : {}) },
+        record,
+      );
       // Check mode reports what would change as changed, as Ansible modules do.
-      if (outcome === 'changed' || outcome === 'would change') changed = true;
+      if (outcome === 'changed' || outcome === 'would change') tally.changed = true;
       record.outcome = outcome;
     } catch (error) {
-      // Check mode reads once: a wait that is not satisfied yet is reported, not failed (bad credentials still fail).
-      const waitStep =
-        step.name === 'wait_api' || step.name === 'wait_signer' || step.name === 'wait_stable' || step.name === 'wait_route_api';
-      if (
-        options.checkMode &&
-        waitStep &&
-        error instanceof ClusterError &&
-        error.status !== 401 &&
-        error.status !== 403 &&
-        !options.signal.aborted
-      ) {
+      record.duration_seconds = seconds(Date.now() - started);
+      dispose();
+      if (wouldWait(definition, error, options)) {
         record.outcome = 'would wait';
         record.msg = error.message;
-        record.duration_seconds = seconds(Date.now() - started);
-        dispose();
         continue;
       }
       const interrupted = options.signal.aborted;
       const timedOut = !interrupted && signal.aborted;
       record.outcome = interrupted ? 'interrupted' : timedOut ? 'timed out' : 'failed';
-      const message = error instanceof Error ? error.message : String(error);
+      const message = messageOf(error);
       record.msg = message;
       // What the run changed before the failure stays changed: nodes touched, CSRs approved.
-      changed = changed || (!options.checkMode && (touched.size > 0 || approved.size > 0));
-      record.duration_seconds = seconds(Date.now() - started);
-      dispose();
-      const what = `step ${index + 1} (${step.label}) ${record.outcome === 'failed' ? 'failed' : record.outcome}`;
-      throw new RunFailed(`${what}: ${message}`, report(), interrupted);
+      tally.changed ||= !options.checkMode && (tally.touched.size > 0 || tally.approved.size > 0);
+      const what = `step ${index + 1} (${step.label}) ${record.outcome}`;
+      throw new RunFailed(`${what}: ${message}`, tally.report(records), interrupted);
     }
     dispose();
     record.duration_seconds = seconds(Date.now() - started);
-    options.log(`[${index + 1}/${options.steps.length} ${step.label}] ${record.outcome} in ${formatPeriod(Date.now() - started)}`);
+    options.log(`${tag} ${record.outcome} in ${formatPeriod(Date.now() - started)}`);
   }
-  return report();
+  return tally.report(records);
 }

@@ -2,8 +2,9 @@
 
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { DEFAULT_STEP_TIMEOUT_MS, PREPARE_STEPS, parseSteps, REVIVE_STEPS, StepError } from '../../../lib/revive/parse.ts';
+import { parseSteps, StepError } from '../../../lib/revive/parse.ts';
 import { formatPeriod, parsePeriod } from '../../../lib/revive/period.ts';
+import { DEFAULT_STEP_TIMEOUT_MS, PREPARE_STEPS, REVIVE_STEPS } from '../../../lib/revive/steps/index.ts';
 
 test('periods: seconds, minutes, hours, combinations, bare numbers', () => {
   assert.equal(parsePeriod('60s', 'p'), 60_000);
