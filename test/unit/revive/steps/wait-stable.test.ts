@@ -30,7 +30,7 @@ test('wait_stable timed out: the operator that held it back is added to the run 
   const { client } = fakeCluster({ [LIST]: { items: [operator('kube-apiserver', 'True')], metadata: { resourceVersion: '7' } } });
   const controller = new AbortController();
   const ctx = stepContext(client, {}, { periodMs: 60_000, signal: controller.signal });
-  setTimeout(() => controller.abort(new WaitAborted('timed out after 20m')), 80);
+  setTimeout(() => controller.abort(new WaitAborted('timed out after 20m')), 200);
   await assert.rejects(
     waitStableStep.run(ctx, record('wait_stable 60s')),
     /cluster not stable for 60s: timed out after 20m \(1 unstable: kube-apiserver/,
