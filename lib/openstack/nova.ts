@@ -33,6 +33,14 @@ export function taskState(server: Server): string | null {
   return server['OS-EXT-STS:task_state'] ?? null;
 }
 
+/**
+ * A createImage that lost a race inside nova-api: two snapshot requests for one server at the same
+ * moment, and the loser gets a 500 whose body names UnexpectedTaskStateError rather than a 409.
+ */
+export function isSnapshotRace(error: unknown): boolean {
+  return error instanceof OpenStackHttpError && error.status === 500 && /UnexpectedTaskStateError/.test(error.cloudMessage);
+}
+
 export class Nova {
   readonly session: Session;
   constructor(session: Session) {

@@ -2,7 +2,7 @@
 // servers per poll, however many instances, until each has the wanted status and no task running.
 import { HotstackError } from '../errors.ts';
 import type { Connection } from '../openstack/connect.ts';
-import { type Server, taskState } from '../openstack/nova.ts';
+import { type Nova, type Server, taskState } from '../openstack/nova.ts';
 import { sleep } from '../poll.ts';
 import type { SnapsetInstance } from './data.ts';
 
@@ -34,16 +34,41 @@ export function notYet(states: Record<string, InstanceState>, status: string): s
     .map(([name]) => name);
 }
 
+/**
+ * Servers by uuid (undefined: Nova does not know it). From `listFrom` uuids on (default 3), one
+ * paginated listing of the project's servers answers for all of them; ids it does not hold (another
+ * project's, unknown) are then asked one by one, which is also how an unknown uuid is told apart.
+ * Below that, each is asked by id (one or two requests, never more than a listing would cost).
+ */
+export async function serversByUuid(
+  nova: Pick<Nova, 'listServers' | 'getServer'>,
+  uuids: readonly string[],
+  listFrom = 3,
+): Promise<Map<string, Server | undefined>> {
+  const found = new Map<string, Server | undefined>();
+  if (uuids.length >= listFrom) {
+    const wanted = new Set(uuids);
+    for (const server of await nova.listServers({ limit: '1000' })) if (wanted.has(server.id)) found.set(server.id, server);
+  }
+  const missing = [...new Set(uuids)].filter((uuid) => !found.has(uuid));
+  const fetched = await Promise.all(missing.map((uuid) => nova.getServer(uuid)));
+  missing.forEach((uuid, index) => {
+    found.set(uuid, fetched[index]);
+  });
+  return found;
+}
+
 /** Current states, one listing; an instance the listing lacks is asked for by id once, to tell "gone" from "another project's". */
 export async function instanceStates(conn: Pick<Connection, 'nova'>, instances: SnapsetInstance[]): Promise<Record<string, InstanceState>> {
-  const listed = await conn.nova.listServers({ limit: '1000' });
-  const states = statesOf(instances, listed);
-  for (const [name, state] of Object.entries(states)) {
-    if (state.status !== 'MISSING') continue;
-    const server = await conn.nova.getServer(state.uuid);
-    if (server) states[name] = { ...state, status: server.status, task_state: taskState(server) };
-  }
-  return states;
+  const servers = await serversByUuid(
+    conn.nova,
+    instances.map((instance) => instance.uuid),
+    1,
+  );
+  return statesOf(
+    instances,
+    [...servers.values()].filter((server): server is Server => server !== undefined),
+  );
 }
 
 export class WaitError extends HotstackError {
