@@ -1,7 +1,7 @@
 // The certificate-aware decision of prepare (issue 8 §5, facts §5, cert-rotation.md §0/§6 a):
 // from the kubelet signer secrets' auth.openshift.io annotations (and the certificates themselves),
 // has the first kubelet certificate rotation happened, until when to wait if not, and until when a
-// set taken now can be revived without CSR approval / at all. Pure: the reads are in prepare-io.ts.
+// set taken now can be revived without CSR approval / at all. Pure: the reads are in rotation.ts.
 import { X509Certificate } from 'node:crypto';
 
 export const KCM_OPERATOR_NS = 'openshift-kube-controller-manager-operator';

@@ -1,5 +1,5 @@
 // The image watcher's decisions, as pure functions: what one Glance answer (and, now and then, one
-// Nova answer) means for a snapshot being waited for. lib/snapset/create.ts does the I/O around them.
+// Nova answer) means for a snapshot being waited for. lib/snapset/image-watcher.ts does the I/O around them.
 import { DEAD_IMAGE_STATUSES, type Image } from '../openstack/glance.ts';
 import { type Server, taskState } from '../openstack/nova.ts';
 import { backoffSchedule, type PollSchedule } from '../poll.ts';
