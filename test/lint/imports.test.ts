@@ -1,6 +1,7 @@
 // The imports flow one way, and this keeps them so: the client and domain folders of lib/ know
-// nothing of Ansible (lib/ansible is the glue above them), a module never imports another module,
-// and nothing outside test/ imports test/ (tests may use production code, never the reverse).
+// nothing of Ansible (lib/ansible is the glue above them), the clients know nothing of the domains,
+// a module never imports another module, and nothing outside test/ imports test/ (tests may use
+// production code, never the reverse).
 // Reads the import specifiers of every TypeScript file git tracks (static, re-exports and dynamic
 // imports with a literal path) and the npm scripts; no build, no network.
 import assert from 'node:assert/strict';
@@ -12,6 +13,10 @@ import { ROOT } from '../helpers/ansible.ts';
 
 /** The folders below lib/ansible: their files must not import it. */
 const ANSIBLE_FREE = ['lib/openstack/', 'lib/cluster/', 'lib/snapset/', 'lib/revive/', 'lib/stack/'];
+
+/** The clients, and the domains built on them. */
+const CLIENTS = ['lib/openstack/', 'lib/cluster/'];
+const DOMAINS = ['lib/snapset/', 'lib/revive/', 'lib/stack/'];
 
 /**
  * Production files that import test/ today, each with what it imports. A later change moves the labs
@@ -105,6 +110,13 @@ test('lib/{openstack,cluster,snapset,revive,stack} import nothing from lib/ansib
     .filter((e) => ANSIBLE_FREE.some((dir) => e.from.startsWith(dir)) && e.to.startsWith('lib/ansible/'))
     .map((e) => `${e.from} -> ${e.to}`);
   assert.deepEqual(bad, [], 'the client and domain folders must stay Ansible-free: move the Ansible part to lib/ansible');
+});
+
+test('the clients (lib/openstack, lib/cluster) import no domain (lib/snapset, lib/revive, lib/stack)', async () => {
+  const bad = (await edges())
+    .filter((e) => CLIENTS.some((dir) => e.from.startsWith(dir)) && DOMAINS.some((dir) => e.to.startsWith(dir)))
+    .map((e) => `${e.from} -> ${e.to}`);
+  assert.deepEqual(bad, [], 'a client serves the domains above it: move what it needs from them down into the client');
 });
 
 test('no module imports another module', async () => {
