@@ -58,19 +58,24 @@ export async function makeExecutable(inputs: ExecutableInputs): Promise<string> 
 
   const cacheAssets: Record<string, string> = {};
   const cacheOf: Record<string, string> = {};
+  // The groups at once: under QEMU each takes seconds of one core.
+  await Promise.all(
+    Object.entries(cacheGroups).map(async ([group, modules]) => {
+      const file = join(dir, `code-cache-${group}.bin`);
+      rmSync(file, { force: true });
+      const t0 = Date.now();
+      await run(node, [join(root, 'scripts/code-cache.ts'), bundle, file, ...modules], {
+        stdio: ['ignore', 'inherit', 'inherit'],
+        env: { NODE_OPTIONS: '' },
+      });
+      log(
+        `${target.arch}: code cache of ${modules.join(', ')} → ${file} (${(statSync(file).size / 1024).toFixed(0)} KiB, ${Date.now() - t0} ms)`,
+      );
+    }),
+  );
   for (const [group, modules] of Object.entries(cacheGroups)) {
-    const file = join(dir, `code-cache-${group}.bin`);
-    rmSync(file, { force: true });
-    const t0 = Date.now();
-    await run(node, [join(root, 'scripts/code-cache.ts'), bundle, file, ...modules], {
-      stdio: ['ignore', 'inherit', 'inherit'],
-      env: { NODE_OPTIONS: '' },
-    });
-    cacheAssets[`code-cache-${group}`] = file;
+    cacheAssets[`code-cache-${group}`] = join(dir, `code-cache-${group}.bin`);
     for (const name of modules) cacheOf[name] = `code-cache-${group}`;
-    log(
-      `${target.arch}: code cache of ${modules.join(', ')} → ${file} (${(statSync(file).size / 1024).toFixed(0)} KiB, ${Date.now() - t0} ms)`,
-    );
   }
   const cacheIndex = join(dir, 'code-caches.json');
   writeFileSync(cacheIndex, JSON.stringify({ default: `code-cache-${Object.keys(cacheGroups)[0]}`, modules: cacheOf }));
@@ -104,13 +109,15 @@ export async function makeExecutable(inputs: ExecutableInputs): Promise<string> 
   // The embedded Node must accept each cache (same V8, same flags), and pick it for its modules.
   const probeDir = mkdtempSync(join(tmpdir(), 'hotstack-build-'));
   try {
-    for (const [group, modules] of Object.entries(cacheGroups)) {
-      const probe = join(probeDir, 'args.json');
-      writeFileSync(probe, JSON.stringify({ _ansible_module_name: modules[0], code_cache_probe: true }));
-      const { stderr } = await run(executable, [probe], { reject: false, env: { HOTSTACK_CODE_CACHE_REPORT: '1', NODE_OPTIONS: '' } });
-      if (!String(stderr).includes(`code cache code-cache-${group} accepted`))
-        throw new Error(`${target.arch} ${modules[0]}: the executable did not use its code cache: ${stderr}`);
-    }
+    await Promise.all(
+      Object.entries(cacheGroups).map(async ([group, modules]) => {
+        const probe = join(probeDir, `${group}.json`);
+        writeFileSync(probe, JSON.stringify({ _ansible_module_name: modules[0], code_cache_probe: true }));
+        const { stderr } = await run(executable, [probe], { reject: false, env: { HOTSTACK_CODE_CACHE_REPORT: '1', NODE_OPTIONS: '' } });
+        if (!String(stderr).includes(`code cache code-cache-${group} accepted`))
+          throw new Error(`${target.arch} ${modules[0]}: the executable did not use its code cache: ${stderr}`);
+      }),
+    );
   } finally {
     rmSync(probeDir, { recursive: true, force: true });
   }
