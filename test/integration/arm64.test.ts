@@ -67,30 +67,35 @@ describe('the arm64 executable under QEMU', { skip, timeout: 600_000 }, () => {
   });
 
   test("every module's argument error: one JSON object, failed, the field named, as the x86-64 build answers", async () => {
-    for (const name of Object.keys(MODULES)) {
-      const args = { _ansible_module_name: name, bogus_option: true };
-      const [arm, x86] = [await runWith(ARM64, args, { HOTSTACK_CODE_CACHE_REPORT: '1' }), await runWith(X64, args)];
-      const result = resultOf(arm.stdout);
-      assert.equal(arm.exitCode, 1, name);
-      assert.equal(result.failed, true);
-      assert.match(String(result.msg), new RegExp(`^Unsupported parameters for \\(${name}\\) module: bogus_option\\.`));
-      assert.deepEqual(result, resultOf(x86.stdout), name);
-      // The arm64 Node accepts the code cache the build had it write.
-      assert.match(arm.stderr, /^code cache code-cache-\w+ accepted$/m, name);
-    }
+    // The modules at once: each start under QEMU is CPU-bound for a second or more.
+    await Promise.all(
+      Object.keys(MODULES).map(async (name) => {
+        const args = { _ansible_module_name: name, bogus_option: true };
+        const [arm, x86] = await Promise.all([runWith(ARM64, args, { HOTSTACK_CODE_CACHE_REPORT: '1' }), runWith(X64, args)]);
+        const result = resultOf(arm.stdout);
+        assert.equal(arm.exitCode, 1, name);
+        assert.equal(result.failed, true);
+        assert.match(String(result.msg), new RegExp(`^Unsupported parameters for \\(${name}\\) module: bogus_option\\.`));
+        assert.deepEqual(result, resultOf(x86.stdout), name);
+        // The arm64 Node accepts the code cache the build had it write.
+        assert.match(arm.stderr, /^code cache code-cache-\w+ accepted$/m, name);
+      }),
+    );
     const badType = { _ansible_module_name: 'hotstack_servers', snapset_data: {}, timeout: 'soon' };
-    const [arm, x86] = [await runWith(ARM64, badType), await runWith(X64, badType)];
+    const [arm, x86] = await Promise.all([runWith(ARM64, badType), runWith(X64, badType)]);
     assert.match(String(resultOf(arm.stdout).msg), /timeout/);
     assert.deepEqual(resultOf(arm.stdout), resultOf(x86.stdout));
   });
 
   test('prints the same documentation and CLI usage as the x86-64 build; ansible-doc shows it beside the arm64 file', async () => {
-    for (const name of Object.keys(MODULES)) {
-      const sidecar = await execa(ARM64, ['--sidecar', name], { reject: false });
-      assert.equal(sidecar.exitCode, 0, sidecar.stderr);
-      assert.equal(`${sidecar.stdout}\n`, readFileSync(join(LIBRARY, `${name}.yml`), 'utf8'), `${name}: the sidecar the build wrote`);
-    }
-    const [arm, x86] = [await execa(ARM64, ['--help'], { reject: false }), await execa(X64, ['--help'], { reject: false })];
+    await Promise.all(
+      Object.keys(MODULES).map(async (name) => {
+        const sidecar = await execa(ARM64, ['--sidecar', name], { reject: false });
+        assert.equal(sidecar.exitCode, 0, sidecar.stderr);
+        assert.equal(`${sidecar.stdout}\n`, readFileSync(join(LIBRARY, `${name}.yml`), 'utf8'), `${name}: the sidecar the build wrote`);
+      }),
+    );
+    const [arm, x86] = await Promise.all([execa(ARM64, ['--help'], { reject: false }), execa(X64, ['--help'], { reject: false })]);
     assert.match(arm.stdout, /^usage: hotstack-snapset <command>/);
     assert.equal(arm.stdout, x86.stdout);
 
