@@ -19,7 +19,7 @@ test('any other build host is refused, naming its architecture', () => {
   assert.throws(() => buildTargets('ia32'), /this host is ia32/);
 });
 
-test('the executable for a host, by uname -m; every target has one and no two hosts share a wrong one', () => {
+test('the executable for a host, by uname -m: each built executable is the one of its machine', () => {
   assert.equal(executableForMachine('x86_64'), 'hotstack-modules');
   assert.equal(executableForMachine('amd64'), 'hotstack-modules');
   assert.equal(executableForMachine('aarch64'), 'linux-arm64/hotstack-modules');
