@@ -26,7 +26,7 @@ const hotstackSnapsetInfo = defineModule({
       type: 'raw',
       description: [
         'Scope and topology: the instances a set must hold, as C({name: role}), as C(snapset_data.instances), or as a list of C(name=role).',
-        "A set with other names or roles is passed over. With I(template), defaults to the template's C(snapset_data) output.",
+        "A set with other names or roles is passed over. With I(template), defaults to the template's C(snapset_data) output, else its servers booting from C(<role>_params) of a SnapSet role with a fixed-MAC first NIC.",
       ],
     },
     latest: { type: 'bool', default: false, description: 'Choose the newest usable set of the scope.' },

@@ -1,7 +1,8 @@
 // Restoring a SnapSet into a target scenario, decided before anything is created: which servers of
 // the target's Heat template take which image of the set (through which parameter), and whether the
 // ports they boot with have the MACs the set's guests were configured for. Pure: the template is
-// given parsed, with the stack parameters it will be created with.
+// given parsed, with the stack parameters it will be created with. The target itself (its instances,
+// image parameters, MACs, other servers) is read by target.ts; this file compares a set with it.
 import type { SnapsetSummary, Topology } from './sets.ts';
 import { shapeTopology, TargetError, type TargetShape, type Template, targetShape } from './target.ts';
 
@@ -88,7 +89,11 @@ export function planRestore(
     const image = imagesByName.get(wanted.name);
     if (!image) {
       problems.push(
-        `instance ${wanted.name}: SnapSet ${set.snap_id} has no image for it (it has ${Object.keys(set.instances).sort().join(', ')})`,
+        `instance ${wanted.name}: SnapSet ${set.snap_id} has no image for it (it has ${Object.keys(set.instances).sort().join(', ')})${
+          target.source === 'template'
+            ? `; server ${wanted.server} counts as an instance because it boots from ${wanted.image_parameter?.join('.')} with a fixed MAC: name the instances to restore (hotstack_snapset_instances) to leave it out`
+            : ''
+        }`,
       );
       continue;
     }
