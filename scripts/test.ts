@@ -1,5 +1,5 @@
 // npm test: everything the test suite needs, then the suite — on a fresh machine as on a used one.
-//   1. type check, 2. build the module executables, 3. the clusterlab's Go build starts in the
+//   1. type check, 2. build the module executables and the collection, 3. the clusterlab's Go build starts in the
 //   background (cold: long, see the README; cached: seconds), 4. host packages (ansible-core) and the
 //   local cloud (devcloud: installs its Debian packages when missing, starts what is not running),
 //   5. the clusterlab (real kube-apiserver + etcd + kube-controller-manager) up,
@@ -24,6 +24,7 @@ let labBuildStop: (() => void) | undefined;
 try {
   await step('type check', join(root, 'node_modules/.bin/tsc'), ['-p', '.']);
   await step('build', process.execPath, ['scripts/build.ts']);
+  await step('collection', process.execPath, ['scripts/collection.ts']);
   const labBuild = startLabBuild(root);
   labBuildStop = labBuild.stop;
   process.stdout.write(`\n=== clusterlab build (background, log ${labBuild.log}): bash clusterlab/build.sh\n`);
