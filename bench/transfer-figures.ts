@@ -62,18 +62,20 @@ export const SSH_HANDLE = '7ab6:';
 
 /**
  * tc argument lists (for `ip netns exec <ns> tc ...`) that send the link's SSH traffic towards the
- * guests (TCP destination port 22: the direction of Ansible's PUTs) through a band of its own: a
- * netem qdisc with the rate and one-way delay when shaping is given, else a plain FIFO (counting
- * only). Every other packet takes prio's usual bands, unshaped; the 4th band is reached only by the
- * filter (the default priomap uses bands 0-2).
+ * guests (TCP destination port 22: the direction of Ansible's PUTs) through an HTB class of its own
+ * with a FIFO (handle SSH_HANDLE) whose counter the bench reads: limited to the rate when shaping is
+ * given, else not limited (counting only). Every other packet takes the default class, unlimited.
+ * (This kernel has HTB, TBF and u32 but no netem: the one-way delay is added by the delay line of
+ * bench/delay-proxy.ts, the SSH ProxyCommand inside the namespace.)
  */
 export function shapingCommands(dev: string, shaping: Shaping | undefined): string[][] {
-  const band = ['qdisc', 'add', 'dev', dev, 'parent', `${ROOT_HANDLE}4`, 'handle', SSH_HANDLE];
+  const unlimited = '10gbit';
+  const sshRate = shaping ? `${shaping.rateMbit}mbit` : unlimited;
   return [
-    ['qdisc', 'add', 'dev', dev, 'root', 'handle', ROOT_HANDLE, 'prio', 'bands', '4'],
-    shaping
-      ? [...band, 'netem', 'delay', `${shaping.delayMs}ms`, 'rate', `${shaping.rateMbit}mbit`, 'limit', '100000']
-      : [...band, 'pfifo', 'limit', '100000'],
+    ['qdisc', 'add', 'dev', dev, 'root', 'handle', ROOT_HANDLE, 'htb', 'default', '1'],
+    ['class', 'add', 'dev', dev, 'parent', ROOT_HANDLE, 'classid', `${ROOT_HANDLE}1`, 'htb', 'rate', unlimited],
+    ['class', 'add', 'dev', dev, 'parent', ROOT_HANDLE, 'classid', `${ROOT_HANDLE}4`, 'htb', 'rate', sshRate, 'ceil', sshRate],
+    ['qdisc', 'add', 'dev', dev, 'parent', `${ROOT_HANDLE}4`, 'handle', SSH_HANDLE, 'pfifo', 'limit', '100000'],
     [
       'filter',
       'add',
@@ -95,6 +97,30 @@ export function shapingCommands(dev: string, shaping: Shaping | undefined): stri
       `${ROOT_HANDLE}4`,
     ],
   ];
+}
+
+/**
+ * A delay line: every chunk given to the returned function is passed to `write` `delayMs` later, in
+ * the order given (equal delays keep timers in order), so the stream keeps its throughput and gains
+ * a fixed latency. `done` runs after every chunk given before `end()` was written.
+ */
+export function delayLine(delayMs: number, write: (chunk: Buffer) => void, done: () => void) {
+  let pending = 0;
+  let ended = false;
+  return {
+    push(chunk: Buffer) {
+      pending++;
+      setTimeout(() => {
+        write(chunk);
+        pending--;
+        if (ended && pending === 0) done();
+      }, delayMs);
+    },
+    end() {
+      ended = true;
+      if (pending === 0) done();
+    },
+  };
 }
 
 /** Whether `tc -j qdisc show` lists the bench's root qdisc (so cleanup removes nobody else's). */

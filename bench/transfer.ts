@@ -11,8 +11,10 @@
 //          collection's cache on the guest removed before), a later task (2 tasks − 1 task); and the
 //          whole 03-install_ocp.yml (repository) / hotstack.snapset.03_install_ocp (collection) with
 //          hotstack_revive_snapshot=true on the guest, fresh and warm.
-//   --wan: the same with the SSH traffic towards the guest through netem (100 Mbit/s, 20 ms one-way;
-//          BENCH_WAN="<Mbit/s>,<ms>"), inside devcloud-net only, removed at the end even on failure.
+//   --wan: the same with the SSH traffic towards the guest limited to 100 Mbit/s by an HTB class on
+//          devcloud-net's link and delayed 20 ms one-way by the SSH ProxyCommand bench/delay-proxy.ts
+//          (this kernel has no netem) — BENCH_WAN="<Mbit/s>,<ms>" — inside devcloud-net only; the
+//          qdiscs are removed at the end even on failure.
 // One guest serves every phase; the phases, each short enough to run under the integration lock:
 //   npm run bench:transfer -- boot | tasks [--wan] | 03 [--wan] | report | down   (no phase: all, in order)
 // State (the guest, the results of each phase) in /tmp/hotstack-bench-transfer/ (BENCH_TRANSFER_DIR).
@@ -179,6 +181,18 @@ interface Context {
   ip: string;
   collections: string;
   cluster: DeploymentCluster;
+  /** ansible_ssh_common_args: through socat (unshaped) or the delay line (--wan) inside devcloud-net. */
+  sshArgs: string;
+  /** ssh's ControlPath directory of this phase: no connection of another phase (another proxy) is reused. */
+  controlDir: string;
+}
+
+/** The SSH arguments of a phase; with shaping, the ProxyCommand is bench/delay-proxy.ts (the one-way delay). */
+function sshArgsFor(shaping: Shaping | undefined): string {
+  const proxy = shaping
+    ? `ip netns exec ${NETNS} ${process.execPath} ${join(ROOT, 'bench/delay-proxy.ts')} %h %p ${shaping.delayMs}`
+    : PROXY_COMMAND;
+  return `-o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o ProxyCommand="${proxy}"`;
 }
 
 function inventory(ctx: Context): string {
@@ -191,7 +205,7 @@ function inventory(ctx: Context): string {
           controller: {
             ansible_host: ctx.ip,
             ansible_user: USER,
-            ansible_ssh_common_args: `-o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o ProxyCommand="${PROXY_COMMAND}"`,
+            ansible_ssh_common_args: ctx.sshArgs,
             ansible_ssh_private_key_file: SSH_KEY,
             ansible_python_interpreter: '/usr/bin/python3',
           },
@@ -214,6 +228,7 @@ function ansibleEnv(build: Build, ctx: Context): Record<string, string> {
     ANSIBLE_FORCE_COLOR: '0',
     ANSIBLE_HOST_KEY_CHECKING: 'False',
     ANSIBLE_RETRY_FILES_ENABLED: 'False',
+    ANSIBLE_SSH_CONTROL_PATH_DIR: ctx.controlDir,
   };
   if (build === 'today') return { ...common, ANSIBLE_CONFIG: join(ROOT, 'ansible.cfg') };
   writeFileSync(join(dir, 'ansible.cfg'), '[defaults]\n');
@@ -300,7 +315,7 @@ async function play03Runs(ctx: Context): Promise<RunFigures[]> {
       stack_name: stack,
       hotstack_work_dir: dir,
       controller_ssh_private_key_file: SSH_KEY,
-      controller_ssh_common_args: `-o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o ProxyCommand="${PROXY_COMMAND}"`,
+      controller_ssh_common_args: ctx.sshArgs,
       hotstack_revive_snapshot: true,
       hotstack_revive_steps: STEPS,
       hotstack_node_selector: ctx.cluster.selector,
@@ -357,9 +372,11 @@ async function measurePhase(kind: 'tasks' | '03', wan: boolean): Promise<void> {
   try {
     await shape(shaping);
     log(
-      `${name}: ${shaping ? `SSH towards the guest through netem ${shaping.rateMbit} Mbit/s, ${shaping.delayMs} ms one-way` : 'link unshaped (the bench counts its SSH bytes only)'}`,
+      `${name}: ${shaping ? `SSH towards the guest limited to ${shaping.rateMbit} Mbit/s (HTB), ${shaping.delayMs} ms one-way (delay line)` : 'link unshaped (the bench counts its SSH bytes only)'}`,
     );
-    const ctx: Context = { ip: state.ip, collections, cluster };
+    const controlDir = join(dir, `cp-${name}-${Date.now()}`);
+    mkdirSync(controlDir, { recursive: true });
+    const ctx: Context = { ip: state.ip, collections, cluster, sshArgs: sshArgsFor(shaping), controlDir };
     const runs = kind === 'tasks' ? await taskRuns(ctx) : await play03Runs(ctx);
     const latest = readState()!;
     latest.results[name] = { ...(shaping ? { shaping } : {}), at: new Date().toISOString(), runs };

@@ -4,6 +4,7 @@ import { test } from 'node:test';
 import {
   comparisonLines,
   counterDelta,
+  delayLine,
   hasBenchRoot,
   laterTask,
   parseLinkStats,
@@ -23,8 +24,8 @@ const LINK = JSON.stringify([
   },
 ]);
 const QDISCS = JSON.stringify([
-  { kind: 'prio', handle: '7ab5:', root: true, bytes: 140000000, packets: 100 },
-  { kind: 'netem', handle: '7ab6:', parent: '7ab5:4', bytes: 31200000, packets: 20 },
+  { kind: 'htb', handle: '7ab5:', root: true, bytes: 140000000, packets: 100 },
+  { kind: 'pfifo', handle: '7ab6:', parent: '7ab5:4', bytes: 31200000, packets: 20 },
   { kind: 'pfifo', handle: '8001:', parent: '7ab5:1', bytes: 5, packets: 1 },
 ]);
 
@@ -50,7 +51,7 @@ test('parseQdiscBytes finds the qdisc by handle', () => {
 test('hasBenchRoot is true only for a root qdisc carrying the bench handle', () => {
   assert.equal(hasBenchRoot(QDISCS), true);
   assert.equal(hasBenchRoot(JSON.stringify([{ kind: 'noqueue', handle: '0:', root: true }])), false);
-  assert.equal(hasBenchRoot(JSON.stringify([{ kind: 'prio', handle: '7ab5:' }])), false, 'not root');
+  assert.equal(hasBenchRoot(JSON.stringify([{ kind: 'htb', handle: '7ab5:' }])), false, 'not root');
 });
 
 test('parsePuts reads the PUT lines of ansible-playbook -vvv, and summarizePuts counts them by remote name', () => {
@@ -72,15 +73,49 @@ test('parsePuts reads the PUT lines of ansible-playbook -vvv, and summarizePuts 
   assert.equal(summarizePuts([]), 'none');
 });
 
-test('shapingCommands: SSH towards the guests through a 4th prio band, netem when shaping, a FIFO otherwise', () => {
+test('shapingCommands: SSH towards the guests through an HTB class of its own, rate-limited only when shaping', () => {
   const shaped = shapingCommands('dcnet0', { rateMbit: 100, delayMs: 20 });
-  assert.deepEqual(shaped[0], ['qdisc', 'add', 'dev', 'dcnet0', 'root', 'handle', '7ab5:', 'prio', 'bands', '4']);
-  assert.deepEqual(shaped[1]!.slice(4, 8), ['parent', '7ab5:4', 'handle', '7ab6:']);
-  assert.deepEqual(shaped[1]!.slice(8, 14), ['netem', 'delay', '20ms', 'rate', '100mbit', 'limit']);
-  assert.ok(shaped[2]!.join(' ').includes('match ip dport 22 0xffff flowid 7ab5:4'));
+  assert.deepEqual(shaped[0], ['qdisc', 'add', 'dev', 'dcnet0', 'root', 'handle', '7ab5:', 'htb', 'default', '1']);
+  assert.ok(shaped[1]!.join(' ').endsWith('classid 7ab5:1 htb rate 10gbit'), 'everything else unlimited');
+  assert.ok(shaped[2]!.join(' ').endsWith('classid 7ab5:4 htb rate 100mbit ceil 100mbit'));
+  assert.ok(shaped[3]!.join(' ').includes('parent 7ab5:4 handle 7ab6: pfifo'));
+  assert.ok(shaped[4]!.join(' ').includes('u32 match ip dport 22 0xffff flowid 7ab5:4'));
   const counting = shapingCommands('dcnet0', undefined);
-  assert.equal(counting[1]![8], 'pfifo');
-  assert.ok(!counting.flat().includes('netem'));
+  assert.ok(counting[2]!.join(' ').endsWith('classid 7ab5:4 htb rate 10gbit ceil 10gbit'));
+});
+
+test('delayLine writes every chunk after the delay, in order, then ends', (t) => {
+  t.mock.timers.enable({ apis: ['setTimeout'] });
+  const written: string[] = [];
+  let ended = false;
+  const line = delayLine(
+    20,
+    (chunk) => written.push(chunk.toString()),
+    () => {
+      ended = true;
+    },
+  );
+  line.push(Buffer.from('a'));
+  t.mock.timers.tick(5);
+  line.push(Buffer.from('b'));
+  line.end();
+  t.mock.timers.tick(14);
+  assert.deepEqual(written, [], 'nothing before 20 ms');
+  t.mock.timers.tick(1);
+  assert.deepEqual(written, ['a']);
+  assert.equal(ended, false, 'b is still in the line');
+  t.mock.timers.tick(5);
+  assert.deepEqual(written, ['a', 'b']);
+  assert.equal(ended, true);
+  const empty = delayLine(
+    20,
+    () => {},
+    () => {
+      ended = false;
+    },
+  );
+  empty.end();
+  assert.equal(ended, false, 'an empty line ends at once');
 });
 
 test('laterTask is the 2-task run minus the 1-task run', () => {
