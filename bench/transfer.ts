@@ -53,6 +53,7 @@ import {
   parseLinkStats,
   parsePuts,
   parseQdiscBytes,
+  ROOT_HANDLE,
   type RunFigures,
   type Shaping,
   SSH_HANDLE,
@@ -251,6 +252,8 @@ async function measure(label: string, build: Build, ctx: Context, argv: string[]
   const seconds = (performance.now() - started) / 1000;
   const link = counterDelta(linkBefore, await linkCounters());
   const ssh = (await sshBytes()) - sshBefore;
+  if (ctx.sshArgs.includes('delay-proxy.ts') && !(run.all ?? '').includes('delay-proxy.ts'))
+    throw new Error(`${label}: ansible-playbook did not connect through the delay line`);
   if (run.exitCode !== 0) {
     writeFileSync(join(dir, 'failed-run.log'), run.all ?? '');
     throw new Error(`${label}: ansible-playbook exited ${run.exitCode} (output in ${join(dir, 'failed-run.log')})`);
@@ -357,7 +360,7 @@ async function measurePhase(kind: 'tasks' | '03', wan: boolean): Promise<void> {
   const ownRelay = !relays.stdout.split('\n').some((line) => line.includes(`:${RELAY_PORT} `));
   if (ownRelay) await execa('bash', [join(ROOT, 'devcloud/relay.sh'), 'start', String(RELAY_PORT), new URL(apiUrl()).port]);
   const shaping = wan ? WAN : undefined;
-  const name = wan ? `${kind}-wan` : kind;
+  const name = shaping ? `${kind}-wan-${shaping.rateMbit}mbit-${shaping.delayMs}ms` : kind;
   const undo = () => {
     // Synchronous, for a signal: the shaping must not outlive the bench.
     const shown = execaSyncTc(['-j', 'qdisc', 'show', 'dev', DEV]);
@@ -382,6 +385,9 @@ async function measurePhase(kind: 'tasks' | '03', wan: boolean): Promise<void> {
     latest.results[name] = { ...(shaping ? { shaping } : {}), at: new Date().toISOString(), runs };
     writeState(latest);
   } finally {
+    // The SSH class's own counters: with shaping, its overlimits say the rate limit took effect.
+    const stats = await tc('-s', 'class', 'show', 'dev', DEV, 'classid', `${ROOT_HANDLE}4`).catch(() => undefined);
+    if (stats) log(`SSH class ${ROOT_HANDLE}4: ${stats.stdout.replace(/\s+/g, ' ').trim()}`);
     await unshape();
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
