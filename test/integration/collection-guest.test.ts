@@ -111,6 +111,7 @@ describe('hotstack.snapset on the controller guest over SSH: prepare, then reviv
 
   test('prepare on the controller: the first task copies the payload once; the node is cordoned and shut down', async (t) => {
     const run = await play('prepare', [
+      { name: 'the kubeconfig folder', 'ansible.builtin.file': { path: '~/.kube', state: 'directory', mode: '0700' }, register: 'kubedir' },
       {
         name: 'the kubeconfig',
         'ansible.builtin.copy': { src: join(dir, 'kubeconfig'), dest: '~/.kube/config', mode: '0600' },
