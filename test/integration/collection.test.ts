@@ -3,9 +3,10 @@
 // through real ansible-doc, ansible-test and ansible-playbook on this host (connection local): a
 // module against devcloud with a fresh payload cache (the payload copied once, later tasks copy
 // none), check mode, no_log, async, become, delegate_to; concurrent first runs on a fresh cache; a
-// cache on a noexec mount; the shipped playbooks by FQCN.
+// cache on a noexec mount; a host of another architecture, one without xz or Python 3; the shipped
+// playbooks by FQCN.
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -34,7 +35,7 @@ describe('hotstack.snapset installed from its tarball', { timeout: 900_000 }, ()
   after(() => rmSync(dir, { recursive: true, force: true }));
 
   /** One play on localhost; each task's result is saved under its register name. */
-  async function play(tasks: Json[], options: { cacheDir: string; verbosity?: number; name?: string }) {
+  async function play(tasks: Json[], options: { cacheDir: string; verbosity?: number; name?: string; env?: Record<string, string> }) {
     const file = join(dir, `${options.name ?? 'play'}.json`);
     const results = join(dir, `${options.name ?? 'play'}-results.json`);
     const names = tasks.map((task) => task.register as string);
@@ -57,7 +58,7 @@ describe('hotstack.snapset installed from its tarball', { timeout: 900_000 }, ()
       ]),
     );
     const run = await runPlaybook(file, {
-      env,
+      env: { ...env, ...options.env },
       resultFile: results,
       timeoutMs: 600_000,
       ...(options.verbosity ? { verbosity: options.verbosity } : {}),
@@ -200,6 +201,40 @@ describe('hotstack.snapset installed from its tarball', { timeout: 900_000 }, ()
     } finally {
       await execa('umount', [mount], { reject: false });
     }
+  });
+
+  test('a host of another architecture, or without xz and Python 3, fails naming what it lacks', async () => {
+    // The local connection's commands see ansible-playbook's PATH: a uname that says riscv64, then a
+    // PATH of every tool but xz and python3 (ansible-playbook itself runs on its absolute /usr/bin/python3).
+    const fake = join(dir, 'fake-bin');
+    mkdirSync(fake);
+    writeFileSync(join(fake, 'uname'), '#!/bin/sh\nif [ "$1" = -m ]; then echo riscv64; else exec /usr/bin/uname "$@"; fi\n', {
+      mode: 0o755,
+    });
+    const riscv = await play([{ name: 'first', ...info(), register: 'first' }], {
+      cacheDir: join(dir, 'cache-riscv'),
+      name: 'riscv',
+      env: { PATH: `${fake}:${process.env.PATH}` },
+    });
+    assert.equal(riscv.results.first!.failed, true);
+    assert.equal(riscv.results.first!.msg, 'hotstack.snapset modules run on Linux x86_64 or aarch64 hosts; localhost is Linux riscv64');
+
+    const bare = join(dir, 'bare-bin');
+    mkdirSync(bare);
+    for (const folder of ['/usr/local/bin', '/usr/bin', '/bin'])
+      for (const tool of readdirSync(folder))
+        if (!/^(xz|unxz|xzcat|lzma|python)/.test(tool) && !existsSync(join(bare, tool))) symlinkSync(join(folder, tool), join(bare, tool));
+    const run = await play([{ name: 'first', ...info(), register: 'first' }], {
+      cacheDir: join(dir, 'cache-bare'),
+      name: 'bare',
+      env: { PATH: bare },
+    });
+    assert.equal(run.results.first!.failed, true, JSON.stringify(run.results.first));
+    assert.equal(
+      run.results.first!.msg,
+      'hotstack.snapset: could not install the module executable on localhost: the host has neither xz nor python3 with lzma to unpack the module executable: install xz-utils (or xz)',
+    );
+    assert.deepEqual(readdirSync(join(dir, 'cache-bare', payloadsOf(tree).x86_64!.sha256)), [], 'no temporary file left');
   });
 
   test('the shipped playbooks run by FQCN (syntax check) and call the modules by FQCN', async () => {
