@@ -3,7 +3,7 @@
 // through real ansible-doc, ansible-test and ansible-playbook on this host (connection local): a
 // module against devcloud with a fresh payload cache (the payload copied once, later tasks copy
 // none), check mode, no_log, async, become, delegate_to; concurrent first runs on a fresh cache; a
-// cache on a noexec mount; a host of another architecture, one without xz or Python 3; the shipped
+// cache on a noexec mount; an aarch64 host (QEMU user emulation); a host of another architecture, one without xz or Python 3; the shipped
 // playbooks by FQCN.
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
@@ -201,6 +201,29 @@ describe('hotstack.snapset installed from its tarball', { timeout: 900_000 }, ()
     } finally {
       await execa('umount', [mount], { reject: false });
     }
+  });
+
+  test('an aarch64 host gets the arm64 payload and runs it (QEMU user emulation here) against devcloud', async () => {
+    // uname -m says aarch64 to the action's probe; binfmt_misc hands the arm64 executable to QEMU.
+    const fake = join(dir, 'aarch64-bin');
+    mkdirSync(fake);
+    writeFileSync(join(fake, 'uname'), '#!/bin/sh\nif [ "$1" = -m ]; then echo aarch64; else exec /usr/bin/uname "$@"; fi\n', {
+      mode: 0o755,
+    });
+    const arm = payloadsOf(tree).aarch64;
+    assert.ok(arm, 'the collection carries an aarch64 payload (npm run build makes build/linux-arm64/hotstack-modules)');
+    const run = await play([{ name: 'first', ...info(), register: 'first' }], {
+      cacheDir: join(dir, 'cache-aarch64'),
+      name: 'aarch64',
+      env: { PATH: `${fake}:${process.env.PATH}` },
+    });
+    const first = run.results.first!;
+    assert.equal(first.failed, false, JSON.stringify(first));
+    assert.deepEqual(first.snapsets, []);
+    assert.equal((first.hotstack_snapset_payload as Json).arch, 'aarch64');
+    assert.equal((first.hotstack_snapset_payload as Json).bytes_copied, arm.size);
+    const file = await execa('file', ['-L', join(dir, 'cache-aarch64', arm.sha256, 'hotstack-modules')]);
+    assert.match(file.stdout, /ARM aarch64/);
   });
 
   test('a host of another architecture, or without xz and Python 3, fails naming what it lacks', async () => {
