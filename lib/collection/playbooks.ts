@@ -30,7 +30,7 @@ export function collectionPlaybook(text: string, file: string, modules: readonly
   const converted = text
     .replace(moduleKey, (_all, indent: string, name: string, rest: string) => `${indent}${FQCN_PREFIX}${name}:${rest}`)
     .replace(
-      /^(\s*ansible\.builtin\.import_playbook:\s*)(\S+\.ya?ml)\s*$/gm,
+      /^(\s*ansible\.builtin\.import_playbook:\s*)(\S+\.ya?ml)[ \t]*$/gm,
       (_all, key: string, target: string) => `${key}${collectionPlaybookFqcn(target)}`,
     )
     .replace(/"\{\{ playbook_dir \}\}"/g, `"{{ ${CURRENT_DIR} }}"`)

@@ -260,7 +260,14 @@ describe('hotstack.snapset installed from its tarball', { timeout: 900_000 }, ()
     assert.deepEqual(readdirSync(join(dir, 'cache-bare', payloadsOf(tree).x86_64!.sha256)), [], 'no temporary file left');
   });
 
-  test('the shipped playbooks run by FQCN (syntax check) and call the modules by FQCN', async () => {
+  test('the shipped playbooks pass ansible-lint and run by FQCN (syntax check)', async () => {
+    const lint = await execa('ansible-lint', ['--profile', 'production', '--nocolor', '-q', 'playbooks'], {
+      cwd: tree,
+      env: { ...process.env, ...env },
+      reject: false,
+      all: true,
+    });
+    assert.equal(lint.exitCode, 0, `ansible-lint (production profile) of the shipped playbooks: ${lint.all}`);
     for (const name of ['01_infra', '02_bootstrap_controller', '03_install_ocp', '04_create_snapset', 'bootstrap', 'create_snapset']) {
       const run = await execa('ansible-playbook', ['--syntax-check', FQCN(name)], { env, reject: false, all: true });
       assert.equal(run.exitCode, 0, `${name}: ${run.all}`);

@@ -42,6 +42,7 @@ for (const file of readdirSync(join(ROOT, 'playbooks')).filter((f) => f.endsWith
       if (imported !== undefined) assert.match(String(imported), /^hotstack\.snapset\.\w+$/);
     }
     assert.doesNotMatch(shipped, /playbook_dir/);
+    assert.equal(shipped.split('\n').length, original.split('\n').length, 'line for line, the final newline kept');
   });
 }
 
