@@ -3,7 +3,7 @@
 // through real ansible-doc, ansible-test and ansible-playbook on this host (connection local): a
 // module against devcloud with a fresh payload cache (the payload copied once, later tasks copy
 // none), check mode, no_log, async, become, delegate_to; concurrent first runs on a fresh cache; a
-// cache on a noexec mount; an aarch64 host (QEMU user emulation); a host of another architecture, one without xz or Python 3; the shipped
+// cache on a noexec mount; a real SnapSet through the shipped 04 playbook by FQCN; an aarch64 host (QEMU user emulation); a host of another architecture, one without xz or Python 3; the shipped
 // playbooks by FQCN.
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
@@ -11,10 +11,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { execa } from 'execa';
+import { load } from 'js-yaml';
 import { MODULES } from '../../modules/registry.ts';
 import { runPlaybook } from '../helpers/ansible.ts';
 import { ANSIBLE_ENV, installCollection, payloadsOf } from '../helpers/collection.ts';
-import { devcloudEnv, uniqueSuffix } from '../helpers/devcloud.ts';
+import { bootDeployment, cleanup, devcloudConnection, devcloudEnv, imagesOfSet, uniqueSuffix } from '../helpers/devcloud.ts';
 
 type Json = Record<string, unknown>;
 const FQCN = (name: string) => `hotstack.snapset.${name}`;
@@ -258,6 +259,39 @@ describe('hotstack.snapset installed from its tarball', { timeout: 900_000 }, ()
       'hotstack.snapset: could not install the module executable on localhost: the host has neither xz nor python3 with lzma to unpack the module executable: install xz-utils (or xz)',
     );
     assert.deepEqual(readdirSync(join(dir, 'cache-bare', payloadsOf(tree).x86_64!.sha256)), [], 'no temporary file left');
+  });
+
+  test('hotstack.snapset.04_create_snapset makes a real SnapSet of a tiny devcloud server; hotstack_snapset_info finds it', async () => {
+    const conn = devcloudConnection();
+    const deployment = await bootDeployment(conn, { [`${prefix}vm`]: 'controller' });
+    try {
+      const workDir = join(dir, 'work');
+      mkdirSync(workDir);
+      const run = await runPlaybook(FQCN('04_create_snapset'), {
+        env,
+        extraVars: {
+          snapset_data: deployment.snapsetData,
+          hotstack_work_dir: workDir,
+          os_cloud: 'devcloud',
+          hotstack_snapset_cache_dir: join(dir, 'cache'),
+        },
+        timeoutMs: 600_000,
+      });
+      assert.equal(run.exitCode, 0, run.output);
+      assert.match(run.output, /TASK \[Snapshot every instance into one SnapSet\][\s\S]*?changed: \[localhost\]/);
+      const saved = load(readFileSync(join(workDir, 'snapset-snapset.yaml'), 'utf8')) as Json;
+      const images = await imagesOfSet(conn, saved.snap_id as string);
+      assert.equal(images.length, 1);
+      const found = await play([{ name: 'info', ...info({ snap_id: saved.snap_id }), register: 'found' }], {
+        cacheDir: join(dir, 'cache'),
+        name: 'found',
+      });
+      assert.equal(found.results.found!.failed, false, JSON.stringify(found.results.found));
+      assert.equal((found.results.found!.snapset as Json).snap_id, saved.snap_id);
+      assert.equal((found.results.found!.snapset as Json).status, 'usable');
+    } finally {
+      await cleanup(conn, deployment);
+    }
   });
 
   test('the shipped playbooks pass ansible-lint and run by FQCN (syntax check)', async () => {
