@@ -135,9 +135,10 @@ for (const [file, xz] of Object.entries(compressedFiles)) {
 }
 writeFileSync(join(tree, 'payload/payloads.json'), `${JSON.stringify(payloads, null, 2)}\n`);
 
-for (const file of readdirSync(join(root, 'playbooks')).filter((f) => /^[\w-]+\.ya?ml$/.test(f))) {
+const playbookFiles = readdirSync(join(root, 'playbooks')).filter((f) => /^[\w-]+\.ya?ml$/.test(f));
+for (const file of playbookFiles) {
   const text = readFileSync(join(root, 'playbooks', file), 'utf8');
-  writeFileSync(join(tree, 'playbooks', collectionPlaybookFile(file)), collectionPlaybook(text, file, Object.keys(MODULES)));
+  writeFileSync(join(tree, 'playbooks', collectionPlaybookFile(file)), collectionPlaybook(text, file, Object.keys(MODULES), playbookFiles));
 }
 
 const t0 = Date.now();

@@ -12,8 +12,9 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { execa } from 'execa';
 import { load } from 'js-yaml';
+import { collectionPlaybookFile } from '../../lib/collection/playbooks.ts';
 import { MODULES } from '../../modules/registry.ts';
-import { runPlaybook } from '../helpers/ansible.ts';
+import { ROOT, runPlaybook } from '../helpers/ansible.ts';
 import { ANSIBLE_ENV, installCollection, payloadsOf } from '../helpers/collection.ts';
 import { bootDeployment, cleanup, devcloudConnection, devcloudEnv, imagesOfSet, uniqueSuffix } from '../helpers/devcloud.ts';
 
@@ -302,7 +303,9 @@ describe('hotstack.snapset installed from its tarball', { timeout: 900_000 }, ()
       all: true,
     });
     assert.equal(lint.exitCode, 0, `ansible-lint (production profile) of the shipped playbooks: ${lint.all}`);
-    for (const name of ['01_infra', '02_bootstrap_controller', '03_install_ocp', '04_create_snapset', 'bootstrap', 'create_snapset']) {
+    const shipped = readdirSync(join(ROOT, 'playbooks')).filter((file) => file.endsWith('.yml'));
+    assert.deepEqual(readdirSync(join(tree, 'playbooks')).sort(), shipped.map(collectionPlaybookFile).sort());
+    for (const name of shipped.map((file) => collectionPlaybookFile(file).replace(/\.yml$/, ''))) {
       const run = await execa('ansible-playbook', ['--syntax-check', FQCN(name)], { env, reject: false, all: true });
       assert.equal(run.exitCode, 0, `${name}: ${run.all}`);
       assert.match(run.all ?? '', new RegExp(`playbook: ${tree}/playbooks/${name}\\.yml`));
