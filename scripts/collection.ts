@@ -64,6 +64,25 @@ async function compressed(executable: string, sha256: string, keep: Set<string>)
 
 const version = (JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version: string }).version;
 const description = (JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { description: string }).description;
+// The payloads first (minutes when an executable changed), so the old tarball stays usable meanwhile.
+const payloads: Record<string, { sha256: string; file: string; size: number; executable_size: number }> = {};
+const keep = new Set<string>();
+const compressedFiles: Record<string, string> = {};
+for (const [arch, executable] of Object.entries(EXECUTABLES)) {
+  if (!existsSync(executable)) {
+    if (arch === 'x86_64') throw new Error(`${executable} is missing: run node scripts/build.ts first`);
+    log(`no ${arch} executable (${executable}): the collection carries x86_64 only`);
+    continue;
+  }
+  const sha256 = await sha256Of(executable);
+  const xz = await compressed(executable, sha256, keep);
+  const file = `${arch}/hotstack-modules.xz`;
+  compressedFiles[file] = xz;
+  payloads[arch] = { sha256, file, size: statSync(xz).size, executable_size: statSync(executable).size };
+  log(`payload ${arch}: ${(statSync(xz).size / 1e6).toFixed(1)} MB (executable ${sha256.slice(0, 12)}…)`);
+}
+for (const entry of readdirSync(join(buildDir, 'payload-cache')))
+  if (!keep.has(entry)) rmSync(join(buildDir, 'payload-cache', entry), { force: true });
 const outDir = join(buildDir, 'collection');
 const tree = join(outDir, 'ansible_collections', COLLECTION.namespace, COLLECTION.name);
 rmSync(outDir, { recursive: true, force: true });
@@ -110,29 +129,16 @@ for (const [name, load] of Object.entries(MODULES)) {
   writeFileSync(join(tree, 'plugins/action', `${name}.py`), action(name));
 }
 
-const payloads: Record<string, { sha256: string; file: string; size: number; executable_size: number }> = {};
-const keep = new Set<string>();
-for (const [arch, executable] of Object.entries(EXECUTABLES)) {
-  if (!existsSync(executable)) {
-    if (arch === 'x86_64') throw new Error(`${executable} is missing: run node scripts/build.ts first`);
-    log(`no ${arch} executable (${executable}): the collection carries x86_64 only`);
-    continue;
-  }
-  const sha256 = await sha256Of(executable);
-  const xz = await compressed(executable, sha256, keep);
-  const file = `${arch}/hotstack-modules.xz`;
-  mkdirSync(join(tree, 'payload', arch), { recursive: true });
+for (const [file, xz] of Object.entries(compressedFiles)) {
+  mkdirSync(dirname(join(tree, 'payload', file)), { recursive: true });
   linkSync(xz, join(tree, 'payload', file));
-  payloads[arch] = { sha256, file, size: statSync(xz).size, executable_size: statSync(executable).size };
-  log(`payload ${arch}: ${(statSync(xz).size / 1e6).toFixed(1)} MB (executable ${sha256.slice(0, 12)}…)`);
 }
-for (const entry of readdirSync(join(buildDir, 'payload-cache')))
-  if (!keep.has(entry)) rmSync(join(buildDir, 'payload-cache', entry), { force: true });
 writeFileSync(join(tree, 'payload/payloads.json'), `${JSON.stringify(payloads, null, 2)}\n`);
 
-for (const file of readdirSync(join(root, 'playbooks')).filter((f) => /^[\w-]+\.ya?ml$/.test(f))) {
+const playbookFiles = readdirSync(join(root, 'playbooks')).filter((f) => /^[\w-]+\.ya?ml$/.test(f));
+for (const file of playbookFiles) {
   const text = readFileSync(join(root, 'playbooks', file), 'utf8');
-  writeFileSync(join(tree, 'playbooks', collectionPlaybookFile(file)), collectionPlaybook(text, file, Object.keys(MODULES)));
+  writeFileSync(join(tree, 'playbooks', collectionPlaybookFile(file)), collectionPlaybook(text, file, Object.keys(MODULES), playbookFiles));
 }
 
 const t0 = Date.now();

@@ -21,27 +21,33 @@ export function collectionPlaybookFqcn(file: string): string {
 const CURRENT_DIR = "lookup('ansible.builtin.pipe', 'pwd')";
 
 /**
- * The collection's copy of a repository playbook. Throws when a module task, an import or a use of
- * playbook_dir is left that the rules below do not rewrite, so a new playbook construct cannot ship
- * half-converted.
+ * The collection's copy of a repository playbook. `playbooks` are the file names of the repository's
+ * playbooks: an import of one, plain or quoted inside a templated import, becomes its FQCN. Throws
+ * when a module task, an import, a path relative to the repository or a use of playbook_dir is left
+ * that the rules below do not rewrite, so a new playbook construct cannot ship half-converted.
  */
-export function collectionPlaybook(text: string, file: string, modules: readonly string[]): string {
+export function collectionPlaybook(text: string, file: string, modules: readonly string[], playbooks: readonly string[]): string {
   const moduleKey = new RegExp(`^(\\s*(?:- )?)(${modules.join('|')}):(\\s*)$`, 'gm');
-  const converted = text
+  const quoted = (name: string) => new RegExp(`'${name.replace(/[.]/g, '\\.')}'`, 'g');
+  let converted = text
     .replace(moduleKey, (_all, indent: string, name: string, rest: string) => `${indent}${FQCN_PREFIX}${name}:${rest}`)
     .replace(
-      /^(\s*ansible\.builtin\.import_playbook:\s*)(\S+\.ya?ml)\s*$/gm,
+      /^(\s*ansible\.builtin\.import_playbook:\s*)(\S+\.ya?ml)[ \t]*$/gm,
       (_all, key: string, target: string) => `${key}${collectionPlaybookFqcn(target)}`,
     )
     .replace(/"\{\{ playbook_dir \}\}"/g, `"{{ ${CURRENT_DIR} }}"`)
     .replace(/\(playbook_dir \| dirname\)/g, CURRENT_DIR)
+    // A user's playbook named relative to the repository root is, from the collection, relative to the current directory.
+    .replace(/'\.\.\/' ~ /g, `${CURRENT_DIR} ~ '/' ~ `)
     .replace(/^(#.*)playbooks\/(\S+\.ya?ml)/gm, (_all, before: string, target: string) => `${before}${collectionPlaybookFqcn(target)}`);
+  for (const name of playbooks) converted = converted.replace(quoted(name), `'${collectionPlaybookFqcn(name)}'`);
   const leftovers = [
     ...[...converted.matchAll(moduleKey)].map((match) => `module task ${match[2]} without FQCN`),
-    ...[...converted.matchAll(/^\s*(?:- )?[\w.]*import_playbook:\s*(\S.*)$/gm)]
+    ...[...converted.matchAll(/^\s*(?:- )?[\w.]*import_playbook:[ \t]*([^\s>|].*)$/gm)]
       .filter((match) => !match[1]!.startsWith(FQCN_PREFIX))
       .map((match) => `import of ${match[1]}`),
-    ...(/playbook_dir/.test(converted) ? ['playbook_dir'] : []),
+    ...(/\{\{[^}]*playbook_dir/.test(converted) ? ['playbook_dir'] : []),
+    ...(/'\.\.\//.test(converted) ? ["a path relative to the repository ('../')"] : []),
   ];
   if (leftovers.length > 0) throw new Error(`${file}: cannot ship in the collection as is: ${leftovers.join('; ')}`);
   return converted;

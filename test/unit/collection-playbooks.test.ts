@@ -10,6 +10,7 @@ import { MODULES } from '../../modules/registry.ts';
 import { ROOT } from '../helpers/ansible.ts';
 
 const MODULE_NAMES = Object.keys(MODULES);
+const PLAYBOOKS = readdirSync(join(ROOT, 'playbooks')).filter((f) => f.endsWith('.yml'));
 
 test('playbook names inside the collection are what ansible-playbook accepts by FQCN', () => {
   assert.equal(collectionPlaybookFile('04-create-snapset.yml'), '04_create_snapset.yml');
@@ -25,7 +26,7 @@ const tasksOf = (tasks: Task[] = []): Task[] =>
 for (const file of readdirSync(join(ROOT, 'playbooks')).filter((f) => f.endsWith('.yml'))) {
   test(`${file} ships in the collection with FQCN modules and imports`, () => {
     const original = readFileSync(join(ROOT, 'playbooks', file), 'utf8');
-    const shipped = collectionPlaybook(original, file, MODULE_NAMES);
+    const shipped = collectionPlaybook(original, file, MODULE_NAMES, PLAYBOOKS);
     const plays = load(shipped) as (Record<string, unknown> & { tasks?: Task[] })[];
     const originalPlays = load(original) as (Record<string, unknown> & { tasks?: Task[] })[];
     assert.equal(plays.length, originalPlays.length);
@@ -39,17 +40,23 @@ for (const file of readdirSync(join(ROOT, 'playbooks')).filter((f) => f.endsWith
     assert.ok(!keys.some((key) => MODULE_NAMES.includes(key)));
     for (const play of plays) {
       const imported = play['ansible.builtin.import_playbook'];
-      if (imported !== undefined) assert.match(String(imported), /^hotstack\.snapset\.\w+$/);
+      if (imported !== undefined && !String(imported).startsWith('{{')) assert.match(String(imported), /^hotstack\.snapset\.\w+$/);
     }
-    assert.doesNotMatch(shipped, /playbook_dir/);
+    assert.doesNotMatch(shipped, /\{\{[^}]*playbook_dir/);
+    assert.doesNotMatch(shipped, /'\.\.\//);
+    for (const name of PLAYBOOKS) assert.ok(!shipped.includes(`'${name}'`), `${name} named by FQCN`);
+    assert.equal(shipped.split('\n').length, original.split('\n').length, 'line for line, the final newline kept');
   });
 }
 
 test('a module task or import the rules do not cover stops the build, naming it', () => {
-  const playbook = '- hosts: all\n  tasks:\n    - ansible.builtin.import_playbook: "{{ x }}.yml"\n';
-  assert.throws(() => collectionPlaybook(playbook, 'x.yml', MODULE_NAMES), /x\.yml: cannot ship in the collection as is: import of/);
+  const playbook = '- name: x\n  ansible.builtin.import_playbook: "{{ x }}.yml"\n';
+  assert.throws(
+    () => collectionPlaybook(playbook, 'x.yml', MODULE_NAMES, PLAYBOOKS),
+    /x\.yml: cannot ship in the collection as is: import of/,
+  );
   const dir = '- hosts: all\n  vars:\n    d: "{{ playbook_dir }}/x"\n';
-  assert.throws(() => collectionPlaybook(dir, 'y.yml', MODULE_NAMES), /y\.yml: .*playbook_dir/);
+  assert.throws(() => collectionPlaybook(dir, 'y.yml', MODULE_NAMES, PLAYBOOKS), /y\.yml: .*playbook_dir/);
 });
 
 test('galaxy.yml carries the version and the required keys', () => {
