@@ -365,6 +365,7 @@ async function measurePhase(kind: 'tasks' | '03', wan: boolean): Promise<void> {
     // Synchronous, for a signal: the shaping must not outlive the bench.
     const shown = execaSyncTc(['-j', 'qdisc', 'show', 'dev', DEV]);
     if (shown && hasBenchRoot(shown)) execaSyncTc(['qdisc', 'del', 'dev', DEV, 'root']);
+    if (ownRelay) execaSync('bash', [join(ROOT, 'devcloud/relay.sh'), 'stop', String(RELAY_PORT)], { reject: false });
   };
   const onSignal = (signal: NodeJS.Signals) => {
     undo();
