@@ -69,12 +69,13 @@ export const SSH_HANDLE = '7ab6:';
  * bench/delay-proxy.ts, the SSH ProxyCommand inside the namespace.)
  */
 export function shapingCommands(dev: string, shaping: Shaping | undefined): string[][] {
-  const unlimited = '10gbit';
-  const sshRate = shaping ? `${shaping.rateMbit}mbit` : unlimited;
+  // 10 Gbit/s with a 1 MB burst: no pacing (HTB computes a burst of 0 bytes for 10gbit by itself).
+  const unlimited = ['rate', '10gbit', 'burst', '1mb', 'cburst', '1mb'];
+  const sshRate = shaping ? ['rate', `${shaping.rateMbit}mbit`, 'ceil', `${shaping.rateMbit}mbit`] : unlimited;
   return [
     ['qdisc', 'add', 'dev', dev, 'root', 'handle', ROOT_HANDLE, 'htb', 'default', '1'],
-    ['class', 'add', 'dev', dev, 'parent', ROOT_HANDLE, 'classid', `${ROOT_HANDLE}1`, 'htb', 'rate', unlimited],
-    ['class', 'add', 'dev', dev, 'parent', ROOT_HANDLE, 'classid', `${ROOT_HANDLE}4`, 'htb', 'rate', sshRate, 'ceil', sshRate],
+    ['class', 'add', 'dev', dev, 'parent', ROOT_HANDLE, 'classid', `${ROOT_HANDLE}1`, 'htb', ...unlimited],
+    ['class', 'add', 'dev', dev, 'parent', ROOT_HANDLE, 'classid', `${ROOT_HANDLE}4`, 'htb', ...sshRate],
     ['qdisc', 'add', 'dev', dev, 'parent', `${ROOT_HANDLE}4`, 'handle', SSH_HANDLE, 'pfifo', 'limit', '100000'],
     [
       'filter',

@@ -76,12 +76,12 @@ test('parsePuts reads the PUT lines of ansible-playbook -vvv, and summarizePuts 
 test('shapingCommands: SSH towards the guests through an HTB class of its own, rate-limited only when shaping', () => {
   const shaped = shapingCommands('dcnet0', { rateMbit: 100, delayMs: 20 });
   assert.deepEqual(shaped[0], ['qdisc', 'add', 'dev', 'dcnet0', 'root', 'handle', '7ab5:', 'htb', 'default', '1']);
-  assert.ok(shaped[1]!.join(' ').endsWith('classid 7ab5:1 htb rate 10gbit'), 'everything else unlimited');
+  assert.ok(shaped[1]!.join(' ').endsWith('classid 7ab5:1 htb rate 10gbit burst 1mb cburst 1mb'), 'everything else unlimited');
   assert.ok(shaped[2]!.join(' ').endsWith('classid 7ab5:4 htb rate 100mbit ceil 100mbit'));
   assert.ok(shaped[3]!.join(' ').includes('parent 7ab5:4 handle 7ab6: pfifo'));
   assert.ok(shaped[4]!.join(' ').includes('u32 match ip dport 22 0xffff flowid 7ab5:4'));
   const counting = shapingCommands('dcnet0', undefined);
-  assert.ok(counting[2]!.join(' ').endsWith('classid 7ab5:4 htb rate 10gbit ceil 10gbit'));
+  assert.ok(counting[2]!.join(' ').endsWith('classid 7ab5:4 htb rate 10gbit burst 1mb cburst 1mb'));
 });
 
 test('delayLine writes every chunk after the delay, in order, then ends', (t) => {
