@@ -35,6 +35,12 @@ const KNOWN_TEST_IMPORTS: readonly string[] = [
   // The snapset bench boots its deployment on devcloud with the integration tests' helpers.
   'bench/snapset.ts -> test/helpers/ansible.ts',
   'bench/snapset.ts -> test/helpers/devcloud.ts',
+  // The transfer bench boots the controller guest and a lab deployment with the tests' helpers.
+  'bench/transfer.ts -> test/clusterlab/deployment.ts',
+  'bench/transfer.ts -> test/clusterlab/lab.ts',
+  'bench/transfer.ts -> test/helpers/ansible.ts',
+  'bench/transfer.ts -> test/helpers/devcloud.ts',
+  'bench/transfer.ts -> test/helpers/guest.ts',
   // npm run clusterlab:play runs the clusterlab's interactive player.
   'package.json scripts.clusterlab:play -> test/clusterlab/play.ts',
 ];
