@@ -21,6 +21,8 @@ commands:
   show SNAP_ID              one set, image by image
   verify [SNAP_ID]          does the set (default: the newest usable one of the scope) count?
                             exit 0 if so, 1 if not; with --template, also the restore check
+                            (sets of another tool, e.g. Hotstack's, count only judged against
+                            a --template)
   delete SNAP_ID...         delete these sets (all their images, nothing else)
   prune                     delete old sets of a scope (--older-than / --keep) and --orphans
 
@@ -97,10 +99,12 @@ function setDetail(set: SnapsetSummary): string {
   const head = [
     `snap_id:        ${set.snap_id}`,
     `status:         ${set.status}${set.problems.length ? ` (${set.problems.join('; ')})` : ''}`,
+    `made by:        ${set.made_by}`,
     `created:        ${day(set.created_at)}`,
     `size:           ${set.image_count} image(s) of ${set.size ?? 'unknown'}`,
     `usable until:   ${day(set.revivable_until)}`,
-    `without CSRs:   ${day(set.revivable_without_csr_until)}`,
+    `without CSRs:   ${day(set.revivable_without_csr_until)}${set.needs_csr_approval ? ' (passed: reviving needs CSR approval)' : ''}`,
+    ...set.notes.map((note) => `note:           ${note}`),
     '',
   ].join('\n');
   const rows = [['INSTANCE', 'ROLE', 'MAC', 'IMAGE ID', 'STATUS', 'MARKED', 'GiB']];
@@ -204,6 +208,8 @@ export async function runCli(args: string[], io: Io = defaultIo()): Promise<numb
           {
             ok,
             snapset: choice.chosen ?? null,
+            judged_against_target: choice.judged_against_target,
+            needs_csr_approval: choice.chosen?.needs_csr_approval ?? null,
             passed_over: choice.passed_over,
             stack_parameters: result.restore?.stack_parameters ?? null,
             explanation: choice.explanation,
@@ -236,7 +242,7 @@ export async function runCli(args: string[], io: Io = defaultIo()): Promise<numb
         const now = new Date();
         const sets = await loadSets(conn, now);
         const plan = planPrune(sets, policy, now);
-        const missing = (policy.snapIds ?? []).filter((id) => !sets.some((set) => set.snap_id === id));
+        const missing = plan.missing;
         const ids = plan.delete.flatMap((decision) => decision.image_ids);
         const listing = plan.delete.map((d) => `  ${d.snap_id}  ${d.status}  ${d.image_ids.length} image(s)  ${d.reason}`).join('\n');
         const kept = plan.keep.map((d) => `  ${d.snap_id}  kept: ${d.reason}`).join('\n');

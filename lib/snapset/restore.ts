@@ -3,6 +3,7 @@
 // ports they boot with have the MACs the set's guests were configured for. Pure: the template is
 // given parsed, with the stack parameters it will be created with.
 import { HotstackError } from '../errors.ts';
+import type { RestoreTarget } from './foreign.ts';
 import type { SnapsetSummary, Topology } from './sets.ts';
 
 export type Template = Record<string, unknown>;
@@ -245,4 +246,16 @@ export function planRestore(
 /** Pure: the topology (name → role) a restore target expects. */
 export function targetTopology(template: Template, topology?: Topology): Topology {
   return Object.fromEntries(targetInstances(template, topology).map((instance) => [instance.name, instance.role]));
+}
+
+/**
+ * Pure: what the target needs of a set, per instance — its role and the fixed MAC of its server's
+ * first NIC (when the template fixes one) — for judging a set of another tool against it.
+ */
+export function restoreTarget(template: Template, parameters: Record<string, unknown>, topology?: Topology): RestoreTarget {
+  const servers = templateServers(template, parameters);
+  const instances: RestoreTarget['instances'] = {};
+  for (const instance of targetInstances(template, topology))
+    instances[instance.name] = { role: instance.role, mac_address: servers.get(instance.server)?.firstNic?.mac };
+  return { instances };
 }
