@@ -124,6 +124,48 @@ function setDetail(set: SnapsetSummary): string {
 
 class UsageError extends Error {}
 
+const OPTIONS = {
+  'os-cloud': { type: 'string' },
+  json: { type: 'boolean' },
+  prefix: { type: 'string' },
+  instances: { type: 'string' },
+  all: { type: 'boolean' },
+  template: { type: 'string' },
+  'older-than': { type: 'string' },
+  keep: { type: 'string' },
+  orphans: { type: 'boolean' },
+  'orphan-grace': { type: 'string' },
+  'dry-run': { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+/**
+ * Pure: the arguments with every operand that is a snap_id starting with '-' (8 characters of
+ * urlsafe base64, e.g. `-M8u_k-Y`: one in 32 sets) moved behind `--`, so it is not taken for an
+ * option. A value of an option that takes one is left where it is; order among operands is kept.
+ */
+export function snapIdsAsOperands(args: string[]): string[] {
+  const known = new Set(Object.keys(OPTIONS).map((name) => `--${name}`));
+  const takesValue = new Set(
+    Object.entries(OPTIONS)
+      .filter(([, option]) => option.type === 'string')
+      .map(([name]) => `--${name}`),
+  );
+  const kept: string[] = [];
+  const moved: string[] = [];
+  for (let index = 0; index < args.length; index++) {
+    const arg = args[index]!;
+    if (arg === '--') {
+      moved.push(...args.slice(index + 1));
+      break;
+    }
+    const valueOfPrevious = index > 0 && takesValue.has(args[index - 1]!);
+    if (!valueOfPrevious && /^-[A-Za-z0-9_-]{7}$/.test(arg) && !known.has(arg)) moved.push(arg);
+    else kept.push(arg);
+  }
+  return moved.length ? [...kept, '--', ...moved] : kept;
+}
+
 /** Runs the CLI; returns the exit code. */
 export async function runCli(args: string[], io: Io = defaultIo()): Promise<number> {
   const masker = new Masker();
@@ -133,24 +175,7 @@ export async function runCli(args: string[], io: Io = defaultIo()): Promise<numb
   };
   let parsed;
   try {
-    parsed = parseArgs({
-      args,
-      allowPositionals: true,
-      options: {
-        'os-cloud': { type: 'string' },
-        json: { type: 'boolean' },
-        prefix: { type: 'string' },
-        instances: { type: 'string' },
-        all: { type: 'boolean' },
-        template: { type: 'string' },
-        'older-than': { type: 'string' },
-        keep: { type: 'string' },
-        orphans: { type: 'boolean' },
-        'orphan-grace': { type: 'string' },
-        'dry-run': { type: 'boolean' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    });
+    parsed = parseArgs({ args: snapIdsAsOperands(args), allowPositionals: true, options: OPTIONS });
   } catch (error) {
     return fail(`${error instanceof Error ? error.message : String(error)}\n\n${USAGE}`, 2);
   }
