@@ -271,6 +271,14 @@ export async function runCli(args: string[], io: Io = defaultIo()): Promise<numb
         const ids = plan.delete.flatMap((decision) => decision.image_ids);
         const listing = plan.delete.map((d) => `  ${d.snap_id}  ${d.status}  ${d.image_ids.length} image(s)  ${d.reason}`).join('\n');
         const kept = plan.keep.map((d) => `  ${d.snap_id}  kept: ${d.reason}`).join('\n');
+        // As hotstack_snapset_prune: a snap_id that names no set (a typo) deletes nothing at all.
+        if (missing.length && !values['dry-run']) {
+          print(
+            { deleted: [], kept: [], removed_images: [], failed_images: [], missing },
+            `no such set: ${missing.join(', ')} (a typo, or deleted already); nothing was deleted\n`,
+          );
+          return 1;
+        }
         if (values['dry-run'] || !ids.length) {
           print(
             { dry_run: true, deleted: plan.delete, kept: plan.keep, missing },

@@ -204,6 +204,9 @@ describe("Sets of Hotstack's own module on devcloud: unverified alone, judged ag
     assert.equal(typo.failed, true);
     assert.match(String(typo.msg), /snap_id: no SnapSet NoSuch01 among the project's images .*nothing was deleted/);
     assert.deepEqual(typo.missing, ['NoSuch01']);
+    const cliTypo = await cli(['delete', whole.snap_id, 'NoSuch01']);
+    assert.equal(cliTypo.exitCode, 1);
+    assert.match(cliTypo.stdout, /^no such set: NoSuch01 \(a typo, or deleted already\); nothing was deleted$/m);
     for (const snapId of [own, whole.snap_id, cut.snap_id])
       assert.ok((await imagesOfSet(conn, snapId)).length > 0, `${snapId} still there`);
   });
