@@ -308,7 +308,7 @@ export interface Choice {
  */
 export function chooseSet(sets: SnapsetSummary[], options: { topology?: Topology; snapId?: string; target?: RestoreTarget } = {}): Choice {
   const passedOver: PassedOver[] = [];
-  const chosen = (set: SnapsetSummary) => set.status === 'unverified' && !!options.target;
+  const judgedAgainstTarget = (set: SnapsetSummary) => set.status === 'unverified' && !!options.target;
   if (options.snapId) {
     const pinned = sets.find((set) => set.snap_id === options.snapId);
     if (!pinned)
@@ -329,7 +329,7 @@ export function chooseSet(sets: SnapsetSummary[], options: { topology?: Topology
     }
     return {
       chosen: pinned,
-      judged_against_target: chosen(pinned),
+      judged_against_target: judgedAgainstTarget(pinned),
       passed_over: [],
       explanation: `SnapSet ${pinned.snap_id} (pinned), created ${pinned.created_at}${judged(pinned, options.target)}`,
     };
@@ -342,7 +342,7 @@ export function chooseSet(sets: SnapsetSummary[], options: { topology?: Topology
         : '';
       return {
         chosen: set,
-        judged_against_target: chosen(set),
+        judged_against_target: judgedAgainstTarget(set),
         passed_over: passedOver,
         explanation: `SnapSet ${set.snap_id}, created ${set.created_at}${judged(set, options.target)}${skipped}`,
       };
