@@ -29,9 +29,18 @@ const tagValue = (image: Image, key: string): string | undefined =>
   (image.tags ?? []).find((tag) => tag.startsWith(`${key}=`))?.slice(key.length + 1);
 
 /**
+ * Pure: whether no image of the set carries the `hotstack-snapset` mark: Hotstack's module marked
+ * its images only from 2025-07 (aa8c532); its own lookup never read the mark, so such a set is
+ * judged as the others are (each image's status says whether it is active).
+ */
+export function madeBeforeTheMark(images: readonly { tags?: string[]; marked?: boolean }[]): boolean {
+  return images.every((image) => !(image.marked ?? (image.tags ?? []).includes(SNAPSET_TAG)));
+}
+
+/**
  * Pure: what makes a set of another tool unusable for any target, one sentence each: an image that
- * names no instance, an instance twice (inconsistent), an image not active or without the
- * `hotstack-snapset` mark (incomplete).
+ * names no instance, an instance twice (inconsistent), an image not active or, when the others
+ * carry the `hotstack-snapset` mark, without it (incomplete).
  */
 export function foreignProblems(images: readonly Image[]): { inconsistent: string[]; incomplete: string[] } {
   const inconsistent: string[] = [];
@@ -45,9 +54,10 @@ export function foreignProblems(images: readonly Image[]): { inconsistent: strin
     const count = names.filter((other) => other === name).length;
     if (name !== undefined && count > 1) inconsistent.push(`instance ${name} has ${count} images`);
   }
+  const unmarkedSet = madeBeforeTheMark(images);
   for (const image of images) {
     if (image.status !== 'active') incomplete.push(`image ${image.name ?? image.id} is ${image.status}`);
-    else if (!(image.tags ?? []).includes(SNAPSET_TAG))
+    else if (!unmarkedSet && !(image.tags ?? []).includes(SNAPSET_TAG))
       incomplete.push(
         `image ${image.name ?? image.id} lacks the ${SNAPSET_TAG} mark (Hotstack adds it once the image is active: its tagging was cut, or it predates the mark)`,
       );
@@ -77,7 +87,8 @@ export function judgeAgainstTarget(set: SnapsetSummary, target: RestoreTarget): 
     if (!image) continue;
     const need = target.instances[name]!;
     if (image.status !== 'active') problems.push(`instance ${name}: image ${image.id} is ${image.status}`);
-    else if (!image.marked) problems.push(`instance ${name}: image ${image.id} lacks the ${SNAPSET_TAG} mark`);
+    else if (!image.marked && !madeBeforeTheMark(set.images))
+      problems.push(`instance ${name}: image ${image.id} lacks the ${SNAPSET_TAG} mark`);
     if (need.role && image.role !== need.role)
       problems.push(`instance ${name}: the image has role ${image.role ?? '(none)'}, the target wants ${need.role}`);
     if (!image.mac_address) problems.push(`instance ${name}: image ${image.id} has no mac_address= tag`);

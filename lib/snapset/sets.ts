@@ -7,7 +7,14 @@ import { HotstackError } from '../errors.ts';
 import type { Image } from '../openstack/glance.ts';
 import { ownImage, setCompleteness, snapIdOf } from './completeness.ts';
 import { HOTSTACK_TAG, NAME_PROPERTY, SNAP_ID_PROPERTY, SNAPSET_SIZE_PROPERTY, SNAPSET_TAG } from './data.ts';
-import { foreignProblems, judgeAgainstTarget, madeByAnotherTool, type RestoreTarget, UNVERIFIED_REASON } from './foreign.ts';
+import {
+  foreignProblems,
+  judgeAgainstTarget,
+  madeBeforeTheMark,
+  madeByAnotherTool,
+  type RestoreTarget,
+  UNVERIFIED_REASON,
+} from './foreign.ts';
 
 export { snapIdOf };
 
@@ -153,6 +160,10 @@ export function summarizeSet(snapId: string, listed: Image[], now: Date): Snapse
   }
   if (status === 'unverified') problems.push(UNVERIFIED_REASON);
   const csr = csrNotes(status, withoutCsrUntil, foreign, now);
+  if (status === 'unverified' && madeBeforeTheMark(images))
+    csr.notes.push(
+      "none of its images carries the hotstack-snapset mark: made by a Hotstack from before 2025-07, which did not mark its sets (each image's status is judged instead)",
+    );
 
   const created = images.map((image) => image.created_at);
   return {

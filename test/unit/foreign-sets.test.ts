@@ -105,6 +105,27 @@ test('a Hotstack image not active, unmarked, or an instance twice is reported, n
   assert.match(twice.problems.join(), /instance master0 has 2 images/);
 });
 
+test('a Hotstack set none of whose images is marked (Hotstack before 2025-07) is judged by status alone, and says so', () => {
+  const old = summarizeSet(
+    'HSOLD001',
+    (['controller', 'master0'] as const).map((name) => hotstackImage('HSOLD001', '2025-06-30T00:00:00Z', name, { marked: false })),
+    NOW,
+  );
+  assert.equal(old.status, 'unverified');
+  assert.match(old.notes.join(), /made by a Hotstack from before 2025-07, which did not mark its sets/);
+  assert.deepEqual(judgeAgainstTarget(old, TARGET), []);
+  const saving = summarizeSet(
+    'HSOLD002',
+    [
+      hotstackImage('HSOLD002', '2025-06-30T00:00:00Z', 'controller', { marked: false }),
+      hotstackImage('HSOLD002', '2025-06-30T00:00:00Z', 'master0', { marked: false, status: 'saving' }),
+    ],
+    NOW,
+  );
+  assert.equal(saving.status, 'incomplete');
+  assert.match(saving.problems.join(), /hotstack-master0-snapshot-HSOLD002 is saving/);
+});
+
 test("properties Nova copied from this project's set into a Hotstack snapshot are not the Hotstack set's", () => {
   // A server restored from set OWN00001, then snapshotted by Hotstack's module as HS000009.
   const inherited = {
