@@ -76,8 +76,16 @@ describe("Sets of Hotstack's own module on devcloud: unverified alone, judged ag
           snapset_data: {
             value: {
               instances: {
-                [controller]: { uuid: { get_resource: controller }, role: 'controller' },
-                [master]: { uuid: { get_resource: master }, role: 'ocp_master' },
+                [controller]: {
+                  uuid: { get_resource: controller },
+                  role: 'controller',
+                  mac_address: { get_attr: [`${controller}-port`, 'mac_address'] },
+                },
+                [master]: {
+                  uuid: { get_resource: master },
+                  role: 'ocp_master',
+                  mac_address: { get_attr: [`${master}-port`, 'mac_address'] },
+                },
               },
             },
           },

@@ -252,8 +252,8 @@ outputs:
   snapset_data:
     value:
       instances:
-        controller: {uuid: {get_resource: controller}, role: controller, mac_address: x}
-        master0: {uuid: {get_resource: master0}, role: ocp_master, mac_address: y}
+        controller: {uuid: {get_resource: controller}, role: controller, mac_address: {get_attr: [controller-port, mac_address]}}
+        master0: {uuid: {get_resource: master0}, role: ocp_master, mac_address: {get_attr: [master0-port, mac_address]}}
 `) as Template;
   const target = restoreTarget(template, { master_mac: MACS.master0 });
   assert.deepEqual(target, TARGET);
