@@ -458,6 +458,16 @@ test('prepare: just installed → waits until the bootstrap signer is dead (or s
   const bootstrapEnd = certInfo(fresh.signerSigner.certPem).notAfter;
   const check = await module('misc', 'hotstack_prepare', { steps: ['wait_cert_rotation'] }, { check: true });
   assert.ok(!check.result?.failed, check.output);
+  assert.equal(steps(check)[0]?.outcome, 'would wait', 'the documented check-mode outcome of a wait still ahead');
+  assert.equal(check.result?.changed, false);
+  const checkForced = await module(
+    'misc',
+    'hotstack_prepare',
+    { steps: ['wait_cert_rotation'], force_cert_rotation: true },
+    { check: true },
+  );
+  assert.equal(steps(checkForced)[0]?.outcome, 'would change', checkForced.output);
+  assert.equal(checkForced.result?.changed, true);
   const decision = check.result?.cert_rotation as { rotated: boolean; wait_until: string };
   assert.equal(decision.rotated, false);
   assert.equal(decision.wait_until, new Date(bootstrapEnd.getTime() + 10 * 60_000).toISOString().replace(/\.\d{3}Z$/, 'Z'));
