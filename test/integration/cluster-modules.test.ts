@@ -237,9 +237,11 @@ function probeApi(): { stop: () => Promise<{ lastFailureSentAt: number; firstAns
 
 test('API server restarted mid-wait: the timer restarts when it is back, the wait still ends stable', async () => {
   await operators('restart', 2);
-  const pending = module('restart', 'hotstack_revive', { steps: [{ wait_stable: '25s' }] });
-  // Ansible starts the module within a few seconds; the restart (SIGTERM, start, /readyz) falls inside the wait.
-  await new Promise((r) => setTimeout(r, 12_000));
+  // through the loopback proxy, to see when the module is waiting (whatever Ansible's start-up took)
+  const { proxy, kubeconfig } = await proxied();
+  const pending = module('restart', 'hotstack_revive', { kubeconfig, steps: [{ wait_stable: '25s' }] });
+  await sent(proxy, /\/clusteroperators\?watch=true/);
+  await new Promise((r) => setTimeout(r, 2000));
   const probe = probeApi();
   const stopping = Date.now();
   await restartApiserver();
