@@ -14,7 +14,8 @@ const hotstackSnapsetInfo = defineModule({
     "Lists the SnapSets among the project's own images (owner = the token's project; other projects' public or shared images are never considered), newest first.",
     'Each set is judged: C(usable) only if every image is active, tagged C(hotstack-snapset), the images agree on one snap_id and on C(hotstack_snapset_size) and there are that many, each instance has one image with C(name=), C(role=) and C(mac_address=) tags, and C(hotstack_revivable_until) (when present) is still ahead. Otherwise C(incomplete), C(inconsistent) or C(expired), with the reasons.',
     'With I(latest), I(snap_id) or I(template), chooses a set: the pinned I(snap_id) if it counts, else the newest usable set of the scope; every newer set passed over is listed with why.',
-    "With I(template) (the restore target's Heat template) the result holds the C(stack_parameters) fragment that boots the chosen set, per instance (the parameter each server takes its image from, e.g. C(controller_params.image), C(ocp_master_params.image)), after checking that every instance of the target has an image of its role and that the first NIC of each server has the MAC the image was taken with. A mismatch fails, naming the instance and both MACs.",
+    "With I(template) (the restore target's Heat template) the target's instances come from its C(snapset_data) output, else I(instances), else the servers booting from an image parameter C(<role>_params) of a SnapSet role (controller, ocp_master, ocp_worker) whose first NIC has a fixed MAC (Hotstack's sno-bmh-tests); other servers (bare-metal hosts booting from volumes, appliances) are listed in C(not_restored).",
+    'With I(template) the result holds the C(stack_parameters) fragment that boots the chosen set, per instance (the parameter each server takes its image from, e.g. C(controller_params.image), C(ocp_master_params.image)), after checking that every instance of the target has an image of its role and that the first NIC of each server has the MAC the image was taken with. A mismatch fails, naming the instance and both MACs.',
     'Reads only; nothing is changed.',
   ],
   options: {
@@ -25,7 +26,7 @@ const hotstackSnapsetInfo = defineModule({
       type: 'raw',
       description: [
         'Scope and topology: the instances a set must hold, as C({name: role}), as C(snapset_data.instances), or as a list of C(name=role).',
-        "A set with other names or roles is passed over. With I(template), defaults to the template's C(snapset_data) output.",
+        "A set with other names or roles is passed over. With I(template), defaults to the template's C(snapset_data) output, else its servers booting from C(<role>_params) of a SnapSet role with a fixed-MAC first NIC.",
       ],
     },
     latest: { type: 'bool', default: false, description: 'Choose the newest usable set of the scope.' },
@@ -239,6 +240,7 @@ const hotstackSnapsetInfo = defineModule({
             image_id: '0d6c1f0e-6b1a-4a47-9a39-2f3c1e1f5a10',
             parameter: 'controller_params.image',
             mac_address: 'fa:16:3e:81:f6:05',
+            volumes: [],
           },
           {
             name: 'master0',
@@ -246,6 +248,7 @@ const hotstackSnapsetInfo = defineModule({
             image_id: '5e21a4b2-0c55-4f5e-8f43-9d0b8e7c6a21',
             parameter: 'ocp_master_params.image',
             mac_address: 'fa:16:3e:81:f6:10',
+            volumes: ['master0-cinder-vol0'],
           },
         ],
         contains: {
@@ -259,10 +262,56 @@ const hotstackSnapsetInfo = defineModule({
             sample: 'controller_params.image',
           },
           mac_address: {
-            description: 'The MAC the image was taken with; the first NIC of the server was checked to have it.',
+            description: 'The MAC the image was taken with; the port of the server was checked to have it.',
             returned: 'always',
             type: 'str',
             sample: 'fa:16:3e:81:f6:05',
+          },
+          volumes: {
+            description: 'Data volumes the target attaches to it: not part of a set, they are created empty.',
+            returned: 'always',
+            type: 'list',
+            elements: 'str',
+            sample: ['master0-cinder-vol0'],
+          },
+        },
+      },
+      not_restored: {
+        description:
+          'Servers of the target the set does not cover, with why: they boot as the template says (bare-metal hosts, appliances).',
+        returned: 'with template, when a set is chosen',
+        type: 'list',
+        elements: 'dict',
+        sample: [
+          {
+            server: 'bmh0',
+            reason: 'boots from a volume (image bmh_params.cd_image): not a SnapSet instance; it boots as the template says',
+          },
+        ],
+        contains: {
+          server: { description: 'The server resource.', returned: 'always', type: 'str', sample: 'bmh0' },
+          reason: { description: 'Why it is not restored.', returned: 'always', type: 'str', sample: 'not a SnapSet instance' },
+        },
+      },
+      target: {
+        description: [
+          "The restore target as its template describes it, before any set is compared: C(source) (C(snapset_data), C(instances) given, or C(template): Hotstack's convention, servers booting from C(<role>_params) of a SnapSet role with a fixed-MAC first NIC) and C(instances).",
+          'Each instance: C(name), C(role), C(server), C(image_parameter) (path), C(mac_port), C(mac_address) (as the template fixes it, or null), C(volumes).',
+        ],
+        returned: 'with template, when a set is chosen',
+        type: 'dict',
+        sample: {
+          source: 'template',
+          instances: {
+            master0: {
+              name: 'master0',
+              role: 'ocp_master',
+              server: 'master0',
+              image_parameter: ['ocp_master_params', 'image'],
+              mac_port: 'master0-machine-port',
+              mac_address: 'fa:16:9e:81:f6:10',
+              volumes: ['master0-cinder-vol0'],
+            },
           },
         },
       },
@@ -304,7 +353,14 @@ const hotstackSnapsetInfo = defineModule({
       snapsets: sets,
       snapset: choice.chosen ?? null,
       passed_over: choice.passed_over,
-      ...(restore ? { stack_parameters: restore.stack_parameters, restore: restore.instances } : {}),
+      ...(restore
+        ? {
+            stack_parameters: restore.stack_parameters,
+            restore: restore.instances,
+            not_restored: restore.not_restored,
+            target: { source: restore.target.source, instances: restore.target.instances },
+          }
+        : {}),
     };
   },
 });

@@ -6,7 +6,7 @@
 import { ClusterClient } from '../cluster/client.ts';
 import { inlineKubeconfigSecrets, loadKubeconfig } from '../cluster/kubeconfig.ts';
 import { PeriodError, parsePeriod } from '../cluster/period.ts';
-import { parseSteps, type Step, StepError } from '../cluster/steps.ts';
+import { parseSteps, type Step, StepError, withMinStablePeriod } from '../cluster/steps.ts';
 import { RunFailed, type RunOptions, type RunReport, runSteps } from '../revive/run.ts';
 import { type ModuleContext, ModuleFailure, type ModuleResult } from './module.ts';
 import type { ArgsOf } from './options.ts';
@@ -42,6 +42,14 @@ export const CLUSTER_OPTIONS = {
       'C(wait_cert_rotation): until the first kubelet certificate rotation has happened (no wait when it has), or force it (I(force_cert_rotation)).',
       'Periods and timeouts: C(90s), C(5m), C(1h30m), or a number of seconds.',
     ],
+  },
+  min_stable_period: {
+    type: 'raw',
+    description: [
+      "The stable period of the default sequence's stability waits after a certificate event (Hotstack's C(hotstack_min_stable_period), e.g. C(3m)): prepare's wait after the first kubelet rotation, revive's two waits after the CSR approval and the uncordon. Default: Hotstack's hard-coded C(60s).",
+      'Only the default sequence: with I(steps), their own periods apply (a warning says so).',
+    ],
+    schema: { type: ['string', 'integer', 'null'] },
   },
   node_selector: {
     type: 'str',
@@ -318,7 +326,16 @@ export function commonRunOptions(
   args: ClusterRunArgs,
   defaultSteps: readonly unknown[],
 ): Pick<RunOptions, 'steps' | 'checkMode' | 'signal' | 'deadline' | 'log' | 'nodeSelector' | 'operatorSelector'> {
-  const steps = stepsOf(args, defaultSteps);
+  const minStable = args.min_stable_period;
+  if (minStable !== undefined && minStable !== null && minStable !== '') {
+    periodOf(minStable, 'min_stable_period');
+    if (args.steps) ctx.warn('min_stable_period applies to the default steps only: the steps given keep their own periods');
+  }
+  const defaults =
+    minStable !== undefined && minStable !== null && minStable !== ''
+      ? withMinStablePeriod(defaultSteps, minStable as string)
+      : defaultSteps;
+  const steps = stepsOf(args, defaults);
   const timeoutMs = periodOf(args.timeout, 'timeout');
   return {
     steps,

@@ -42,8 +42,16 @@ export const DEFAULT_STEP_TIMEOUT_MS: Record<StepName, number> = {
   wait_cert_rotation: 26 * 60 * MINUTE,
 };
 
+/**
+ * The stability waits Hotstack hard-codes at 60 s after a certificate event: prepare's after the
+ * first kubelet rotation, revive's two after the CSRs were approved and the nodes uncordoned. Hotstack
+ * documents hotstack_min_stable_period ("minimum stability period after certificate rotation") for
+ * them but never wires it; min_stable_period sets them here (withMinStablePeriod).
+ */
+const MIN_STABLE_WAIT = Object.freeze({ wait_stable: '60s' });
+
 /** hotstack_prepare_for_snapshot, with the 25 h pause replaced by the certificate-aware wait. */
-export const PREPARE_STEPS: readonly unknown[] = ['wait_cert_rotation', 'uncordon', { wait_stable: '60s' }, 'cordon', 'shutdown'];
+export const PREPARE_STEPS: readonly unknown[] = ['wait_cert_rotation', 'uncordon', MIN_STABLE_WAIT, 'cordon', 'shutdown'];
 
 /** hotstack_revive_snapshot, preceded by what an old set needs (cert-rotation.md §6 b); all instant on a fresh set. */
 export const REVIVE_STEPS: readonly unknown[] = [
@@ -52,10 +60,15 @@ export const REVIVE_STEPS: readonly unknown[] = [
   'approve_csrs',
   { wait_stable: '5s' },
   'uncordon',
-  { wait_stable: '60s' },
-  { wait_stable: '60s' },
+  MIN_STABLE_WAIT,
+  MIN_STABLE_WAIT,
   'wait_route_api',
 ];
+
+/** Pure: a default sequence with its post-certificate stability waits (MIN_STABLE_WAIT) set to `period`. */
+export function withMinStablePeriod(steps: readonly unknown[], period: string | number): unknown[] {
+  return steps.map((step) => (step === MIN_STABLE_WAIT ? { wait_stable: period } : step));
+}
 
 export class StepError extends Error {
   constructor(message: string) {

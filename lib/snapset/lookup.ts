@@ -26,7 +26,9 @@ export interface LookupResult {
 export async function lookupSets(conn: Parameters<typeof loadSets>[0], request: LookupRequest): Promise<LookupResult> {
   const now = request.now ?? new Date();
   // The target says which instances it restores: that is the scenario's topology.
-  const topology = request.target ? targetTopology(request.target.template, request.scope.topology) : request.scope.topology;
+  const topology = request.target
+    ? targetTopology(request.target.template, request.scope.topology, request.target.parameters)
+    : request.scope.topology;
   const scope: Scope = { ...request.scope, ...(topology ? { topology } : {}) };
   const all = await loadSets(conn, now);
   // A pinned set is looked for among all the project's sets: pinning says which one.
@@ -38,7 +40,8 @@ export async function lookupSets(conn: Parameters<typeof loadSets>[0], request: 
       ...(topology ? { topology } : {}),
       ...(request.snapId ? { snapId: request.snapId } : {}),
     });
-    if (choice.chosen && request.target) restore = planRestore(choice.chosen, request.target.template, request.target.parameters, topology);
+    if (choice.chosen && request.target)
+      restore = planRestore(choice.chosen, request.target.template, request.target.parameters, request.scope.topology);
   }
   return { sets, choice, restore, topology };
 }

@@ -1,30 +1,12 @@
 // Restoring a SnapSet into a target scenario, decided before anything is created: which servers of
 // the target's Heat template take which image of the set (through which parameter), and whether the
 // ports they boot with have the MACs the set's guests were configured for. Pure: the template is
-// given parsed, with the stack parameters it will be created with.
-import { HotstackError } from '../errors.ts';
+// given parsed, with the stack parameters it will be created with. The target itself (its instances,
+// image parameters, MACs, other servers) is read by target.ts; this file compares a set with it.
 import type { SnapsetSummary, Topology } from './sets.ts';
+import { shapeTopology, TargetError, type TargetShape, type Template, targetShape } from './target.ts';
 
-export type Template = Record<string, unknown>;
-
-export interface TargetServer {
-  /** Heat resource name of the server. */
-  resource: string;
-  /** Where its image comes from: the parameter path of `get_param` (e.g. ["controller_params", "image"]). */
-  imageParameter: string[] | undefined;
-  /** Literal image when not a parameter. */
-  imageLiteral: string | undefined;
-  /** The MAC of its first NIC (the machine port), when fixed; `port` names the port resource. */
-  firstNic: { port?: string; mac?: string } | undefined;
-}
-
-export interface TargetInstance {
-  /** Instance name as in the set (snapset_data key). */
-  name: string;
-  role: string;
-  /** Server resource in the template. */
-  server: string;
-}
+export type { Template } from './target.ts';
 
 export interface RestoreInstance {
   name: string;
@@ -33,115 +15,29 @@ export interface RestoreInstance {
   /** The stack parameter that carries the image, dotted (e.g. controller_params.image). */
   parameter: string;
   mac_address: string;
+  /** Its data volumes in the target (not in the set: created empty). */
+  volumes: string[];
+}
+
+export interface NotRestored {
+  server: string;
+  reason: string;
 }
 
 export interface RestorePlan {
   /** Merge this over stack_parameters (recursively) to boot the set. */
   stack_parameters: Record<string, unknown>;
   instances: RestoreInstance[];
+  /** Servers of the target the set does not cover: they boot as the template says. */
+  not_restored: NotRestored[];
+  /** The target as planned against (see target.ts). */
+  target: TargetShape;
 }
 
-export class RestoreError extends HotstackError {
-  readonly problems: string[];
-  constructor(problems: string[]) {
-    super(`cannot restore: ${problems.join('; ')}`, { details: { problems } });
-    this.problems = problems;
-  }
-}
+/** The set does not fit the target: every problem, each naming its instance or server. */
+export class RestoreError extends TargetError {}
 
 const isRecord = (value: unknown): value is Record<string, unknown> => !!value && typeof value === 'object' && !Array.isArray(value);
-
-function resources(template: Template): Record<string, Record<string, unknown>> {
-  return isRecord(template.resources) ? (template.resources as Record<string, Record<string, unknown>>) : {};
-}
-
-/** Pure: resolves `{get_param: name}` / `{get_param: [name, key, …]}` against the parameters, then the template's defaults. */
-function resolveParam(template: Template, parameters: Record<string, unknown>, reference: unknown): unknown {
-  const path = (Array.isArray(reference) ? reference : [reference]).map(String);
-  const [name, ...keys] = path;
-  if (!name) return undefined;
-  const declared = isRecord(template.parameters) ? (template.parameters as Record<string, unknown>)[name] : undefined;
-  let value: unknown = name in parameters ? parameters[name] : isRecord(declared) ? declared.default : undefined;
-  if (typeof value === 'string' && keys.length) {
-    try {
-      value = JSON.parse(value); // json parameters may be given as JSON text
-    } catch {
-      return undefined;
-    }
-  }
-  for (const key of keys) value = isRecord(value) ? value[key] : Array.isArray(value) ? value[Number(key)] : undefined;
-  return value;
-}
-
-function getParamPath(value: unknown): string[] | undefined {
-  if (!isRecord(value) || !('get_param' in value)) return undefined;
-  const reference = value.get_param;
-  return (Array.isArray(reference) ? reference : [reference]).map(String);
-}
-
-/** Pure: the servers of a Heat template, with the parameter of their image and the MAC of their first NIC. */
-export function templateServers(template: Template, parameters: Record<string, unknown>): Map<string, TargetServer> {
-  const all = resources(template);
-  const servers = new Map<string, TargetServer>();
-  for (const [name, resource] of Object.entries(all)) {
-    if (resource?.type !== 'OS::Nova::Server') continue;
-    const properties = isRecord(resource.properties) ? resource.properties : {};
-    const imageParameter = getParamPath(properties.image);
-    const imageLiteral = typeof properties.image === 'string' ? properties.image : undefined;
-    let firstNic: TargetServer['firstNic'];
-    const networks = Array.isArray(properties.networks) ? properties.networks : [];
-    const nic = networks[0];
-    if (isRecord(nic)) {
-      const portRef = isRecord(nic.port) ? nic.port.get_resource : undefined;
-      if (typeof portRef === 'string') {
-        const port = all[portRef];
-        const portProperties = isRecord(port?.properties) ? port.properties : {};
-        const rawMac = portProperties.mac_address;
-        const paramPath = getParamPath(rawMac);
-        const mac = paramPath ? resolveParam(template, parameters, paramPath) : rawMac;
-        firstNic = { port: portRef, ...(typeof mac === 'string' && mac ? { mac } : {}) };
-      } else {
-        firstNic = {};
-      }
-    }
-    servers.set(name, { resource: name, imageParameter, imageLiteral, firstNic });
-  }
-  return servers;
-}
-
-/**
- * Pure: the instances the target restores, by name, role and server resource — from its
- * `snapset_data` output (instances.<name>.uuid: {get_resource: server}) when it has one, else the
- * topology given (instance name = server resource name).
- */
-function targetInstances(template: Template, topology?: Topology): TargetInstance[] {
-  if (topology && Object.keys(topology).length) {
-    return Object.entries(topology).map(([name, role]) => ({ name, role, server: serverOfOutput(template, name) ?? name }));
-  }
-  const outputs = isRecord(template.outputs) ? template.outputs : {};
-  const snapsetData = isRecord(outputs.snapset_data) ? outputs.snapset_data.value : undefined;
-  const instances = isRecord(snapsetData) && isRecord(snapsetData.instances) ? snapsetData.instances : undefined;
-  if (!instances) {
-    throw new RestoreError([
-      'the target template has no snapset_data output: say which instances to restore (instances: {<name>: <role>}, hotstack_snapset_instances in a scenario)',
-    ]);
-  }
-  return Object.entries(instances).map(([name, value]) => {
-    const record = isRecord(value) ? value : {};
-    const uuid = record.uuid;
-    const server = isRecord(uuid) && typeof uuid.get_resource === 'string' ? uuid.get_resource : name;
-    return { name, role: typeof record.role === 'string' ? record.role : '', server };
-  });
-}
-
-function serverOfOutput(template: Template, name: string): string | undefined {
-  const outputs = isRecord(template.outputs) ? template.outputs : {};
-  const snapsetData = isRecord(outputs.snapset_data) ? outputs.snapset_data.value : undefined;
-  const instances = isRecord(snapsetData) && isRecord(snapsetData.instances) ? snapsetData.instances : undefined;
-  const entry = instances && isRecord(instances[name]) ? (instances[name] as Record<string, unknown>) : undefined;
-  const uuid = entry?.uuid;
-  return isRecord(uuid) && typeof uuid.get_resource === 'string' ? uuid.get_resource : undefined;
-}
 
 const normalMac = (mac: string) => mac.trim().toLowerCase();
 
@@ -168,8 +64,9 @@ function seedFromDefault(fragment: Record<string, unknown>, template: Template, 
 
 /**
  * Pure: the stack_parameters fragment that boots `set` in the target, after checking every target
- * instance has an image of the right role, a parameter to take it, and a first NIC with the MAC the
- * image was taken with. Throws RestoreError naming every instance at fault.
+ * instance has an image of the right role, a parameter to take it, and a port with the MAC the image
+ * was taken with; an instance of the set the target lacks is a problem too. Servers of the target the
+ * set does not cover are listed (not_restored). Throws RestoreError naming every instance at fault.
  */
 export function planRestore(
   set: SnapsetSummary,
@@ -177,72 +74,73 @@ export function planRestore(
   parameters: Record<string, unknown>,
   topology?: Topology,
 ): RestorePlan {
-  const problems: string[] = [];
-  const servers = templateServers(template, parameters);
-  const targets = targetInstances(template, topology);
+  let target: TargetShape;
+  try {
+    target = targetShape(template, parameters, topology);
+  } catch (error) {
+    if (error instanceof TargetError) throw new RestoreError(error.problems);
+    throw error;
+  }
+  const problems: string[] = [...target.problems];
   const imagesByName = new Map(set.images.map((image) => [image.name, image]));
   const instances: RestoreInstance[] = [];
-  const byParameter = new Map<string, RestoreInstance>();
   const fragment: Record<string, unknown> = {};
-  for (const target of targets) {
-    const image = imagesByName.get(target.name);
+  for (const wanted of Object.values(target.instances)) {
+    const image = imagesByName.get(wanted.name);
     if (!image) {
       problems.push(
-        `instance ${target.name}: SnapSet ${set.snap_id} has no image for it (it has ${Object.keys(set.instances).sort().join(', ')})`,
+        `instance ${wanted.name}: SnapSet ${set.snap_id} has no image for it (it has ${Object.keys(set.instances).sort().join(', ')})${
+          target.source === 'template'
+            ? `; server ${wanted.server} counts as an instance because it boots from ${wanted.image_parameter?.join('.')} with a fixed MAC: name the instances to restore (hotstack_snapset_instances) to leave it out`
+            : ''
+        }`,
       );
       continue;
     }
-    if (target.role && image.role !== target.role)
-      problems.push(`instance ${target.name}: the image has role ${image.role ?? '(none)'}, the target wants ${target.role}`);
-    const server = servers.get(target.server);
-    if (!server) {
-      problems.push(`instance ${target.name}: the target template has no server resource ${target.server}`);
-      continue;
-    }
-    if (!server.imageParameter) {
+    if (wanted.role && image.role !== wanted.role)
+      problems.push(`instance ${wanted.name}: the image has role ${image.role ?? '(none)'}, the target wants ${wanted.role}`);
+    const mac = image.mac_address;
+    if (!mac) problems.push(`instance ${wanted.name}: image ${image.id} has no mac_address tag`);
+    else if (!wanted.mac_address)
       problems.push(
-        `instance ${target.name}: server ${server.resource} takes image ${server.imageLiteral ?? '(none)'} literally, not from a parameter; it cannot be given the set's image`,
+        wanted.mac_port
+          ? `instance ${wanted.name}: port ${wanted.mac_port} has no fixed mac_address; the image expects MAC ${mac}`
+          : `instance ${wanted.name}: server ${wanted.server} has no NIC with a fixed MAC; the image expects MAC ${mac}`,
       );
-      continue;
-    }
-    const wanted = image.mac_address;
-    const have = server.firstNic?.mac;
-    if (!wanted) problems.push(`instance ${target.name}: image ${image.id} has no mac_address tag`);
-    else if (!server.firstNic)
-      problems.push(`instance ${target.name}: server ${server.resource} has no NIC; the image expects MAC ${wanted}`);
-    else if (!have)
+    else if (wanted.mac_address && normalMac(wanted.mac_address) !== normalMac(mac))
       problems.push(
-        `instance ${target.name}: port ${server.firstNic.port ?? '(first NIC, no port resource)'} has no fixed mac_address; the image expects MAC ${wanted}`,
+        `instance ${wanted.name}: MAC mismatch: target ${wanted.mac_port ? `port ${wanted.mac_port}` : `server ${wanted.server}'s NIC`} has ${wanted.mac_address}, the SnapSet image has ${mac}`,
       );
-    else if (normalMac(have) !== normalMac(wanted))
-      problems.push(
-        `instance ${target.name}: MAC mismatch: target port ${server.firstNic.port} has ${have}, the SnapSet image has ${wanted}`,
-      );
-    const parameter = server.imageParameter.join('.');
-    const restored: RestoreInstance = {
-      name: target.name,
+    if (!wanted.image_parameter) continue;
+    seedFromDefault(fragment, template, parameters, wanted.image_parameter);
+    setPath(fragment, wanted.image_parameter, image.id);
+    instances.push({
+      name: wanted.name,
       role: image.role ?? '',
       image_id: image.id,
-      parameter,
-      mac_address: wanted ?? '',
-    };
-    const other = byParameter.get(parameter);
-    if (other && other.image_id !== image.id) {
-      problems.push(
-        `instances ${other.name} and ${target.name} both take their image from ${parameter}: give each server its own image parameter`,
-      );
-      continue;
-    }
-    byParameter.set(parameter, restored);
-    seedFromDefault(fragment, template, parameters, server.imageParameter);
-    setPath(fragment, server.imageParameter, image.id);
-    instances.push(restored);
+      parameter: wanted.image_parameter.join('.'),
+      mac_address: mac ?? '',
+      volumes: wanted.volumes,
+    });
+  }
+  for (const name of Object.keys(set.instances).sort()) {
+    if (name in target.instances) continue;
+    const server = target.other_servers[name];
+    problems.push(
+      `instance ${name} of SnapSet ${set.snap_id} has no place in the target (${server ? `server ${name} ${server}` : 'no such instance'}); the target restores ${Object.keys(target.instances).sort().join(', ')}`,
+    );
   }
   if (problems.length) throw new RestoreError(problems);
-  return { stack_parameters: fragment, instances };
+  const not_restored = Object.entries(target.other_servers).map(([server, reason]) => ({ server, reason }));
+  return { stack_parameters: fragment, instances, not_restored, target };
 }
 
 /** Pure: the topology (name → role) a restore target expects. */
-export function targetTopology(template: Template, topology?: Topology): Topology {
-  return Object.fromEntries(targetInstances(template, topology).map((instance) => [instance.name, instance.role]));
+export function targetTopology(template: Template, topology?: Topology, parameters: Record<string, unknown> = {}): Topology {
+  try {
+    return shapeTopology(targetShape(template, parameters, topology));
+  } catch (error) {
+    if (error instanceof TargetError) throw new RestoreError(error.problems);
+    throw error;
+  }
 }

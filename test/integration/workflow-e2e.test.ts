@@ -5,12 +5,15 @@
 // relay in devcloud-net; a kubelet actor plays master0, and its shutdown pod stops the master's server
 // through Nova).
 //   create-snapset.yml: 01 makes the stack and writes its outputs; 02 reaches the controller over SSH
-//   and gives it clouds.yaml and the kubeconfig; 03 runs hotstack_prepare ON the controller (no wait:
-//   the signer already rotated; uncordon, stable, cordon, shutdown → the master's server SHUTOFF); 04
-//   shuts the controller down from inside, makes the set with prepare's dates and saves it.
+//   and gives it clouds.yaml; 03 runs the user's install playbook (hotstack_install_playbook:
+//   test/playbooks/install-kubeconfig.yml leaves the lab's kubeconfig on the controller), then
+//   hotstack_prepare ON the controller (no wait: the signer already rotated; uncordon, stable for
+//   hotstack_min_stable_period, cordon, shutdown → the master's server SHUTOFF); 04 shuts the controller
+//   down from inside, makes the set with prepare's dates and saves it.
 //   bootstrap.yml (restore): 01 boots the pinned set's images on ports with the same MACs (Neutron and
 //   the guest agree); the restored master's kubelet comes back with expired certificates (it files
-//   CSRs); 03 runs hotstack_revive on the controller: CSRs approved, node Ready and uncordoned.
+//   CSRs); 03 skips the installer and runs hotstack_revive on the controller with the kubeconfig the
+//   controller's snapshot carries (as in Hotstack): CSRs approved, node Ready and uncordoned.
 // Guests run under TCG on 2 shared cores: minutes per boot, hence the long timeouts.
 import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -60,10 +63,11 @@ describe('create-snapset.yml, then bootstrap.yml restoring the set and reviving 
       application_credential_id: 'id',
       application_credential_secret: `s3cret-${run}`,
     },
-    hotstack_kubeconfig: kubeconfig,
     hotstack_node_selector: cluster.selector,
     hotstack_operator_selector: cluster.selector,
     hotstack_shutoff_timeout: 900,
+    // Hotstack's snapshot-sno sets 3m; short here (the lab's operators are stable at once)
+    hotstack_min_stable_period: '5s',
     ...extra,
   });
   // A failed assertion mid-run must not leave ansible-playbook running against the stacks after() deletes.
@@ -127,14 +131,21 @@ describe('create-snapset.yml, then bootstrap.yml restoring the set and reviving 
   });
 
   test("create-snapset.yml: prepare on the controller shuts the master down, 04 the controller; the set is saved with prepare's dates", async () => {
-    const playing = playbook('create-snapset.yml', vars(SOURCE));
+    const playing = playbook(
+      'create-snapset.yml',
+      vars(SOURCE, { hotstack_install_playbook: 'test/playbooks/install-kubeconfig.yml', test_install_kubeconfig: kubeconfig }),
+    );
     const data = await outputsDuring(SOURCE, playing);
     assert.deepEqual(Object.keys(data.instances).sort(), ['controller', 'master0']);
     cluster.backBy('master0', data.instances.master0!.uuid);
     const created = await playing;
     assert.equal(created.exitCode, 0, created.output);
     assert.ok(!created.output.includes(`s3cret-${run}`), 'the secret is never shown');
-    assert.match(created.output, /TASK \[Prepare the cluster for a snapshot\][\s\S]*?changed: \[controller/);
+    // the installer left the kubeconfig on the controller, before 03 looked for it and prepared
+    assert.match(
+      created.output,
+      /TASK \[Leave the cluster's kubeconfig on the controller\][\s\S]*?changed: \[controller-0\][\s\S]*TASK \[Find the cluster's kubeconfig on the controller\][\s\S]*TASK \[Prepare the cluster for a snapshot\][\s\S]*?changed: \[controller/,
+    );
     assert.match(created.output, /Shut the controller down from inside[\s\S]*?changed: \[localhost/);
 
     // prepare ran against the lab from the controller: the node is cordoned, its shutdown pod stopped the server.
@@ -146,7 +157,11 @@ describe('create-snapset.yml, then bootstrap.yml restoring the set and reviving 
     assert.ok(kubelet.journal.some((e) => e.event === 'server-stop-requested' && e.detail?.serverId === data.instances.master0!.uuid));
     assert.equal((await cluster.node('master0')).spec?.unschedulable, true, 'master0 cordoned');
 
-    const prepared = load(readFileSync(join(workDir, `${SOURCE}-prepare.yaml`), 'utf8')) as { snapset_properties: Record<string, string> };
+    const prepared = load(readFileSync(join(workDir, `${SOURCE}-prepare.yaml`), 'utf8')) as {
+      snapset_properties: Record<string, string>;
+      steps: string[];
+    };
+    assert.ok(prepared.steps.includes('wait_stable 5s'), `hotstack_min_stable_period: ${prepared.steps.join(', ')}`);
     const until = prepared.snapset_properties.hotstack_revivable_without_csr_until;
     assert.match(String(until), /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/, JSON.stringify(prepared));
     const saved = load(readFileSync(join(workDir, `${SOURCE}-snapset.yaml`), 'utf8')) as Json;
@@ -168,6 +183,7 @@ describe('create-snapset.yml, then bootstrap.yml restoring the set and reviving 
     cluster.bootRestored({ master0 }).catch(() => undefined);
     const restored = await playing;
     assert.equal(restored.exitCode, 0, restored.output);
+    assert.match(restored.output, /PLAY \[No install playbook\]/);
     assert.match(restored.output, /TASK \[Revive the restored cluster\][\s\S]*?changed: \[controller/);
 
     const node = await cluster.node('master0');

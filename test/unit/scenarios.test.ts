@@ -53,14 +53,56 @@ test('snapshot-sno: its snapset_data is controller + master0, and its own set re
   assert.deepEqual(plan.stack_parameters, { controller_params: { image: 'S1-controller' }, ocp_master_params: { image: 'S1-master0' } });
 });
 
-test('sno-bmh-tests restores a snapshot-sno set through hotstack_snapset_instances; bmh0 is left alone', () => {
-  const topology = vars('sno-bmh-tests').hotstack_snapset_instances as Record<string, string>;
-  assert.throws(() => planRestore(setFrom('snapshot-sno', 'S1'), template('sno-bmh-tests'), {}), /no snapset_data output/);
-  const plan = planRestore(setFrom('snapshot-sno', 'S1'), template('sno-bmh-tests'), params('sno-bmh-tests'), topology);
+test("sno-bmh-tests, its vars as Hotstack's: controller and master0 found in the template, bmh0..2 reported as not restored", () => {
+  const target = template('sno-bmh-tests');
+  assert.equal(vars('sno-bmh-tests').hotstack_snapset_instances, undefined, 'no topology needed');
+  assert.deepEqual(targetTopology(target), { controller: 'controller', master0: 'ocp_master' });
+  const plan = planRestore(setFrom('snapshot-sno', 'S1'), target, params('sno-bmh-tests'));
   assert.deepEqual(plan.stack_parameters, { controller_params: { image: 'S1-controller' }, ocp_master_params: { image: 'S1-master0' } });
   assert.deepEqual(
-    plan.instances.map((i) => i.mac_address),
-    ['fa:16:9e:81:f6:05', 'fa:16:9e:81:f6:10'],
+    plan.instances.map((i) => [i.name, i.mac_address, i.volumes.length]),
+    [
+      ['controller', 'fa:16:9e:81:f6:05', 0],
+      ['master0', 'fa:16:9e:81:f6:10', 4],
+    ],
+  );
+  // master0's second NIC (the trunk parent) does not count; its MAC port is the machine port
+  assert.equal(plan.target.instances.master0?.mac_port, 'master0-machine-port');
+  assert.deepEqual(
+    plan.not_restored.map((n) => n.server),
+    ['bmh0', 'bmh1', 'bmh2'],
+  );
+  for (const n of plan.not_restored) assert.match(n.reason, /^boots from a volume \(image bmh_params\.cd_image\): not a SnapSet instance/);
+  // a three-master set has no place here: named, not dropped
+  assert.throws(
+    () => planRestore(setFrom('snapshot-3masters', 'M3'), target, params('sno-bmh-tests')),
+    /instance master1 of SnapSet M3 has no place in the target \(no such instance\).*instance master2/,
+  );
+});
+
+test('snapshot-sno restores into itself with its Cinder volumes listed (created empty), the Heat::Value DHCP options ignored', () => {
+  const plan = planRestore(setFrom('snapshot-sno', 'S1'), template('snapshot-sno'), params('snapshot-sno'));
+  assert.deepEqual(plan.instances.find((i) => i.name === 'master0')?.volumes, [
+    'master0-cinder-vol0',
+    'master0-cinder-vol1',
+    'master0-cinder-vol2',
+    'master0-lvms-vol0',
+  ]);
+  assert.deepEqual(plan.not_restored, []);
+});
+
+test('sno-nat64: snapset_data through an OS::Heat::Value, master0 MAC from another; the NAT64 appliance and sushy-tools are not restored', () => {
+  const target = template('sno-nat64');
+  const plan = planRestore(setFrom('snapshot-sno', 'S1'), target, params('sno-nat64'));
+  assert.equal(plan.target.source, 'snapset_data');
+  assert.deepEqual(plan.stack_parameters, { controller_params: { image: 'S1-controller' }, ocp_master_params: { image: 'S1-master0' } });
+  assert.equal(plan.target.instances.master0?.mac_address, 'fa:16:9e:81:f6:10');
+  assert.deepEqual(
+    plan.not_restored.map((n) => [n.server, n.reason]),
+    [
+      ['nat64-appliance', "not in the target's snapset_data output; boots image nat64_appliance_params.image, as the template says"],
+      ['sushy-tools', "not in the target's snapset_data output; boots image sushy_tools_params.image, as the template says"],
+    ],
   );
 });
 
@@ -105,7 +147,7 @@ test('devcloud-sno and devcloud-3masters keep the restore contract: each instanc
 });
 
 test('bootstrap_vars give the variables 01-infra.yml requires', () => {
-  for (const scenario of ['snapshot-sno', 'sno-bmh-tests', 'snapshot-3masters', 'devcloud-sno', 'devcloud-3masters']) {
+  for (const scenario of ['snapshot-sno', 'sno-bmh-tests', 'sno-nat64', 'snapshot-3masters', 'devcloud-sno', 'devcloud-3masters']) {
     const v = vars(scenario);
     assert.equal(v.scenario, scenario);
     for (const key of ['stack_name', 'stack_template_path', 'stack_parameters']) assert.ok(key in v, `${scenario}: ${key}`);

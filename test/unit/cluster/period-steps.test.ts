@@ -3,7 +3,14 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { formatPeriod, parsePeriod } from '../../../lib/cluster/period.ts';
-import { DEFAULT_STEP_TIMEOUT_MS, PREPARE_STEPS, parseSteps, REVIVE_STEPS, StepError } from '../../../lib/cluster/steps.ts';
+import {
+  DEFAULT_STEP_TIMEOUT_MS,
+  PREPARE_STEPS,
+  parseSteps,
+  REVIVE_STEPS,
+  StepError,
+  withMinStablePeriod,
+} from '../../../lib/cluster/steps.ts';
 
 test('periods: seconds, minutes, hours, combinations, bare numbers', () => {
   assert.equal(parsePeriod('60s', 'p'), 60_000);
@@ -47,6 +54,24 @@ test("the default sequences are Hotstack's, with the 25 h pause replaced and the
     ['wait_api', 'wait_signer', 'approve_csrs', 'wait_stable 5s', 'uncordon', 'wait_stable 60s', 'wait_stable 60s', 'wait_route_api'],
   );
   assert.equal(parseSteps(REVIVE_STEPS)[3]?.timeoutMs, 20 * 60_000);
+});
+
+test("hotstack_min_stable_period (min_stable_period) sets the waits after the certificate event, not revive's first 5 s", () => {
+  assert.deepEqual(
+    parseSteps(withMinStablePeriod(PREPARE_STEPS, '3m')).map((s) => s.label),
+    ['wait_cert_rotation', 'uncordon', 'wait_stable 3m', 'cordon', 'shutdown'],
+  );
+  assert.deepEqual(
+    parseSteps(withMinStablePeriod(REVIVE_STEPS, 90)).map((s) => s.label),
+    ['wait_api', 'wait_signer', 'approve_csrs', 'wait_stable 5s', 'uncordon', 'wait_stable 90s', 'wait_stable 90s', 'wait_route_api'],
+  );
+  // the defaults themselves are untouched
+  assert.equal(parseSteps(PREPARE_STEPS)[2]?.label, 'wait_stable 60s');
+  // a period the step timeout (20 min) does not exceed is refused, naming the step
+  assert.throws(
+    () => parseSteps(withMinStablePeriod(PREPARE_STEPS, '25m')),
+    /steps\[2\]\.timeout: 20m must be longer than the stable period 25m/,
+  );
 });
 
 test('steps may be names, "name period" strings, or one-key mappings with a timeout', () => {
