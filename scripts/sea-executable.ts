@@ -41,9 +41,11 @@ export async function makeExecutable(inputs: ExecutableInputs): Promise<string> 
   };
   mkdirSync(dir, { recursive: true });
 
-  // An emulated target takes tens of seconds: rebuilt only when what goes into it changed.
+  // Rebuilt only when what goes into it changed: an emulated target takes tens of seconds, and an
+  // executable is not byte-reproducible (its V8 code caches differ run to run), so an unchanged one
+  // also keeps the collection's compressed payload (build/payload-cache, scripts/collection.ts) valid.
   const stamp = join(dir, STAMP);
-  const key = target.emulator.length ? inputsKey(inputs) : undefined;
+  const key = inputsKey(inputs);
   if (key && existsSync(executable) && existsSync(stamp) && readFileSync(stamp, 'utf8') === `${key} ${fileSha256(executable)}\n`) {
     log(`${target.arch}: ${executable} is up to date (same Node, bundle and build scripts)`);
     return executable;
@@ -132,8 +134,11 @@ function fileSha256(path: string): string {
 
 /** Everything an executable is made from: the Node, the two scripts, the groups, and the scripts that make it. */
 function inputsKey({ root, target, node, bundle, seaMain, cacheGroups }: ExecutableInputs): string {
-  // The Node by its path: scripts/node-for-arch.ts keys it by version and checked its integrity.
-  const hash = createHash('sha256').update(JSON.stringify({ arch: target.arch, emulator: target.emulator, node, cacheGroups }));
+  // The Node by its path and version: scripts/node-for-arch.ts keys another architecture's by version
+  // and checked its integrity; this host's is the pinned Node running the build.
+  const hash = createHash('sha256').update(
+    JSON.stringify({ arch: target.arch, emulator: target.emulator, node, version: process.versions.node, cacheGroups }),
+  );
   for (const file of [bundle, seaMain, join(root, 'scripts/code-cache.ts'), join(root, 'scripts/sea-executable.ts')])
     hash.update(readFileSync(file));
   return hash.digest('hex');

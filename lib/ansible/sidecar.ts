@@ -11,12 +11,13 @@ const AUTHOR = 'Hotstack SnapSet developers (@openstack-k8s-operators)';
 
 /** What every module of this project needs on the host that runs the task. */
 const REQUIREMENTS = [
-  'An x86-64 Linux host: the module is a self-contained executable (Node.js 24 inside); it needs no Python, no openstacksdk and no other package there.',
+  'A Linux host, x86-64 or arm64 (aarch64), glibc 2.28 or later: the module is a self-contained executable (Node.js 24 inside); it needs no openstacksdk and no other package there.',
+  'From the collection hotstack.snapset: C(xz) or Python 3 (its lzma) on the host, to unpack the executable into its cache at the first task there (variable C(hotstack_snapset_cache_dir), default C(~/.cache/hotstack-snapset); it must allow execution).',
 ];
 
 /** Said of every module: where it runs. */
 const COMMON_NOTES = [
-  'Runs on the host of the task (the controller itself with C(connection: local) or C(delegate_to: localhost), or any x86-64 Linux managed host); it talks to the cloud APIs from there.',
+  'Runs on the host of the task (the controller itself with C(connection: local) or C(delegate_to: localhost), or any Linux managed host); it talks to the cloud APIs from there.',
 ];
 
 function sidecarDocument(definition: ModuleDefinition): Record<string, unknown> {

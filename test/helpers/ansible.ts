@@ -73,11 +73,13 @@ export async function runPlaybook(
     extraVars?: Record<string, unknown>;
     resultFile?: string;
     timeoutMs?: number;
+    /** An inventory instead of the repository's inventory.yml. */
+    inventory?: string;
     /** Ends the run (SIGTERM to ansible-playbook), e.g. from a test's after() when an assertion failed mid-run. */
     cancelSignal?: AbortSignal;
   } = {},
 ): Promise<PlaybookRun> {
-  const argv = ['-i', join(ROOT, 'inventory.yml'), playbook];
+  const argv = ['-i', options.inventory ?? join(ROOT, 'inventory.yml'), playbook];
   if (options.check) argv.push('--check');
   if (options.verbosity) argv.push(`-${'v'.repeat(options.verbosity)}`);
   const varsDir = options.extraVars ? mkdtempSync(join(tmpdir(), 'hotstack-vars-')) : undefined;
