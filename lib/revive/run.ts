@@ -12,7 +12,7 @@ import type { ClusterClient } from '../cluster/client.ts';
 import { ClusterError, WaitAborted } from '../cluster/errors.ts';
 import { type CordonOutcome, listNodes, setSchedulable } from '../cluster/nodes.ts';
 import { formatPeriod } from '../cluster/period.ts';
-import { waitCertRotation } from '../cluster/rotation.ts';
+import { checkModeRotation, waitCertRotation } from '../cluster/rotation.ts';
 import { shutdownNodes } from '../cluster/shutdown.ts';
 import type { HeldBack } from '../cluster/stability.ts';
 import { StabilityTimeout, waitStable } from '../cluster/stable-wait.ts';
@@ -251,10 +251,10 @@ export async function runSteps(client: ClusterClient, options: RunOptions): Prom
           record.waited_seconds = seconds(result.waitedMs);
           record.forced = result.forced;
           if (result.forced) outcome = 'changed';
-          else if (options.checkMode && !result.decision.rotated) {
-            record.msg = result.decision.waitUntil
-              ? `would wait until ${iso(result.decision.waitUntil.getTime())}`
-              : result.decision.reason;
+          else if (options.checkMode) {
+            const predicted = checkModeRotation(result.decision, options.forceCertRotation);
+            outcome = predicted.outcome;
+            if (predicted.msg) record.msg = predicted.msg;
           }
           break;
         }

@@ -67,8 +67,9 @@ describe('create-snapset.yml, then bootstrap.yml restoring the set and reviving 
     os_cloud: 'devcloud',
     controller_ssh_private_key_file: SSH_KEY,
     controller_ssh_timeout: 1800,
-    // The stack output says the same, but devcloud's password is "devcloud": the modules mask it in
-    // every result, so the output's "ip netns exec devcloud-net" arrives as "********-net".
+    // The stack output says the same, but a devcloud state from before the random password has the
+    // password "devcloud": the modules mask it in every result, so there the output's
+    // "ip netns exec devcloud-net" arrives as "********-net" (a fresh state's password is random).
     controller_ssh_common_args: `-o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o ProxyCommand="${PROXY_COMMAND}"`,
     hotstack_cloud_secrets: {
       auth_url: 'http://10.99.0.1:5000/v3',
