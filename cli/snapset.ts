@@ -21,6 +21,8 @@ commands:
   show SNAP_ID              one set, image by image
   verify [SNAP_ID]          does the set (default: the newest usable one of the scope) count?
                             exit 0 if so, 1 if not; with --template, also the restore check
+                            (sets of another tool, e.g. Hotstack's, count only judged against
+                            a --template)
   delete SNAP_ID...         delete these sets (all their images, nothing else)
   prune                     delete old sets of a scope (--older-than / --keep) and --orphans
 
@@ -97,10 +99,12 @@ function setDetail(set: SnapsetSummary): string {
   const head = [
     `snap_id:        ${set.snap_id}`,
     `status:         ${set.status}${set.problems.length ? ` (${set.problems.join('; ')})` : ''}`,
+    `made by:        ${set.made_by}`,
     `created:        ${day(set.created_at)}`,
     `size:           ${set.image_count} image(s) of ${set.size ?? 'unknown'}`,
     `usable until:   ${day(set.revivable_until)}`,
-    `without CSRs:   ${day(set.revivable_without_csr_until)}`,
+    `without CSRs:   ${day(set.revivable_without_csr_until)}${set.needs_csr_approval ? ' (passed: reviving needs CSR approval)' : ''}`,
+    ...set.notes.map((note) => `note:           ${note}`),
     '',
   ].join('\n');
   const rows = [['INSTANCE', 'ROLE', 'MAC', 'IMAGE ID', 'STATUS', 'MARKED', 'GiB']];
@@ -120,6 +124,48 @@ function setDetail(set: SnapsetSummary): string {
 
 class UsageError extends Error {}
 
+const OPTIONS = {
+  'os-cloud': { type: 'string' },
+  json: { type: 'boolean' },
+  prefix: { type: 'string' },
+  instances: { type: 'string' },
+  all: { type: 'boolean' },
+  template: { type: 'string' },
+  'older-than': { type: 'string' },
+  keep: { type: 'string' },
+  orphans: { type: 'boolean' },
+  'orphan-grace': { type: 'string' },
+  'dry-run': { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+/**
+ * Pure: the arguments with every operand that is a snap_id starting with '-' (8 characters of
+ * urlsafe base64, e.g. `-M8u_k-Y`: one in 32 sets) moved behind `--`, so it is not taken for an
+ * option. A value of an option that takes one is left where it is; order among operands is kept.
+ */
+export function snapIdsAsOperands(args: string[]): string[] {
+  const known = new Set(Object.keys(OPTIONS).map((name) => `--${name}`));
+  const takesValue = new Set(
+    Object.entries(OPTIONS)
+      .filter(([, option]) => option.type === 'string')
+      .map(([name]) => `--${name}`),
+  );
+  const kept: string[] = [];
+  const moved: string[] = [];
+  for (let index = 0; index < args.length; index++) {
+    const arg = args[index]!;
+    if (arg === '--') {
+      moved.push(...args.slice(index + 1));
+      break;
+    }
+    const valueOfPrevious = index > 0 && takesValue.has(args[index - 1]!);
+    if (!valueOfPrevious && /^-[A-Za-z0-9_-]{7}$/.test(arg) && !known.has(arg)) moved.push(arg);
+    else kept.push(arg);
+  }
+  return moved.length ? [...kept, '--', ...moved] : kept;
+}
+
 /** Runs the CLI; returns the exit code. */
 export async function runCli(args: string[], io: Io = defaultIo()): Promise<number> {
   const masker = new Masker();
@@ -129,24 +175,7 @@ export async function runCli(args: string[], io: Io = defaultIo()): Promise<numb
   };
   let parsed;
   try {
-    parsed = parseArgs({
-      args,
-      allowPositionals: true,
-      options: {
-        'os-cloud': { type: 'string' },
-        json: { type: 'boolean' },
-        prefix: { type: 'string' },
-        instances: { type: 'string' },
-        all: { type: 'boolean' },
-        template: { type: 'string' },
-        'older-than': { type: 'string' },
-        keep: { type: 'string' },
-        orphans: { type: 'boolean' },
-        'orphan-grace': { type: 'string' },
-        'dry-run': { type: 'boolean' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    });
+    parsed = parseArgs({ args: snapIdsAsOperands(args), allowPositionals: true, options: OPTIONS });
   } catch (error) {
     return fail(`${error instanceof Error ? error.message : String(error)}\n\n${USAGE}`, 2);
   }
@@ -204,6 +233,8 @@ export async function runCli(args: string[], io: Io = defaultIo()): Promise<numb
           {
             ok,
             snapset: choice.chosen ?? null,
+            judged_against_target: choice.judged_against_target,
+            needs_csr_approval: choice.chosen?.needs_csr_approval ?? null,
             passed_over: choice.passed_over,
             stack_parameters: result.restore?.stack_parameters ?? null,
             explanation: choice.explanation,
@@ -236,10 +267,18 @@ export async function runCli(args: string[], io: Io = defaultIo()): Promise<numb
         const now = new Date();
         const sets = await loadSets(conn, now);
         const plan = planPrune(sets, policy, now);
-        const missing = (policy.snapIds ?? []).filter((id) => !sets.some((set) => set.snap_id === id));
+        const missing = plan.missing;
         const ids = plan.delete.flatMap((decision) => decision.image_ids);
         const listing = plan.delete.map((d) => `  ${d.snap_id}  ${d.status}  ${d.image_ids.length} image(s)  ${d.reason}`).join('\n');
         const kept = plan.keep.map((d) => `  ${d.snap_id}  kept: ${d.reason}`).join('\n');
+        // As hotstack_snapset_prune: a snap_id that names no set (a typo) deletes nothing at all.
+        if (missing.length && !values['dry-run']) {
+          print(
+            { deleted: [], kept: [], removed_images: [], failed_images: [], missing },
+            `no such set: ${missing.join(', ')} (a typo, or deleted already); nothing was deleted\n`,
+          );
+          return 1;
+        }
         if (values['dry-run'] || !ids.length) {
           print(
             { dry_run: true, deleted: plan.delete, kept: plan.keep, missing },

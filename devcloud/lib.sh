@@ -1,14 +1,15 @@
 # lib.sh - sourced by up.sh, down.sh, service.sh and status.sh (not run on its own).
 # Settings, helpers, and the ONE place where each service's start command line is defined (svc_def).
 #
-#   env: DEVCLOUD_STATE (default /tmp/devcloud), DEVCLOUD_PASSWORD (default devcloud)
+#   env: DEVCLOUD_STATE (default /tmp/devcloud), DEVCLOUD_PASSWORD (default: random at the first up.sh, see password.sh)
 export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin   # Debian's python3, not a pyenv shim
 export LC_ALL=C.UTF-8 LANG=C.UTF-8
 # services and their tools must not pick up a caller's OpenStack client settings
 unset OS_CLOUD OS_CLIENT_CONFIG_FILE OS_AUTH_URL OS_USERNAME OS_PASSWORD OS_PROJECT_NAME OS_TOKEN 2>/dev/null || true
 
 STATE=${DEVCLOUD_STATE:-/tmp/devcloud}
-PASS=${DEVCLOUD_PASSWORD:-devcloud}
+source "$(dirname "${BASH_SOURCE[0]}")/password.sh"
+PASS=$(devcloud_password)   # up.sh chooses one for a fresh state (devcloud_password create)
 HOST=127.0.0.1
 T0=$SECONDS
 

@@ -13,7 +13,9 @@ const hotstackSnapsetInfo = defineModule({
   description: [
     "Lists the SnapSets among the project's own images (owner = the token's project; other projects' public or shared images are never considered), newest first.",
     'Each set is judged: C(usable) only if every image is active, tagged C(hotstack-snapset), the images agree on one snap_id and on C(hotstack_snapset_size) and there are that many, each instance has one image with C(name=), C(role=) and C(mac_address=) tags, and C(hotstack_revivable_until) (when present) is still ahead. Otherwise C(incomplete), C(inconsistent) or C(expired), with the reasons.',
-    'With I(latest), I(snap_id) or I(template), chooses a set: the pinned I(snap_id) if it counts, else the newest usable set of the scope; every newer set passed over is listed with why.',
+    "A set made by another tool — Hotstack's own C(hotstack_snapset): the six tags and none of this project's C(hotstack_*) properties — is C(unverified): whether it is whole cannot be shown from its images. Only with I(template) can it count: judged against the restore target, it is usable when it holds one active, marked image per instance the target needs, with the target's roles and (first-NIC) MACs, no instance twice and no other instance; the result then says so (C(judged_against_target), I(msg)).",
+    'With I(latest), I(snap_id) or I(template), chooses a set: the pinned I(snap_id) if it counts, else the newest set of the scope that counts (a usable set of this project, or, with I(template), a set of another tool that passes the target); every newer set passed over is listed with why.',
+    'A set past C(hotstack_revivable_without_csr_until) is still usable, but reviving it needs kubelet CSR approval: C(needs_csr_approval) and C(notes) of the set, and I(msg) for the chosen one, say so.',
     "With I(template) (the restore target's Heat template) the target's instances come from its C(snapset_data) output, else I(instances), else the servers booting from an image parameter C(<role>_params) of a SnapSet role (controller, ocp_master, ocp_worker) whose first NIC has a fixed MAC (Hotstack's sno-bmh-tests); other servers (bare-metal hosts booting from volumes, appliances) are listed in C(not_restored).",
     'With I(template) the result holds the C(stack_parameters) fragment that boots the chosen set, per instance (the parameter each server takes its image from, e.g. C(controller_params.image), C(ocp_master_params.image)), after checking that every instance of the target has an image of its role and that the first NIC of each server has the MAC the image was taken with. A mismatch fails, naming the instance and both MACs.',
     'Reads only; nothing is changed.',
@@ -79,6 +81,9 @@ const hotstackSnapsetInfo = defineModule({
       last_activity_at: '2026-11-25T18:04:13Z',
       status: 'usable',
       problems: [],
+      made_by: 'this project',
+      needs_csr_approval: false,
+      notes: [],
       size: 2,
       image_count: 2,
       instances: { controller: 'controller', master0: 'ocp_master' },
@@ -115,10 +120,34 @@ const hotstackSnapsetInfo = defineModule({
         sample: set.last_activity_at,
       },
       status: {
-        description: 'C(usable), C(expired), C(incomplete) or C(inconsistent).',
+        description:
+          'C(usable), C(unverified) (made by another tool: usable only as judged against a restore target), C(expired), C(incomplete) or C(inconsistent).',
         returned: 'always',
         type: 'str',
         sample: 'usable',
+      },
+      made_by: {
+        description:
+          "C(this project) (C(hotstack_snapset) with its C(hotstack_*) properties) or C(another tool) (tags only, e.g. Hotstack's own module). Properties Nova copied from the image a server booted from (a C(hotstack_snap_id) other than the C(snap_id=) tag) are not the set's own.",
+        returned: 'always',
+        type: 'str',
+        sample: set.made_by,
+      },
+      needs_csr_approval: {
+        description:
+          'Whether reviving it needs kubelet CSR approval (C(hotstack_revivable_without_csr_until) has passed); null when the set records no such date.',
+        returned: 'always',
+        type: 'bool',
+        sample: set.needs_csr_approval,
+      },
+      notes: {
+        description: 'What to know before reviving it (CSR approval needed, no revive dates recorded), one sentence each.',
+        returned: 'always',
+        type: 'list',
+        elements: 'str',
+        sample: [
+          'reviving it needs kubelet CSR approval: revivable without it only until 2026-12-25T18:00:00Z (hotstack_revivable_without_csr_until); hotstack_revive approves the CSRs (bootstrap.yml with hotstack_revive_snapshot runs it)',
+        ],
       },
       problems: {
         description: 'Why the set does not count (empty for a usable set).',
@@ -193,6 +222,13 @@ const hotstackSnapsetInfo = defineModule({
         type: 'dict',
         sample: set,
         contains: setKeys,
+      },
+      judged_against_target: {
+        description:
+          'The chosen set was made by another tool and is usable only as judged against the target of I(template): one active image per target instance, roles and MACs equal. I(msg) says so too.',
+        returned: 'when a set is to be chosen',
+        type: 'bool',
+        sample: false,
       },
       passed_over: {
         description: 'Newer sets (or the pinned one) that did not count, newest first, with why.',
@@ -345,13 +381,19 @@ const hotstackSnapsetInfo = defineModule({
     const { sets, choice, restore } = result;
     if (!choice) return { changed: false, msg: `${sets.length} SnapSet(s)`, snapsets: sets };
     if (!choice.chosen && args.fail_if_none) {
-      throw new ModuleFailure(choice.explanation, { snapsets: sets, snapset: null, passed_over: choice.passed_over });
+      throw new ModuleFailure(choice.explanation, {
+        snapsets: sets,
+        snapset: null,
+        judged_against_target: false,
+        passed_over: choice.passed_over,
+      });
     }
     return {
       changed: false,
       msg: choice.explanation,
       snapsets: sets,
       snapset: choice.chosen ?? null,
+      judged_against_target: choice.judged_against_target,
       passed_over: choice.passed_over,
       ...(restore
         ? {

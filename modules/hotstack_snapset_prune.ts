@@ -49,7 +49,8 @@ function decisions(
     contains: {
       snap_id: { description: 'The set id.', returned: 'always', type: 'str', sample: sample.snap_id },
       status: {
-        description: 'Its status as C(hotstack_snapset_info) judges it: C(usable), C(expired), C(incomplete) or C(inconsistent).',
+        description:
+          'Its status as C(hotstack_snapset_info) judges it: C(usable), C(unverified) (made by another tool), C(expired), C(incomplete) or C(inconsistent).',
         returned: 'always',
         type: 'str',
         sample: sample.status,
@@ -94,9 +95,10 @@ const hotstackSnapsetPrune = defineModule({
   shortDescription: 'Delete SnapSets: one by snap_id, old ones by age or count, and orphans of runs that never completed',
   description: [
     "Looks only at the project's own images, judged as C(hotstack_snapset_info) judges them.",
-    'I(snap_id): deletes every image of the named sets (any status) and nothing else.',
+    'I(snap_id): deletes every image of the named sets (any status) and nothing else; a snap_id that names no set of the project fails the module, naming it, before anything is deleted.',
     'I(older_than) / I(keep): deletes complete sets (usable or expired) of the scope older than the age, or beyond the I(keep) newest usable ones (expired sets count as beyond). The newest usable set of the scope is never deleted this way: name it by I(snap_id).',
     'I(orphans): deletes the images of runs that never completed a set (grouped by C(hotstack_snap_id): incomplete or inconsistent sets) with no image created for I(orphan_grace). A complete set is never an orphan.',
+    "Sets made by another tool (Hotstack's own module: tags only, status C(unverified)) are never orphans. I(older_than) and I(keep) treat them as complete sets (I(keep) counts those holding the scope's instances and roles); the newest of them that covers the scope is never deleted this way when it is newer than the newest usable set (a restore may choose it).",
     'A scope (I(name_prefix) or I(instances)) is required unless I(all_sets) or I(snap_id) is given.',
   ],
   options: PRUNE_OPTIONS,
@@ -136,6 +138,13 @@ const hotstackSnapsetPrune = defineModule({
         image_ids: ['0d6c1f0e-6b1a-4a47-9a39-2f3c1e1f5a10', '5e21a4b2-0c55-4f5e-8f43-9d0b8e7c6a21'],
       },
     ),
+    missing: {
+      description: 'Named I(snap_id)s that are no set of the project; the module then fails and deletes nothing.',
+      returned: 'when a named set is missing',
+      type: 'list',
+      elements: 'str',
+      sample: ['Xa3_kQ9c'],
+    },
     removed_images: {
       description: 'Ids of the images deleted (empty in check mode).',
       returned: 'success',
@@ -172,6 +181,12 @@ const hotstackSnapsetPrune = defineModule({
     const conn = openstackConnection(ctx, args);
     const now = new Date();
     const plan = planPrune(await loadSets(conn, now), policy, now);
+    if (plan.missing.length) {
+      throw new ModuleFailure(
+        `snap_id: no SnapSet ${plan.missing.join(', ')} among the project's images (a typo, or deleted already); nothing was deleted`,
+        { missing: plan.missing, deleted: [], kept: [], removed_images: [] },
+      );
+    }
     const ids = plan.delete.flatMap((decision) => decision.image_ids);
     const sets = plan.delete.map((decision) => decision.snap_id).join(', ');
     if (ctx.checkMode || !ids.length) {

@@ -23,7 +23,7 @@ export const OPENSTACK_OPTIONS = {
     type: 'raw',
     description: [
       'Name of the cloud in clouds.yaml, searched as openstacksdk does on the host the task runs on: C(OS_CLIENT_CONFIG_FILE), then C(clouds.yaml) in the current directory, C($XDG_CONFIG_HOME/openstack/), C(~/.config/openstack/), C(/etc/xdg/openstack/) and C(/etc/openstack/); the first file found is used, and C(secure.yaml) (same search) is merged over it.',
-      'Or a dictionary holding one whole cloud entry (auth, auth_type, region_name, cacert, verify...), as openstack.cloud modules accept; then no other auth option may be given.',
+      "Or a dictionary of cloud settings (auth, auth_type, region_name, cacert, verify, interface...), as openstack.cloud modules accept: as openstacksdk's C(connect(**dict)) reads it, they are laid over the cloud named by its own C(cloud) key, else over the default cloud below (C(auth) key by key), so the file's CA bundle, endpoint overrides and domain names are kept; with no default cloud the dictionary is the whole cloud. Then no other auth option may be given.",
       'Defaults to the C(OS_CLOUD) environment variable, then to a cloud made of the C(OS_*) variables, then to the only cloud of clouds.yaml.',
     ],
     schema: { type: ['string', 'object', 'null'] },

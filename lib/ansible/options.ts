@@ -135,29 +135,45 @@ export function resolveAliases(options: Options, args: Record<string, unknown>):
 const TRUE_STRINGS = new Set(['yes', 'on', '1', 'true', 'y', 't']);
 const FALSE_STRINGS = new Set(['no', 'off', '0', 'false', 'n', 'f']);
 
+/** One scalar as AnsibleModule converts it to `type` (a string "1200" to 1200, "yes" to true...); else unchanged. */
+function coerceScalar(type: OptionType | undefined, value: unknown): unknown {
+  if (typeof value === 'string') {
+    const lowered = value.trim().toLowerCase();
+    if (type === 'bool' && TRUE_STRINGS.has(lowered)) return true;
+    if (type === 'bool' && FALSE_STRINGS.has(lowered)) return false;
+    if (type === 'int' && /^-?\d+$/.test(value.trim())) return Number(value.trim());
+    if (type === 'float' && value.trim() !== '' && !Number.isNaN(Number(value))) return Number(value);
+    if (type === 'dict') return parseDictString(value) ?? value;
+  } else if (typeof value === 'number' && type === 'bool' && (value === 0 || value === 1)) {
+    return value === 1;
+  } else if (typeof value === 'number' && (type === 'str' || type === 'path')) {
+    return String(value);
+  }
+  return value;
+}
+
 /**
- * Ansible hands templated values over as strings ("1200", "yes"); AnsibleModule converts them. We do
- * the same for the top-level scalar options before validation, so the schema can stay strict.
+ * Ansible's `list` type (check_type_list): a list as it is, a string split on commas (nothing
+ * trimmed: "a, b" is "a" and " b", as there), a number as the one-element list of its text; then each
+ * element converted to the option's `elements` type, as AnsibleModule does.
+ */
+export function coerceList(spec: Pick<OptionSpec, 'elements'>, value: unknown): unknown {
+  let list: unknown = value;
+  if (typeof value === 'string') list = value.split(',');
+  else if (typeof value === 'number') list = [String(value)];
+  if (!Array.isArray(list) || !spec.elements) return list;
+  return list.map((element) => coerceScalar(spec.elements, element));
+}
+
+/**
+ * Ansible hands templated values over as strings ("1200", "yes", "a,b"); AnsibleModule converts them.
+ * We do the same for the top-level options before validation, so the schema can stay strict.
  */
 export function coerceScalars(options: Options, args: Record<string, unknown>): Record<string, unknown> {
   const out = { ...args };
   for (const [name, spec] of Object.entries(options)) {
-    const value = out[name];
-    if (typeof value === 'string') {
-      const lowered = value.trim().toLowerCase();
-      if (spec.type === 'bool' && TRUE_STRINGS.has(lowered)) out[name] = true;
-      else if (spec.type === 'bool' && FALSE_STRINGS.has(lowered)) out[name] = false;
-      else if (spec.type === 'int' && /^-?\d+$/.test(value.trim())) out[name] = Number(value.trim());
-      else if (spec.type === 'float' && value.trim() !== '' && !Number.isNaN(Number(value))) out[name] = Number(value);
-      else if (spec.type === 'dict') {
-        const parsed = parseDictString(value);
-        if (parsed !== undefined) out[name] = parsed;
-      }
-    } else if (typeof value === 'number' && spec.type === 'bool' && (value === 0 || value === 1)) {
-      out[name] = value === 1;
-    } else if (typeof value === 'number' && (spec.type === 'str' || spec.type === 'path')) {
-      out[name] = String(value);
-    }
+    if (!(name in out)) continue;
+    out[name] = spec.type === 'list' ? coerceList(spec, out[name]) : coerceScalar(spec.type, out[name]);
   }
   return out;
 }

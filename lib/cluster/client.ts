@@ -84,6 +84,7 @@ export class ClusterClient {
     const signal = options.signal ? AbortSignal.any([options.signal, timeout]) : timeout;
     let status: number;
     let text: string;
+    const sentAt = Date.now();
     try {
       const ctx = await this.#context(method, path, signal);
       if (options.body !== undefined) {
@@ -95,7 +96,10 @@ export class ClusterClient {
       status = response.httpStatusCode;
       text = await response.body.text();
     } catch (error) {
-      if (options.signal?.aborted) throw new ClusterError(`${options.what}: interrupted`, { cause: error });
+      if (options.signal?.aborted) {
+        const waited = Math.round((Date.now() - sentAt) / 1000);
+        throw new ClusterError(`${options.what}: interrupted after ${waited}s without an answer from ${this.server}`, { cause: error });
+      }
       if (timeout.aborted)
         throw new ClusterError(
           `${options.what}: no answer from the API server ${this.server} within ${Math.round((options.timeoutMs ?? 30_000) / 1000)}s`,

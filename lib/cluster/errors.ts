@@ -40,6 +40,9 @@ const TLS_CODES: Record<string, string> = {
   UNABLE_TO_VERIFY_LEAF_SIGNATURE: "the API server's certificate cannot be verified (certificate-authority)",
   UNABLE_TO_GET_ISSUER_CERT_LOCALLY: "the API server's certificate issuer is not trusted (certificate-authority)",
   ERR_TLS_CERT_ALTNAME_INVALID: "the API server's certificate does not name this host",
+  CERT_REVOKED: "the API server's certificate is revoked",
+  ERR_SSL_WRONG_VERSION_NUMBER: 'the server did not answer in TLS (a plain-HTTP port, or the wrong port or scheme in the server URL?)',
+  EPROTO: 'TLS protocol error (a plain-HTTP port, or the wrong port or scheme in the server URL?)',
 };
 
 const NET_CODES: Record<string, string> = {
@@ -56,37 +59,69 @@ const NET_CODES: Record<string, string> = {
   UND_ERR_HEADERS_TIMEOUT: 'no answer in time',
 };
 
-function codesOf(error: unknown): string[] {
-  const codes: string[] = [];
+interface Failure {
+  codes: string[];
+  /** The messages of the cause chain, outermost first. */
+  messages: string[];
+}
+
+function failureOf(error: unknown): Failure {
+  const failure: Failure = { codes: [], messages: [] };
   let current: unknown = error;
   for (let depth = 0; current && depth < 6; depth++) {
     const code = (current as { code?: unknown }).code;
-    if (typeof code === 'string') codes.push(code);
+    if (typeof code === 'string') failure.codes.push(code);
+    if (current instanceof Error && current.message) failure.messages.push(current.message);
     const errors = (current as { errors?: unknown[] }).errors;
-    if (Array.isArray(errors)) for (const inner of errors) codes.push(...codesOf(inner));
+    if (Array.isArray(errors)) {
+      for (const inner of errors) {
+        const nested = failureOf(inner);
+        failure.codes.push(...nested.codes);
+        failure.messages.push(...nested.messages);
+      }
+    }
     current = (current as { cause?: unknown }).cause;
   }
-  return codes;
+  return failure;
 }
 
-/** A transport failure (no HTTP answer) as a ClusterError naming the server; TLS expiry and refusals are retryable. */
+/**
+ * What undici's bare "fetch failed" stands for: the innermost message of its cause chain that says
+ * more (its first line, without OpenSSL's routine prefix), e.g. "bad port".
+ */
+function innermostReason(messages: string[]): string | undefined {
+  for (const message of [...messages].reverse()) {
+    const line = message.split('\n')[0]!.trim();
+    if (!line || line === 'fetch failed') continue;
+    const ssl = /:SSL routines:[^:]*:([^:]+):/.exec(line);
+    return ssl ? `TLS: ${ssl[1]}` : line;
+  }
+  return undefined;
+}
+
+/**
+ * A transport failure (no HTTP answer) as a ClusterError naming the server and the cause (connection
+ * refused, a TLS error, a name not found...), never undici's bare "fetch failed"; TLS expiry and
+ * refusals are retryable.
+ */
 export function transportError(error: unknown, server: string, what: string): ClusterError {
   if (error instanceof ClusterError) return error;
-  const codes = codesOf(error);
-  for (const code of codes) {
+  const { codes, messages } = failureOf(error);
+  const unique = [...new Set(codes)];
+  for (const code of unique) {
     if (TLS_CODES[code])
       return new ClusterError(`${what}: ${server}: TLS: ${TLS_CODES[code]} (${code})`, {
         cause: error,
         retryable: code === 'CERT_HAS_EXPIRED' || code === 'CERT_NOT_YET_VALID',
       });
-    if (NET_CODES[code])
-      return new ClusterError(`${what}: cannot reach the API server ${server}: ${NET_CODES[code]} (${code})`, {
-        cause: error,
-        retryable: true,
-      });
+    if (NET_CODES[code]) {
+      const duringTls = messages.some((m) => /before secure TLS connection was established/.test(m));
+      const reason = duringTls ? `${NET_CODES[code]} during the TLS handshake` : NET_CODES[code];
+      return new ClusterError(`${what}: cannot reach the API server ${server}: ${reason} (${code})`, { cause: error, retryable: true });
+    }
   }
-  const message = error instanceof Error ? error.message : String(error);
-  return new ClusterError(`${what}: ${server}: ${message}${codes.length ? ` (${codes.join(', ')})` : ''}`, {
+  const reason = innermostReason(messages) ?? String(error);
+  return new ClusterError(`${what}: ${server}: ${reason}${unique.length ? ` (${unique.join(', ')})` : ''}`, {
     cause: error,
     retryable: true,
   });

@@ -30,6 +30,7 @@ import {
   fixBackwardsAuth,
   handleDomainId,
   requireAuth,
+  requireV3Domains,
   SECRET_KEYS,
   validateAuth,
 } from './config/auth.ts';
@@ -59,7 +60,8 @@ export { parseConfigText } from './config/yaml.ts';
 export interface CloudConfig {
   /**
    * The chosen cloud: its name in clouds.yaml, `envvars` (or OS_CLOUD_NAME) for the environment
-   * cloud, `inline` for a dict, `options` for one made of the caller's `auth` alone.
+   * cloud (a dict laid over one of these keeps its name), `inline` for a dict with no cloud to lay
+   * it over, `options` for one made of the caller's `auth` alone.
    */
   name: string;
   authType: AuthType;
@@ -93,7 +95,10 @@ export interface CloudConfig {
 }
 
 export interface LoadCloudOptions {
-  /** A cloud name, or a whole cloud entry (the shape of one entry under `clouds:`). */
+  /**
+   * A cloud name, or a dict of settings as openstack.cloud passes it to `connect(**dict)`: laid over
+   * the cloud its `cloud` key names, else over the default cloud (see connectArguments).
+   */
   cloud?: string | Record<string, unknown>;
   /** The region to use; default OS_REGION_NAME (named and environment clouds only). */
   regionName?: string;
@@ -372,6 +377,7 @@ function buildCloudConfig(cloudName: string, rawEntry: unknown, context: BuildCo
     else if (v !== null && v !== undefined) warnings.push(`Cloud ${cloudName}: auth key ${k} is not a plain value and was ignored`);
   }
   requireAuth(cloudName, authType, authOut);
+  requireV3Domains(cloudName, authType, authOut);
 
   // TLS
   const insecure = has(config, 'insecure') ? sdkBoolean(config.insecure) : false;
@@ -449,22 +455,59 @@ function buildCloudConfig(cloudName: string, rawEntry: unknown, context: BuildCo
 // ---------------------------------------------------------------------------------------------
 // Entry point
 
+/**
+ * A cloud given as a dict, as openstack.cloud hands it to openstacksdk's `connect(**dict)`: the
+ * dict's keys are get_one's arguments (`_fix_args`: `-` becomes `_`, an `os_` prefix is dropped,
+ * nested dicts likewise). `cloud` names the cloud to lay them over (else the default cloud:
+ * OS_CLOUD, the OS_* cloud, the only cloud of the file), `region_name` chooses the region, the
+ * rest is laid over that cloud as the caller's settings (`auth` key by key). `profile` is a vendor
+ * profile, which we do not support.
+ */
+function connectArguments(dict: Dict): { cloud?: string; regionName?: string; settings: Dict } {
+  const fix = (args: Dict): Dict => {
+    const out: Dict = {};
+    const prefixed: Dict = {};
+    for (const [rawKey, value] of Object.entries(args)) {
+      if (isDict(value)) {
+        put(out, rawKey, fix(value));
+        continue;
+      }
+      const key = rawKey.replace(/-/g, '_');
+      if (key.startsWith('os_')) put(prefixed, key.slice(3), deepCopy(value));
+      else put(out, key, deepCopy(value));
+    }
+    for (const [key, value] of Object.entries(prefixed)) put(out, key, value);
+    return out;
+  };
+  const settings = fix(dict);
+  if (has(settings, 'profile') && settings.profile !== null) {
+    throw new CloudConfigError("The cloud dict names a vendor profile ('profile'), which is not supported: give the settings in full");
+  }
+  delete settings.profile;
+  const out: { cloud?: string; regionName?: string; settings: Dict } = { settings };
+  if (has(settings, 'cloud') && settings.cloud !== null && settings.cloud !== undefined) {
+    if (typeof settings.cloud !== 'string') throw new CloudConfigError("The cloud dict's 'cloud' must be the name of a cloud");
+    if (settings.cloud !== '') out.cloud = settings.cloud;
+  }
+  delete settings.cloud;
+  const region = scalarString(get(settings, 'region_name'));
+  if (region) out.regionName = region;
+  delete settings.region_name;
+  return out;
+}
+
 /** Loads the cloud openstacksdk would choose, with the same files, environment and rules. */
 export function loadCloudConfig(options: LoadCloudOptions = {}): CloudConfig {
   const env = options.env ?? process.env;
   const home = options.home ?? os.homedir();
   const warnings: string[] = [];
 
-  if (isDict(options.cloud)) {
-    // A whole entry: no file, no environment.
-    return buildCloudConfig('inline', options.cloud, {
-      home,
-      warnings,
-      requestedRegion: options.regionName ?? '',
-      sourceFiles: [],
-      overrides: options.overrides,
-    });
-  }
+  // A dict is connect(**dict): arguments laid over the cloud it names or the default cloud, not a
+  // cloud of its own (openstack.cloud's OpenStackModule; loader.get_one).
+  const dict = isDict(options.cloud) ? connectArguments(options.cloud) : undefined;
+  const named = dict ? dict.cloud : typeof options.cloud === 'string' && options.cloud !== '' ? options.cloud : undefined;
+  const overrides = dict ? mergeClouds(dict.settings, options.overrides ?? {}) : options.overrides;
+  const regionName = dict?.regionName ?? options.regionName;
 
   const paths = searchPaths(options);
   if (env.OS_CLIENT_CONFIG_FILE && !fs.existsSync(paths.cloudFiles[0] as string)) {
@@ -511,12 +554,13 @@ export function loadCloudConfig(options: LoadCloudOptions = {}): CloudConfig {
       : `No clouds file was found; searched: ${paths.cloudFiles.join(', ')}.`;
   const available = () => (names.length > 0 ? `Available clouds: ${names.join(', ')}.` : 'No clouds are defined.');
 
-  const requested = typeof options.cloud === 'string' && options.cloud !== '' ? options.cloud : defaultCloud;
-  const requestedRegion = options.regionName ?? env.OS_REGION_NAME ?? '';
-  if (!requested && isDict(options.overrides?.auth)) {
-    // No cloud chosen but auth given (openstack.cloud's `auth` option alone): openstacksdk builds
-    // the cloud from its defaults and the arguments only.
-    return buildCloudConfig('options', {}, { home, warnings, requestedRegion, sourceFiles, overrides: options.overrides });
+  const requested = named ?? defaultCloud;
+  const requestedRegion = regionName ?? env.OS_REGION_NAME ?? '';
+  if (!requested && (dict || isDict(overrides?.auth))) {
+    // No cloud chosen (none configured, or several and none named) but settings given (a cloud
+    // dict, or openstack.cloud's `auth` option alone): openstacksdk builds the cloud from its
+    // defaults and the arguments only.
+    return buildCloudConfig(dict ? 'inline' : 'options', {}, { home, warnings, requestedRegion, sourceFiles, overrides });
   }
   if (!requested) {
     if (names.length === 0) {
@@ -527,5 +571,5 @@ export function loadCloudConfig(options: LoadCloudOptions = {}): CloudConfig {
   if (!has(clouds, requested)) {
     throw new CloudConfigError(`Cloud ${requested} was not found. ${available()} ${where()}`);
   }
-  return buildCloudConfig(requested, clouds[requested], { home, warnings, requestedRegion, sourceFiles, overrides: options.overrides });
+  return buildCloudConfig(requested, clouds[requested], { home, warnings, requestedRegion, sourceFiles, overrides });
 }

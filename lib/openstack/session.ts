@@ -44,21 +44,48 @@ function domainOf(auth: Record<string, string>, prefix: string): Record<string, 
   return undefined;
 }
 
-function userOf(auth: Record<string, string>): Record<string, unknown> {
-  if (auth.user_id) return { id: auth.user_id };
-  return { name: auth.username, domain: domainOf(auth, 'user_') ?? { id: 'default' } };
+/**
+ * A user or project named without its domain is refused here, before any request: keystoneauth
+ * (openstacksdk, openstack.cloud) sends the name with no domain and Keystone answers 400 "Expecting
+ * to find domain in user/project". Filling in Keystone's `default` domain instead would log in, or
+ * scope to a same-named project of another domain, where openstack.cloud would not. (The generic
+ * plugins' default_domain_* are already applied by the loader; the `openstack` CLI differs: osc-lib
+ * fills in `default`.)
+ */
+function missingDomain(cloudName: string | undefined, authType: string, what: 'user' | 'project', name: string): AuthenticationError {
+  const generic = authType === 'password' || authType === 'token';
+  return new AuthenticationError(
+    `cloud '${cloudName ?? '?'}' (auth_type ${authType}) names the ${what} ${JSON.stringify(name)} without its domain: give ` +
+      `${what}_domain_name or ${what}_domain_id in its auth${generic ? ' (or default_domain_name/default_domain_id)' : ''}, ` +
+      `e.g. ${what}_domain_id: default for Keystone's default domain. openstacksdk sends the name without a domain and Keystone refuses it.`,
+  );
 }
 
-function scopeOf(auth: Record<string, string>): Record<string, unknown> | undefined {
+type AuthSubject = Pick<CloudConfig, 'authType' | 'auth'> & { name?: string };
+
+function userOf(cloud: AuthSubject): Record<string, unknown> {
+  const auth = cloud.auth;
+  if (auth.user_id) return { id: auth.user_id };
+  const domain = domainOf(auth, 'user_');
+  if (!domain) throw missingDomain(cloud.name, cloud.authType, 'user', auth.username ?? '');
+  return { name: auth.username, domain };
+}
+
+function scopeOf(cloud: AuthSubject): Record<string, unknown> | undefined {
+  const auth = cloud.auth;
   if (auth.project_id) return { project: { id: auth.project_id } };
-  if (auth.project_name) return { project: { name: auth.project_name, domain: domainOf(auth, 'project_') ?? { id: 'default' } } };
+  if (auth.project_name) {
+    const domain = domainOf(auth, 'project_');
+    if (!domain) throw missingDomain(cloud.name, cloud.authType, 'project', auth.project_name);
+    return { project: { name: auth.project_name, domain } };
+  }
   if (auth.domain_id) return { domain: { id: auth.domain_id } };
   if (auth.domain_name) return { domain: { name: auth.domain_name } };
   return undefined;
 }
 
 /** The body of POST /v3/auth/tokens for the cloud's auth type (facts §3.4). */
-export function authRequestBody(cloud: Pick<CloudConfig, 'authType' | 'auth'>): Record<string, unknown> {
+export function authRequestBody(cloud: AuthSubject): Record<string, unknown> {
   const auth = cloud.auth;
   switch (cloud.authType) {
     case 'v3applicationcredential': {
@@ -66,21 +93,22 @@ export function authRequestBody(cloud: Pick<CloudConfig, 'authType' | 'auth'>): 
       if (auth.application_credential_id) credential.id = auth.application_credential_id;
       else {
         credential.name = auth.application_credential_name;
-        credential.user = userOf(auth);
+        credential.user = userOf(cloud);
       }
       // No scope: an application credential carries its own.
       return { auth: { identity: { methods: ['application_credential'], application_credential: credential } } };
     }
     case 'token':
     case 'v3token': {
-      const scope = scopeOf(auth);
+      const scope = scopeOf(cloud);
       return { auth: { identity: { methods: ['token'], token: { id: auth.token } }, ...(scope ? { scope } : {}) } };
     }
     default: {
-      const scope = scopeOf(auth);
+      const user = userOf(cloud);
+      const scope = scopeOf(cloud);
       return {
         auth: {
-          identity: { methods: ['password'], password: { user: { ...userOf(auth), password: auth.password } } },
+          identity: { methods: ['password'], password: { user: { ...user, password: auth.password } } },
           ...(scope ? { scope } : {}),
         },
       };

@@ -36,8 +36,12 @@ async function poll<T>(
       if (value !== undefined) return { value, attempts };
       last = notYet();
     } catch (error) {
+      // Ended while an attempt was in flight: say what was last seen, or what the attempt said.
+      if (options.signal.aborted) {
+        last ||= error instanceof Error ? error.message : String(error);
+        break;
+      }
       if (!(error instanceof ClusterError) || !error.retryable) throw error;
-      if (options.signal.aborted) break;
       last = error.message;
       if (attempts === 1 || attempts % 10 === 0) options.log(`${what}: ${error.message} (retrying)`);
     }

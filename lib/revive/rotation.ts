@@ -62,6 +62,26 @@ export interface RotationOutcome {
 
 const iso = (d: Date) => d.toISOString().replace(/\.\d{3}Z$/, 'Z');
 
+/** A bootstrap signer that expired without rotating: waiting cannot help. */
+function cannotWait(decision: PrepareDecision): ClusterError {
+  return new ClusterError(`${decision.reason}; set force_cert_rotation: true to have the operator regenerate it`);
+}
+
+/**
+ * The step's outcome in check mode, which reads the decision once and neither waits nor forces:
+ * what a real run would do — nothing (`ok`, rotated), force the rotation (`would change`), wait
+ * (`would wait`, until when in the msg), or fail (thrown, as the real run fails).
+ */
+export function checkModeRotation(
+  decision: PrepareDecision,
+  force: boolean,
+): { outcome: 'ok' | 'would wait' | 'would change'; msg?: string } {
+  if (decision.rotated) return { outcome: 'ok' };
+  if (force) return { outcome: 'would change', msg: `would force the rotation now (${decision.reason})` };
+  if (decision.waitUntil) return { outcome: 'would wait', msg: `would wait until ${iso(decision.waitUntil)}` };
+  throw cannotWait(decision);
+}
+
 export async function waitCertRotation(
   client: ClusterClient,
   options: { signal: AbortSignal; log: (m: string) => void; deadline: number; marginMs: number; force: boolean; checkMode: boolean },
@@ -71,8 +91,7 @@ export async function waitCertRotation(
   let decision = decidePrepare(await readCertificateFacts(client, signal), new Date(), options.marginMs);
   log(decision.reason);
   if (decision.rotated || options.checkMode) return { decision, waitedMs: 0, forced: false };
-  if (!decision.waitUntil && !options.force)
-    throw new ClusterError(`${decision.reason}; set force_cert_rotation: true to have the operator regenerate it`);
+  if (!decision.waitUntil && !options.force) throw cannotWait(decision);
   const waitUntil = decision.waitUntil as Date;
   if (options.force) {
     const before = decision;

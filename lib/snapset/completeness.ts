@@ -25,13 +25,32 @@ export interface SetCompleteness {
 }
 
 const tagValue = (image: Image, key: string): string | undefined =>
-  image.tags.find((tag) => tag.startsWith(`${key}=`))?.slice(key.length + 1);
+  (image.tags ?? []).find((tag) => tag.startsWith(`${key}=`))?.slice(key.length + 1);
 
 const property = (image: Image, key: string): string | undefined => (typeof image[key] === 'string' ? (image[key] as string) : undefined);
 
-/** The snap_id an image belongs to: its property, else its `snap_id=` tag. */
+/**
+ * The snap_id an image belongs to: its `snap_id=` tag, else its property (a run of hotstack_snapset
+ * sets the property first and the tag once the image is active; both say the same). When they
+ * differ, the tag is its maker's word: Nova copies the properties of the image a server booted from
+ * into the server's snapshots, so a snapshot another tool made of a server restored from a set of
+ * this project carries that set's `hotstack_*` properties (see inheritedProperties).
+ */
 export function snapIdOf(image: Image): string | undefined {
-  return property(image, SNAP_ID_PROPERTY) ?? tagValue(image, 'snap_id');
+  return tagValue(image, 'snap_id') ?? property(image, SNAP_ID_PROPERTY);
+}
+
+/** Whether the image's `hotstack_*` properties are inherited from another set (snap_id tag and property differ). */
+export function inheritedProperties(image: Image): boolean {
+  const fromProperty = property(image, SNAP_ID_PROPERTY);
+  const fromTag = tagValue(image, 'snap_id');
+  return fromProperty !== undefined && fromTag !== undefined && fromProperty !== fromTag;
+}
+
+/** Pure: the image as its maker left it — without `hotstack_*` properties Nova carried over from another set. */
+export function ownImage(image: Image): Image {
+  if (!inheritedProperties(image)) return image;
+  return Object.fromEntries(Object.entries(image).filter(([key]) => !key.startsWith('hotstack_'))) as Image;
 }
 
 /** Images grouped by snap_id (images with none are left out), in the order first seen. */

@@ -1,8 +1,8 @@
 // One lookup for the module and the CLI: the project's sets in a scope, optionally the set to use
 // (newest usable, or pinned) and the restore plan for a target template — all decided before
-// anything is created.
+// anything is created. With a target, sets of another tool (tags only) are judged against it.
 import { loadSets } from './catalog.ts';
-import { planRestore, type RestorePlan, type Template, targetTopology } from './restore.ts';
+import { planRestore, type RestorePlan, restoreTarget, type Template, targetTopology } from './restore.ts';
 import { type Choice, chooseSet, inScope, type Scope, type SnapsetSummary, type Topology } from './sets.ts';
 
 export interface LookupRequest {
@@ -39,6 +39,7 @@ export async function lookupSets(conn: Parameters<typeof loadSets>[0], request: 
     choice = chooseSet(request.snapId ? all : sets, {
       ...(topology ? { topology } : {}),
       ...(request.snapId ? { snapId: request.snapId } : {}),
+      ...(request.target ? { target: restoreTarget(request.target.template, request.target.parameters, request.scope.topology) } : {}),
     });
     if (choice.chosen && request.target)
       restore = planRestore(choice.chosen, request.target.template, request.target.parameters, request.scope.topology);

@@ -1,8 +1,11 @@
 // Which SnapSets go in a prune, decided purely from the sets as sets.ts judges them: by age, by a
-// count of sets to keep, and orphans (images of a run that never completed). The newest usable set
-// of the scope is never pruned unless it is named by snap_id; a complete set is never an orphan.
+// count of sets to keep, and orphans (images of a run of this project that never completed). The
+// newest usable set of the scope is never pruned unless it is named by snap_id; a complete set is
+// never an orphan. Sets of another tool (Hotstack's, tags only: `unverified`) are never orphans; age
+// and count treat them as complete sets, and the newest of them that covers the scope is kept like
+// the newest usable set (a restore may choose it).
 import { HotstackError } from '../errors.ts';
-import { chooseSet, inScope, newestFirst, type Scope, type SnapsetSummary } from './sets.ts';
+import { chooseSet, inScope, newestFirst, type Scope, type SnapsetSummary, topologyMismatch } from './sets.ts';
 
 export interface PrunePolicy {
   scope: Scope;
@@ -27,6 +30,8 @@ export interface PruneDecision {
 
 export interface PrunePlan {
   delete: PruneDecision[];
+  /** snap_ids named that are not among the sets (a typo, or already deleted). */
+  missing: string[];
   /** Sets in scope that stay, with why (when a rule would have matched them or they are the newest usable). */
   keep: PruneDecision[];
 }
@@ -41,8 +46,13 @@ export function parseDuration(value: string | number, what = 'duration'): number
   return Number(match[1]) * unit;
 }
 
-/** Pure: an orphan is a set that is not complete (never usable, never expired) and saw no activity for the grace period. */
+/**
+ * Pure: an orphan is a set of this project that is not complete (never usable, never expired) and
+ * saw no activity for the grace period. Another tool's set is never one: its completeness cannot be
+ * shown from its images, and a cut run of it is not this project's to clean up.
+ */
 export function isOrphan(set: SnapsetSummary, now: Date, graceSeconds: number): boolean {
+  if (set.made_by !== 'this project') return false;
   if (set.status === 'usable' || set.status === 'expired') return false;
   const last = Date.parse(set.last_activity_at);
   return !Number.isNaN(last) && now.getTime() - last > graceSeconds * 1000;
@@ -58,39 +68,61 @@ const decision = (set: SnapsetSummary, reason: string): PruneDecision => ({
 
 /** Pure: what a prune deletes and what it keeps, and why. */
 export function planPrune(sets: SnapsetSummary[], policy: PrunePolicy, now: Date): PrunePlan {
-  const plan: PrunePlan = { delete: [], keep: [] };
+  const plan: PrunePlan = { delete: [], missing: [], keep: [] };
   if (policy.snapIds?.length) {
     for (const snapId of policy.snapIds) {
       const set = sets.find((candidate) => candidate.snap_id === snapId);
       if (set) plan.delete.push(decision(set, 'named by snap_id'));
+      else plan.missing.push(snapId);
     }
     return plan;
   }
   const scoped = sets.filter((set) => inScope(set, policy.scope)).sort(newestFirst);
-  // The newest set a restore would pick in this scope is kept, whatever the rules say.
-  const protectedSet = chooseSet(scoped, policy.scope.topology ? { topology: policy.scope.topology } : {}).chosen;
-  const usable = scoped.filter((set) => set.status === 'usable');
+  const topology = policy.scope.topology;
+  // Another tool's set counts for the scope when it holds the scope's instances and roles (any, without a topology).
+  const covers = (set: SnapsetSummary) => set.status === 'unverified' && (!topology || topologyMismatch(set, topology).length === 0);
+  // The newest set a restore would pick in this scope is kept, whatever the rules say; a restore
+  // judges another tool's sets against its target, so the newest of those that cover the scope is
+  // kept too when it is newer (and the newest usable one of this project stays behind it).
+  const protectedOwn = chooseSet(scoped, topology ? { topology } : {}).chosen;
+  const newestForeign = scoped.find(covers);
+  const protectedSets = new Map<SnapsetSummary, string>();
+  if (protectedOwn) protectedSets.set(protectedOwn, 'the newest usable set of the scope (delete it by snap_id)');
+  if (newestForeign && (!protectedOwn || newestFirst(newestForeign, protectedOwn) < 0))
+    protectedSets.set(
+      newestForeign,
+      'the newest set of another tool that covers the scope: a restore judging it against its target may choose it (delete it by snap_id)',
+    );
+  const counted = scoped.filter((set) => set.status === 'usable' || covers(set));
   const graceSeconds = policy.orphanGraceSeconds ?? 3600;
   for (const set of scoped) {
-    if (set === protectedSet) {
-      if (policy.olderThanSeconds !== undefined || policy.keep !== undefined)
-        plan.keep.push(decision(set, 'the newest usable set of the scope (delete it by snap_id)'));
+    const protectedReason = protectedSets.get(set);
+    if (protectedReason) {
+      if (policy.olderThanSeconds !== undefined || policy.keep !== undefined) plan.keep.push(decision(set, protectedReason));
       continue;
     }
     const ageSeconds = (now.getTime() - Date.parse(set.created_at)) / 1000;
-    const complete = set.status === 'usable' || set.status === 'expired';
+    const complete = set.status === 'usable' || set.status === 'expired' || set.status === 'unverified';
     let reason: string | undefined;
     if (policy.olderThanSeconds !== undefined && ageSeconds > policy.olderThanSeconds && complete) {
       reason = `older than ${policy.olderThanSeconds}s (created ${set.created_at})`;
     } else if (policy.keep !== undefined && complete) {
-      const rank = usable.indexOf(set);
+      const rank = counted.indexOf(set);
       if (set.status === 'expired') reason = 'expired, beyond the sets to keep';
       else if (rank >= policy.keep) reason = `beyond the ${policy.keep} newest usable set(s) to keep`;
     }
     if (!reason && policy.orphans && isOrphan(set, now, graceSeconds))
       reason = `orphan: ${set.status} (${set.problems.join('; ')}), no activity for over ${graceSeconds}s`;
     if (reason) plan.delete.push(decision(set, reason));
-    else if (!complete && !isOrphan(set, now, graceSeconds))
+    else if (set.made_by !== 'this project') {
+      if (policy.orphans || policy.keep !== undefined)
+        plan.keep.push(
+          decision(
+            set,
+            `made by another tool (${set.status}): never an orphan (orphans are this project's own cut runs)${complete && !counted.includes(set) ? "; not of the scope's instances, so not counted among the sets to keep" : ''}; delete it by snap_id${complete ? ' or by age' : ''}`,
+          ),
+        );
+    } else if (!complete && !isOrphan(set, now, graceSeconds))
       plan.keep.push(decision(set, `${set.status} but active within the last ${graceSeconds}s (a run may still be making it)`));
   }
   return plan;

@@ -3,6 +3,7 @@
 // ports they boot with have the MACs the set's guests were configured for. Pure: the template is
 // given parsed, with the stack parameters it will be created with. The target itself (its instances,
 // image parameters, MACs, other servers) is read by target.ts; this file compares a set with it.
+import type { RestoreTarget } from './foreign.ts';
 import type { SnapsetSummary, Topology } from './sets.ts';
 import { shapeTopology, TargetError, type TargetShape, type Template, targetShape } from './target.ts';
 
@@ -143,4 +144,22 @@ export function targetTopology(template: Template, topology?: Topology, paramete
     if (error instanceof TargetError) throw new RestoreError(error.problems);
     throw error;
   }
+}
+
+/**
+ * Pure: what the target needs of a set, per instance — its role and the fixed MAC of the port its
+ * image must match (when the template fixes one) — for judging a set of another tool against it.
+ */
+export function restoreTarget(template: Template, parameters: Record<string, unknown>, topology?: Topology): RestoreTarget {
+  let shape: TargetShape;
+  try {
+    shape = targetShape(template, parameters, topology);
+  } catch (error) {
+    if (error instanceof TargetError) throw new RestoreError(error.problems);
+    throw error;
+  }
+  const instances: RestoreTarget['instances'] = {};
+  for (const instance of Object.values(shape.instances))
+    instances[instance.name] = { role: instance.role, ...(instance.mac_address ? { mac_address: instance.mac_address } : {}) };
+  return { instances };
 }

@@ -1,11 +1,20 @@
 // SnapSets as a reader sees them in Glance: images grouped by snap_id, each set judged (complete,
 // consistent, active, marked, still revivable) and, for a lookup, the newest set that counts — with
-// the reasons every newer one was passed over. Pure functions over image records: the Glance calls
-// are in catalog.ts.
+// the reasons every newer one was passed over. Sets made by another tool (Hotstack's own module:
+// tags only) are `unverified` and count only when judged against a restore target (foreign.ts).
+// Pure functions over image records: the Glance calls are in catalog.ts.
 import { HotstackError } from '../errors.ts';
 import type { Image } from '../openstack/glance.ts';
-import { setCompleteness, snapIdOf } from './completeness.ts';
+import { ownImage, setCompleteness, snapIdOf } from './completeness.ts';
 import { HOTSTACK_TAG, NAME_PROPERTY, SNAP_ID_PROPERTY, SNAPSET_SIZE_PROPERTY, SNAPSET_TAG } from './data.ts';
+import {
+  foreignProblems,
+  judgeAgainstTarget,
+  madeBeforeTheMark,
+  madeByAnotherTool,
+  type RestoreTarget,
+  UNVERIFIED_REASON,
+} from './foreign.ts';
 
 export { snapIdOf };
 
@@ -13,7 +22,8 @@ export { snapIdOf };
 const REVIVABLE_UNTIL_PROPERTY = 'hotstack_revivable_until';
 const REVIVABLE_WITHOUT_CSR_UNTIL_PROPERTY = 'hotstack_revivable_without_csr_until';
 
-export type SetStatus = 'usable' | 'expired' | 'incomplete' | 'inconsistent';
+/** `unverified`: made by another tool, whole as far as its images show, usable only as judged against a restore target. */
+export type SetStatus = 'usable' | 'unverified' | 'expired' | 'incomplete' | 'inconsistent';
 
 export interface SetImage {
   id: string;
@@ -37,6 +47,12 @@ export interface SnapsetSummary {
   status: SetStatus;
   /** Why the set does not count (empty for a usable set). */
   problems: string[];
+  /** `this project` (hotstack_snapset with its hotstack_* properties) or `another tool` (tags only, e.g. Hotstack's module). */
+  made_by: 'this project' | 'another tool';
+  /** Whether reviving it needs kubelet CSR approval: past hotstack_revivable_without_csr_until; null when the set records no date. */
+  needs_csr_approval: boolean | null;
+  /** What to know before reviving it (CSR approval needed, no dates recorded), one sentence each. */
+  notes: string[];
   /** Declared number of instances (hotstack_snapset_size), or null when the images carry none. */
   size: number | null;
   image_count: number;
@@ -81,9 +97,12 @@ function earliest(dates: string[]): string | null {
  * Contradictions (several snap_ids, sizes that disagree, an instance twice, more images than the
  * size) make it inconsistent rather than merely incomplete.
  */
-export function summarizeSet(snapId: string, images: Image[], now: Date): SnapsetSummary {
+export function summarizeSet(snapId: string, listed: Image[], now: Date): SnapsetSummary {
+  const images = listed.map(ownImage);
+  const foreign = madeByAnotherTool(images);
+  const foreignVerdict = foreign ? foreignProblems(images) : undefined;
   const verdict = setCompleteness(images);
-  const problems: string[] = [...verdict.problems];
+  const problems: string[] = foreignVerdict ? [...foreignVerdict.inconsistent, ...foreignVerdict.incomplete] : [...verdict.problems];
   const setImages: SetImage[] = images
     .map((image) => {
       const tags = image.tags ?? [];
@@ -107,6 +126,7 @@ export function summarizeSet(snapId: string, images: Image[], now: Date): Snapse
   let inconsistent =
     snapIds.size > 1 || !snapIds.has(snapId) || (sizes.size > 1 && !sizes.has(undefined)) || new Set(names).size < names.length;
   if (verdict.expectedSize !== undefined && verdict.members.length > verdict.expectedSize) inconsistent = true;
+  if (foreignVerdict?.inconsistent.length) inconsistent = true;
   const size = verdict.expectedSize ?? null;
 
   const instances: Record<string, string> = {};
@@ -116,7 +136,9 @@ export function summarizeSet(snapId: string, images: Image[], now: Date): Snapse
     if (!image.role) problems.push(`image ${image.id} (instance ${image.name}) has no role= tag`);
     if (!image.mac_address) problems.push(`image ${image.id} (instance ${image.name}) has no mac_address= tag`);
   }
-  const incomplete = !verdict.complete || setImages.some((image) => !image.role || !image.mac_address);
+  const incomplete =
+    (foreignVerdict ? foreignVerdict.incomplete.length > 0 : !verdict.complete) ||
+    setImages.some((image) => !image.role || !image.mac_address);
 
   const dateProperty = (key: string): string | null => {
     const values = images.map((image) => propertyString(image, key)).filter((value): value is string => !!value);
@@ -131,11 +153,17 @@ export function summarizeSet(snapId: string, images: Image[], now: Date): Snapse
   const revivableUntil = dateProperty(REVIVABLE_UNTIL_PROPERTY);
   const withoutCsrUntil = dateProperty(REVIVABLE_WITHOUT_CSR_UNTIL_PROPERTY);
 
-  let status: SetStatus = inconsistent ? 'inconsistent' : incomplete ? 'incomplete' : 'usable';
-  if (status === 'usable' && revivableUntil && Date.parse(revivableUntil) <= now.getTime()) {
+  let status: SetStatus = inconsistent ? 'inconsistent' : incomplete ? 'incomplete' : foreign ? 'unverified' : 'usable';
+  if ((status === 'usable' || status === 'unverified') && revivableUntil && Date.parse(revivableUntil) <= now.getTime()) {
     problems.push(`expired: revivable until ${revivableUntil}`);
     status = 'expired';
   }
+  if (status === 'unverified') problems.push(UNVERIFIED_REASON);
+  const csr = csrNotes(status, withoutCsrUntil, foreign, now);
+  if (status === 'unverified' && madeBeforeTheMark(images))
+    csr.notes.push(
+      "none of its images carries the hotstack-snapset mark: made by a Hotstack from before 2025-07, which did not mark its sets (each image's status is judged instead)",
+    );
 
   const created = images.map((image) => image.created_at);
   return {
@@ -146,6 +174,9 @@ export function summarizeSet(snapId: string, images: Image[], now: Date): Snapse
       .reduce((a, b) => (Date.parse(a) >= Date.parse(b) ? a : b), created[0] ?? ''),
     status,
     problems,
+    made_by: foreign ? 'another tool' : 'this project',
+    needs_csr_approval: csr.needed,
+    notes: csr.notes,
     size,
     image_count: images.length,
     instances,
@@ -154,6 +185,34 @@ export function summarizeSet(snapId: string, images: Image[], now: Date): Snapse
     revivable_until: revivableUntil,
     revivable_without_csr_until: withoutCsrUntil,
     images: setImages,
+  };
+}
+
+/** Pure: whether reviving a set that counts (or may) needs kubelet CSR approval, and the note that says so. */
+function csrNotes(
+  status: SetStatus,
+  withoutCsrUntil: string | null,
+  foreign: boolean,
+  now: Date,
+): { needed: boolean | null; notes: string[] } {
+  if (status !== 'usable' && status !== 'unverified')
+    return { needed: withoutCsrUntil ? Date.parse(withoutCsrUntil) <= now.getTime() : null, notes: [] };
+  if (!withoutCsrUntil) {
+    return {
+      needed: null,
+      notes: foreign
+        ? [
+            'no revive dates recorded (made by another tool; Hotstack documents its sets as usable for 30 days): if the kubelet certificates ran out while it was off, reviving needs their CSRs approved (hotstack_revive approves them)',
+          ]
+        : [],
+    };
+  }
+  if (Date.parse(withoutCsrUntil) > now.getTime()) return { needed: false, notes: [] };
+  return {
+    needed: true,
+    notes: [
+      `reviving it needs kubelet CSR approval: revivable without it only until ${withoutCsrUntil} (hotstack_revivable_without_csr_until); hotstack_revive approves the CSRs (bootstrap.yml with hotstack_revive_snapshot runs it)`,
+    ],
   };
 }
 
@@ -211,14 +270,30 @@ export function inScope(set: SnapsetSummary, scope: Scope): boolean {
   return true;
 }
 
-/** Pure: why a set does not count for a restore (none when it does). */
-function whyNotUsable(set: SnapsetSummary, topology?: Topology): string[] {
+/**
+ * Pure: why a set does not count for a restore (none when it does). A set of another tool counts
+ * only as judged against the restore target: without one it stays `unverified`.
+ */
+function whyNotUsable(set: SnapsetSummary, topology?: Topology, target?: RestoreTarget): string[] {
+  if (set.status === 'unverified' && target) {
+    const faults = judgeAgainstTarget(set, target);
+    return faults.length ? [`made by another tool, judged against the target: ${faults.join('; ')}`] : [];
+  }
   const problems = set.status === 'usable' ? [] : [`${set.status}: ${set.problems.join('; ')}`];
   if (topology) {
     const mismatch = topologyMismatch(set, topology);
     if (mismatch.length) problems.push(`different topology: ${mismatch.join('; ')}`);
   }
   return problems;
+}
+
+/** Pure: how a chosen set was judged, for the one line a human reads. */
+function judged(set: SnapsetSummary, target?: RestoreTarget): string {
+  const how =
+    set.status === 'unverified' && target
+      ? ` — made by another tool (tags only), judged against the target only: one active image per instance (${Object.keys(target.instances).sort().join(', ')}), roles and MACs equal`
+      : '';
+  return `${how}${set.notes.length ? `; ${set.notes.join('; ')}` : ''}`;
 }
 
 export interface PassedOver {
@@ -229,6 +304,8 @@ export interface PassedOver {
 
 export interface Choice {
   chosen: SnapsetSummary | undefined;
+  /** The chosen set is another tool's, usable for the target only as judged against it. */
+  judged_against_target: boolean;
   /** Newer sets (or the pinned one) that did not count, and why. */
   passed_over: PassedOver[];
   /** One line for a human: what was chosen, or why nothing was. */
@@ -236,37 +313,57 @@ export interface Choice {
 }
 
 /**
- * Pure: the newest set that counts (usable, and of the topology when one is given), or the pinned
- * snap_id when it counts. Sets are looked at newest first; every one skipped says why.
+ * Pure: the newest set that counts (usable, and of the topology when one is given; a set of another
+ * tool when it passes the target), or the pinned snap_id when it counts. Sets are looked at newest
+ * first; every one skipped says why.
  */
-export function chooseSet(sets: SnapsetSummary[], options: { topology?: Topology; snapId?: string } = {}): Choice {
+export function chooseSet(sets: SnapsetSummary[], options: { topology?: Topology; snapId?: string; target?: RestoreTarget } = {}): Choice {
   const passedOver: PassedOver[] = [];
+  const judgedAgainstTarget = (set: SnapsetSummary) => set.status === 'unverified' && !!options.target;
   if (options.snapId) {
     const pinned = sets.find((set) => set.snap_id === options.snapId);
-    if (!pinned) return { chosen: undefined, passed_over: [], explanation: `no SnapSet ${options.snapId} among the project's images` };
-    const reasons = whyNotUsable(pinned, options.topology);
+    if (!pinned)
+      return {
+        chosen: undefined,
+        judged_against_target: false,
+        passed_over: [],
+        explanation: `no SnapSet ${options.snapId} among the project's images`,
+      };
+    const reasons = whyNotUsable(pinned, options.topology, options.target);
     if (reasons.length) {
       return {
         chosen: undefined,
+        judged_against_target: false,
         passed_over: [{ snap_id: pinned.snap_id, created_at: pinned.created_at, reasons }],
         explanation: `SnapSet ${pinned.snap_id} cannot be used: ${reasons.join('; ')}`,
       };
     }
-    return { chosen: pinned, passed_over: [], explanation: `SnapSet ${pinned.snap_id} (pinned), created ${pinned.created_at}` };
+    return {
+      chosen: pinned,
+      judged_against_target: judgedAgainstTarget(pinned),
+      passed_over: [],
+      explanation: `SnapSet ${pinned.snap_id} (pinned), created ${pinned.created_at}${judged(pinned, options.target)}`,
+    };
   }
   for (const set of [...sets].sort(newestFirst)) {
-    const reasons = whyNotUsable(set, options.topology);
+    const reasons = whyNotUsable(set, options.topology, options.target);
     if (!reasons.length) {
       const skipped = passedOver.length
         ? `; passed over ${passedOver.length} newer set(s): ${passedOver.map((p) => `${p.snap_id} (${p.reasons.join('; ')})`).join(', ')}`
         : '';
-      return { chosen: set, passed_over: passedOver, explanation: `SnapSet ${set.snap_id}, created ${set.created_at}${skipped}` };
+      return {
+        chosen: set,
+        judged_against_target: judgedAgainstTarget(set),
+        passed_over: passedOver,
+        explanation: `SnapSet ${set.snap_id}, created ${set.created_at}${judged(set, options.target)}${skipped}`,
+      };
     }
     passedOver.push({ snap_id: set.snap_id, created_at: set.created_at, reasons });
   }
   const why = passedOver.length ? `; looked at ${passedOver.map((p) => `${p.snap_id} (${p.reasons.join('; ')})`).join(', ')}` : '';
   return {
     chosen: undefined,
+    judged_against_target: false,
     passed_over: passedOver,
     explanation: `no usable SnapSet${options.topology ? ` for instances ${Object.keys(options.topology).sort().join(', ')}` : ''}${why}`,
   };

@@ -106,15 +106,25 @@ export const startComponent = (c: Component) => lab('start', c).then(() => undef
 export const restartApiserver = () => lab('restart', 'kube-apiserver').then(() => undefined);
 export const restartControllerManager = () => lab('restart', 'kube-controller-manager').then(() => undefined);
 
-/** Freezes etcd (SIGSTOP) for ms milliseconds (bounded to 60 s), then resumes it: a slow / hung etcd. */
-export async function pauseEtcd(ms: number): Promise<void> {
+/**
+ * Freezes etcd (SIGSTOP) for ms milliseconds (bounded to 60 s), then resumes it: a slow / hung etcd.
+ * `onPaused` is called once etcd is frozen; the result says when the pause was in place (`pausedAt`,
+ * after the SIGSTOP) and when the resume was asked for (`resumingAt`, before the SIGCONT): the
+ * events a test's timing bounds are made of, not when this helper returned.
+ */
+export async function pauseEtcd(ms: number, onPaused?: () => void): Promise<{ pausedAt: number; resumingAt: number }> {
   const bounded = Math.min(Math.max(ms, 0), 60_000);
   await lab('pause', 'etcd');
+  const pausedAt = Date.now();
+  let resumingAt = pausedAt;
   try {
+    onPaused?.();
     await new Promise((r) => setTimeout(r, bounded));
   } finally {
+    resumingAt = Date.now();
     await lab('resume', 'etcd');
   }
+  return { pausedAt, resumingAt };
 }
 
 /** A name unique to this test run: prefix + 6 hex chars (DNS-1123). */

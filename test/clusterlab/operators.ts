@@ -97,7 +97,10 @@ export interface Step {
 }
 export interface Applied {
   step: Step;
+  /** When the change had been made (its last API call answered): no reader can see it later than soon after. */
   at: Date;
+  /** When its first API call was sent: no reader can see the change before this. */
+  sentAt: Date;
   lateMs: number;
 }
 
@@ -212,9 +215,10 @@ export class Operators {
             chain = chain
               .then(async () => {
                 const targets = step.operator === '*' ? this.names : [step.operator];
+                const sentAt = new Date();
                 for (const name of targets) await this.set(name, step.state);
                 const at = new Date();
-                this.applied.push({ step, at, lateMs: at.getTime() - t0 - step.atMs });
+                this.applied.push({ step, at, sentAt, lateMs: at.getTime() - t0 - step.atMs });
                 if (--left === 0) resolve();
               })
               .catch(reject);

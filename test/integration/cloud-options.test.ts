@@ -1,6 +1,7 @@
 // openstack.cloud's auth options and the loader's warnings through real ansible-playbook against
 // devcloud: region_name over a leftover OS_REGION_NAME, auth merged over the cloud's, a warning of
-// the clouds.yaml reaching the play, a broken clouds.yaml failing the task. The task is
+// the clouds.yaml reaching the play, a broken clouds.yaml failing the task, a cloud dict laid over
+// the default cloud, a name without its domain refused as openstacksdk and Keystone refuse it. The task is
 // hotstack_snapset in check mode on a server id that does not exist: when the failure names that
 // server, the module logged in with the options given (nothing is created either way).
 import assert from 'node:assert/strict';
@@ -73,5 +74,63 @@ describe('auth options through ansible-playbook on devcloud', { timeout: 300_000
       { env: { ...devcloudEnv(), OS_CLIENT_CONFIG_FILE: broken }, check: true },
     );
     assert.match(String(failed.result?.msg), new RegExp(`^Configuration file ${broken} is not valid YAML: .* at line \\d+, column \\d+$`));
+  });
+
+  test('a cloud dict is laid over the default cloud (OS_CLOUD): the file gives the credentials and domains', async () => {
+    const over = await runModuleTask(
+      'hotstack_snapset',
+      { snapset_data: SNAPSET_DATA, cloud: { region_name: 'RegionOne', interface: 'public' } },
+      { env: devcloudEnv(), check: true },
+    );
+    assert.match(String(over.result?.msg), LOGGED_IN, String(over.result?.msg));
+    const wrong = await runModuleTask(
+      'hotstack_snapset',
+      { snapset_data: SNAPSET_DATA, cloud: { auth: { password: 'not-the-password' } } },
+      { env: devcloudEnv(), check: true },
+    );
+    assert.match(String(wrong.result?.msg), /authentication to cloud 'devcloud' failed .*credentials were refused \(HTTP 401\)/);
+  });
+
+  test('a project named without its domain: refused before any request, as openstacksdk and Keystone refuse it', async () => {
+    const { auth } = devcloud();
+    const { project_domain_name: _dropped, ...noProjectDomain } = auth;
+    const env = { OS_CLIENT_CONFIG_FILE: join(dir, 'none.yaml') };
+    // v3password: keystoneauth's loader refuses it (openstacksdk fails in get_one)
+    const v3 = await runModuleTask(
+      'hotstack_snapset',
+      { snapset_data: SNAPSET_DATA, cloud: { auth_type: 'v3password', auth: noProjectDomain } },
+      { env, check: true },
+    );
+    assert.match(
+      String(v3.result?.msg),
+      /^Cloud inline: auth_type v3password with 'project_name' needs 'project_domain_name' or 'project_domain_id'/,
+    );
+    // password (generic): keystoneauth sends the name without a domain, and Keystone refuses it...
+    const generic = await runModuleTask(
+      'hotstack_snapset',
+      { snapset_data: SNAPSET_DATA, cloud: { auth_type: 'password', auth: noProjectDomain } },
+      { env, check: true },
+    );
+    assert.match(
+      String(generic.result?.msg),
+      /names the project "admin" without its domain: give project_domain_name or project_domain_id/,
+    );
+    assert.equal(generic.result?.stats && (generic.result.stats as { http_requests?: number }).http_requests, 0, 'nothing was sent');
+    // ...as it does here: the request keystoneauth would send, sent to devcloud's Keystone by hand
+    const response = await fetch(`${auth.auth_url}/auth/tokens`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        auth: {
+          identity: {
+            methods: ['password'],
+            password: { user: { name: auth.username, domain: { name: auth.user_domain_name }, password: auth.password } },
+          },
+          scope: { project: { name: auth.project_name } },
+        },
+      }),
+    });
+    assert.equal(response.status, 400);
+    assert.match(await response.text(), /Expecting to find domain in project/);
   });
 });

@@ -12,6 +12,9 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import * as k8s from '@kubernetes/client-node';
 import { execa } from 'execa';
+import { ClusterClient } from '../../lib/cluster/client.ts';
+import { loadKubeconfig } from '../../lib/cluster/kubeconfig.ts';
+import { waitGroupVersion } from '../../lib/revive/api-waits.ts';
 import { Certificates, CSR_SIGNER as CSR_SIGNER_REF, SIGNER_SIGNER } from '../clusterlab/certificates.ts';
 import { FaultProxy } from '../clusterlab/faults.ts';
 import { Kubelets } from '../clusterlab/kubelets.ts';
@@ -29,6 +32,14 @@ import { flap, MISSING, Operators, PROGRESSING, STABLE } from '../clusterlab/ope
 import { SignerRegenerator } from '../clusterlab/signer-rotation.ts';
 import { certInfo, createCertificate, createCsr, generateKey } from '../clusterlab/x509.ts';
 import { LIBRARY, type PlaybookRun, runModuleTask } from '../helpers/ansible.ts';
+
+// Timing bounds are made of events observed by the test itself (a change sent, the API's first good
+// answer seen by a probe of the test's own), never of when a helper returned, each with the tolerance
+// it states: a lower bound from the earliest moment the module could have seen the event, an upper
+// bound from the latest, plus what the module may take to notice (its poll or retry interval and a
+// request on a loaded 2-core machine).
+/** The module's own work around a wait (a list, a watch opened, a round trip) on a loaded machine. */
+const MODULE_LATENCY_MS = 1500;
 
 const LABEL = 'hotstack-test';
 const run = uniqueName('hs');
@@ -146,7 +157,9 @@ test('stable cluster: wait_stable returns just after the period', async () => {
   assert.equal(r.result?.changed, false);
   const [s] = steps(r);
   assert.equal(s?.outcome, 'ok');
-  assert.ok(s!.duration_seconds > 2 && s!.duration_seconds < 3.5, `duration ${s?.duration_seconds}`);
+  // at least the period (the module's own clock), and then no later than its list and watch allow
+  assert.ok(s!.duration_seconds >= 2, `duration ${s?.duration_seconds}`);
+  assert.ok(s!.duration_seconds <= 2 + MODULE_LATENCY_MS / 1000, `duration ${s?.duration_seconds}`);
 });
 
 test('flapping operator resets the timer; held_back names it', async () => {
@@ -157,12 +170,13 @@ test('flapping operator resets the timer; held_back names it', async () => {
   const r = await module('flap', 'hotstack_revive', { steps: [{ wait_stable: '2s' }] });
   await flapping;
   assert.equal(steps(r)[0]?.outcome, 'ok', r.output);
-  const lastChange = ops.applied.at(-1)!.at.getTime();
+  // the last change could not be seen before it was sent, nor later than its answer plus a watch event's way
+  const { sentAt, at } = ops.applied.at(-1)!;
   const end = endOf(steps(r)[0]);
-  assert.ok(Date.parse(String(steps(r)[0]?.started)) < lastChange - 2000, 'the module started while the operator was still flapping');
+  assert.ok(Date.parse(String(steps(r)[0]?.started)) < sentAt.getTime() - 2000, 'the module started while the operator was still flapping');
   // Each flap restarted the timer: the wait ends only once the last change is 2 s old, and soon after.
-  assert.ok(end >= lastChange + 2000, `ended ${end - lastChange} ms after the last flap`);
-  assert.ok(end <= lastChange + 3000, `ended ${end - lastChange} ms after the last flap (watch latency)`);
+  assert.ok(end >= sentAt.getTime() + 2000, `ended ${end - sentAt.getTime()} ms after the last flap was sent`);
+  assert.ok(end <= at.getTime() + 2000 + MODULE_LATENCY_MS, `ended ${end - at.getTime()} ms after the last flap was made (watch latency)`);
   const held = r.result?.held_back as { name: string; last_reason: string }[];
   assert.equal(held[0]?.name, name);
   assert.equal(held[0]?.last_reason, 'progressing');
@@ -175,9 +189,9 @@ test('operator with missing conditions is unstable until they appear; never → 
   const r = await module('missing', 'hotstack_revive', { steps: [{ wait_stable: '1s' }] });
   await fixing;
   assert.equal(steps(r)[0]?.outcome, 'ok', r.output);
-  const fixedAt = ops.applied.at(-1)!.at.getTime();
-  assert.ok(Date.parse(String(steps(r)[0]?.started)) < fixedAt, 'the module started before the fix');
-  assert.ok(endOf(steps(r)[0]) >= fixedAt + 1000, `ended ${endOf(steps(r)[0]) - fixedAt} ms after the conditions appeared`);
+  const fixSent = ops.applied.at(-1)!.sentAt.getTime();
+  assert.ok(Date.parse(String(steps(r)[0]?.started)) < fixSent, 'the module started before the fix');
+  assert.ok(endOf(steps(r)[0]) >= fixSent + 1000, `ended ${endOf(steps(r)[0]) - fixSent} ms after the fix was sent`);
 
   await ops.set(ops.names[1]!, MISSING);
   const never = await module('missing', 'hotstack_revive', { steps: [{ wait_stable: '1s', timeout: '4s' }] });
@@ -187,21 +201,70 @@ test('operator with missing conditions is unstable until they appear; never → 
   assert.doesNotMatch(never.output, /\n\s+at .*\.ts:\d+/, 'no stack trace');
 });
 
+/**
+ * The test's own view of the API during a restart: the request the module's wait makes (a
+ * ClusterOperator list with the modules' credentials), every 100 ms. `lastFailureSentAt`: when the
+ * last request that failed before the first good answer was sent (the API could not answer it: it was
+ * not back yet); `firstAnswerAt`: when that first good answer arrived (it was back by then).
+ */
+function probeApi(): { stop: () => Promise<{ lastFailureSentAt: number; firstAnswerAt: number }> } {
+  const client = new ClusterClient(loadKubeconfig({ kubeconfig: paths.kubeconfigModules }));
+  let stopping = false;
+  let lastFailureSentAt = Number.NaN;
+  let firstAnswerAt = Number.NaN;
+  const loop = (async () => {
+    // after stop(): on until the first good answer after a failure (bounded: a probe that saw no outage stops)
+    const more = () => !Number.isNaN(lastFailureSentAt) && Number.isNaN(firstAnswerAt) && Date.now() - lastFailureSentAt < 60_000;
+    while (!stopping || more()) {
+      const sentAt = Date.now();
+      try {
+        await client.request('GET', '/apis/config.openshift.io/v1/clusteroperators?limit=1', { what: 'probe', timeoutMs: 1000 });
+        if (!Number.isNaN(lastFailureSentAt) && Number.isNaN(firstAnswerAt)) firstAnswerAt = Date.now();
+      } catch {
+        if (Number.isNaN(firstAnswerAt)) lastFailureSentAt = sentAt;
+      }
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  })();
+  return {
+    stop: async () => {
+      stopping = true;
+      await loop;
+      return { lastFailureSentAt, firstAnswerAt };
+    },
+  };
+}
+
 test('API server restarted mid-wait: the timer restarts when it is back, the wait still ends stable', async () => {
   await operators('restart', 2);
-  const pending = module('restart', 'hotstack_revive', { steps: [{ wait_stable: '25s' }] });
-  // Ansible starts the module within a few seconds; the restart (SIGTERM, start, /readyz) falls inside the wait.
-  await new Promise((r) => setTimeout(r, 12_000));
+  // the executable itself (no Ansible start-up to guess): the restart follows the module's own
+  // "all clusteroperators are stable" line, i.e. its timer is running
+  const child = executable('restart', 'hotstack_revive', { steps: [{ wait_stable: '25s' }] });
+  let stderr = '';
+  await new Promise<void>((resolve, reject) => {
+    child.stderr?.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString();
+      if (/all clusteroperators are stable/.test(stderr)) resolve();
+    });
+    child.then(() => reject(new Error(`the module ended before its wait began: ${stderr}`)), reject);
+  });
+  const probe = probeApi();
   const stopping = Date.now();
   await restartApiserver();
-  const back = Date.now();
-  const r = await pending;
-  assert.equal(steps(r)[0]?.outcome, 'ok', JSON.stringify(r.result));
-  assert.ok(Date.parse(String(steps(r)[0]?.started)) < stopping, 'the module was waiting when the restart began');
-  assert.ok((steps(r)[0]?.api_errors as number) >= 1, `the restart was seen: ${JSON.stringify(steps(r)[0])}`);
-  // The timer restarted when the API came back: the wait ends a period after that, not before.
-  assert.ok(endOf(steps(r)[0]) >= back + 24_000, `ended ${endOf(steps(r)[0]) - back} ms after the API was back`);
-  assert.ok(endOf(steps(r)[0]) <= back + 28_000, `ended ${endOf(steps(r)[0]) - back} ms after the API was back`);
+  const { lastFailureSentAt, firstAnswerAt } = await probe.stop();
+  assert.ok(lastFailureSentAt >= stopping && firstAnswerAt > lastFailureSentAt, 'the probe saw the API go away and come back');
+  const done = await child;
+  const result = JSON.parse(done.stdout.trim()) as Record<string, unknown>;
+  const step = (result.steps as Step[])[0];
+  assert.equal(step?.outcome, 'ok', done.stdout);
+  assert.ok(Date.parse(String(step?.started)) < stopping, 'the module was waiting when the restart began');
+  assert.ok((step?.api_errors as number) >= 1, `the restart was seen: ${JSON.stringify(step)}`);
+  // The timer restarts at the module's first good answer after the outage: not before the API was
+  // back (after lastFailureSentAt; 100 ms for a request that raced the probe's), and at most its
+  // retry backoff (2 s) and a request after the probe's first answer.
+  const end = endOf(step);
+  assert.ok(end >= lastFailureSentAt - 100 + 25_000, `ended ${end - lastFailureSentAt} ms after the API was last seen away`);
+  assert.ok(end <= firstAnswerAt + 25_000 + 2000 + MODULE_LATENCY_MS, `ended ${end - firstAnswerAt} ms after the API's first answer`);
 });
 
 test('route API late, then never: wait_route_api waits, then times out with a message', async () => {
@@ -211,12 +274,22 @@ test('route API late, then never: wait_route_api waits, then times out with a me
   const pending = module('misc', 'hotstack_revive', { kubeconfig, steps: [{ wait_route_api: null, timeout: '60s' }] });
   await sent(proxy, /^\/apis(\?|$)/);
   await new Promise((r) => setTimeout(r, 1500));
+  // the moment the route API is served as the module checks it, seen by the same check of the test's own every 100 ms
+  const seen = waitGroupVersion(new ClusterClient(loadKubeconfig({ kubeconfig: paths.kubeconfigModules })), 'route.openshift.io/v1', {
+    signal: AbortSignal.timeout(60_000),
+    log: () => {},
+    intervalMs: 100,
+  }).then(() => Date.now());
   await setRouteApiAvailable(true);
-  const servedAt = Date.now();
+  const servedAt = await seen;
   const r = await pending;
   assert.equal(steps(r)[0]?.outcome, 'ok', r.output);
   assert.ok(Number(steps(r)[0]?.attempts) > 1, 'it had to wait');
-  assert.ok(endOf(steps(r)[0]) <= servedAt + 2500, `noticed ${endOf(steps(r)[0]) - servedAt} ms after the route API was served`);
+  // the module polls every second: it notices within that and a round trip of the probe's first sight
+  assert.ok(
+    endOf(steps(r)[0]) <= servedAt + 1000 + MODULE_LATENCY_MS,
+    `noticed ${endOf(steps(r)[0]) - servedAt} ms after the route API was served`,
+  );
   await setRouteApiAvailable(false);
   const never = await module('misc', 'hotstack_revive', { steps: [{ wait_route_api: null, timeout: '3s' }] });
   assert.equal(never.result?.failed, true);
@@ -458,6 +531,16 @@ test('prepare: just installed → waits until the bootstrap signer is dead (or s
   const bootstrapEnd = certInfo(fresh.signerSigner.certPem).notAfter;
   const check = await module('misc', 'hotstack_prepare', { steps: ['wait_cert_rotation'] }, { check: true });
   assert.ok(!check.result?.failed, check.output);
+  assert.equal(steps(check)[0]?.outcome, 'would wait', 'the documented check-mode outcome of a wait still ahead');
+  assert.equal(check.result?.changed, false);
+  const checkForced = await module(
+    'misc',
+    'hotstack_prepare',
+    { steps: ['wait_cert_rotation'], force_cert_rotation: true },
+    { check: true },
+  );
+  assert.equal(steps(checkForced)[0]?.outcome, 'would change', checkForced.output);
+  assert.equal(checkForced.result?.changed, true);
   const decision = check.result?.cert_rotation as { rotated: boolean; wait_until: string };
   assert.equal(decision.rotated, false);
   assert.equal(decision.wait_until, new Date(bootstrapEnd.getTime() + 10 * 60_000).toISOString().replace(/\.\d{3}Z$/, 'Z'));
@@ -587,13 +670,13 @@ test('an API that answers nothing: a step fails naming the server and "connectio
   assert.match(String(step.result?.msg), /connection refused/);
   assert.ok(!String(step.output).includes('    at '), 'no stack trace');
 
-  const started = Date.now();
   const waited = await runModuleTask('hotstack_revive', { kubeconfig: dead, steps: [{ wait_api: null, timeout: '4s' }] });
   assert.equal(waited.result?.failed, true);
-  const record = (waited.result?.steps as { outcome: string; msg: string }[])[0]!;
+  const record = (waited.result?.steps as { outcome: string; msg: string; duration_seconds: number; attempts?: number }[])[0]!;
   assert.equal(record.outcome, 'timed out', JSON.stringify(record));
   assert.match(record.msg, /connection refused/);
-  assert.ok(Date.now() - started >= 4000, 'it retried until the step timeout');
+  // the step's own clock (durations are rounded to the millisecond), not the playbook's run time
+  assert.ok(record.duration_seconds >= 4 - 0.002, `it retried until the step timeout (${record.duration_seconds} s)`);
 });
 
 test('an API not ready yet (/readyz 503, then the node list 503) is waited for by wait_api, then the run goes on', async () => {

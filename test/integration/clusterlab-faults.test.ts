@@ -48,14 +48,19 @@ describe('clusterlab faults', () => {
   it('etcd paused: a write stalls until etcd resumes', async () => {
     const core = adminConfig().makeApiClient(k8s.CoreV1Api);
     const name = uniqueName('etcd-pause');
-    const pause = pauseEtcd(3000);
-    await sleep(300);
-    const t0 = Date.now();
+    // the write is sent once etcd is frozen (whatever lab.sh took to freeze it), and cannot be
+    // answered before the resume was asked for: both are events of the pause, not of a helper's return
+    let paused!: () => void;
+    const frozen = new Promise<void>((resolve) => (paused = resolve));
+    const pause = pauseEtcd(3000, paused);
+    await frozen;
+    const sentAt = Date.now();
     await core.createNamespacedConfigMap({ namespace: 'clusterlab', body: { metadata: { name }, data: { a: 'b' } } });
-    const took = Date.now() - t0;
-    await pause;
+    const answeredAt = Date.now();
+    const { resumingAt } = await pause;
     await core.deleteNamespacedConfigMap({ namespace: 'clusterlab', name });
-    assert.ok(took >= 2000, `the write took ${took} ms while etcd was paused for 3000 ms`);
+    assert.ok(answeredAt >= resumingAt, `the write was answered ${resumingAt - answeredAt} ms before etcd was resumed`);
+    assert.ok(answeredAt - sentAt >= 2500, `the write took ${answeredAt - sentAt} ms while etcd was frozen for 3000 ms`);
   });
 
   it('the fault proxy answers 429 and 503 with Retry-After, then forwards again', async () => {

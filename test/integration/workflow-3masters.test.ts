@@ -33,8 +33,9 @@ describe('devcloud-3masters: a set of four instances restores each one by name',
         stack_name: stackName,
         stack_template_path: 'scenarios/devcloud-3masters/heat_template.yaml',
         // every image parameter given, as bootstrap_vars.yml does (the restore then changes only the
-        // images); left out, 01 would take the template's defaults, whose flavor name holds devcloud's
-        // password "devcloud", which every result masks, as Ansible masks no_log values
+        // images); left out, 01 would take the template's defaults, whose flavor name holds the word
+        // "devcloud": a devcloud state from before the random password has that password, which every
+        // result masks, as Ansible masks no_log values (a fresh state's random one appears in no name)
         stack_parameters: { controller_params: TINY, master0_params: TINY, master1_params: TINY, master2_params: TINY },
         hotstack_work_dir: workDir,
         os_cloud: 'devcloud',

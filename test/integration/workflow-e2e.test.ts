@@ -14,6 +14,11 @@
 //   the guest agree); the restored master's kubelet comes back with expired certificates (it files
 //   CSRs); 03 skips the installer and runs hotstack_revive on the controller with the kubeconfig the
 //   controller's snapshot carries (as in Hotstack): CSRs approved, node Ready and uncordoned.
+//   Then a set left exactly as Hotstack's own module leaves it (test/helpers/hotstack-set.ts: tags
+//   only, each image marked once it alone is active) is made of the restored deployment, with a cut one
+//   (no controller image) after it: hotstack_snapset_info takes the pinned one against the template,
+//   01 refuses the pinned cut one naming the instance before creating anything, and bootstrap.yml
+//   unpinned restores the Hotstack set (passing over the newer cut one) and revives the cluster again.
 // Guests run under TCG on 2 shared cores: minutes per boot, hence the long timeouts.
 import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -25,15 +30,19 @@ import { load } from 'js-yaml';
 import type { Connection } from '../../lib/openstack/connect.ts';
 import { DeploymentCluster } from '../clusterlab/deployment.ts';
 import { adminConfig, uniqueName } from '../clusterlab/lab.ts';
-import { type PlaybookRun, ROOT, runPlaybook } from '../helpers/ansible.ts';
+import { type PlaybookRun, ROOT, runModuleTask, runPlaybook } from '../helpers/ansible.ts';
 import { devcloudConnection, devcloudEnv, imagesOfSet, uniqueSuffix } from '../helpers/devcloud.ts';
 import { PROXY_COMMAND, SSH_KEY, ssh } from '../helpers/guest.ts';
+import { type HotstackSet, makeHotstackSet } from '../helpers/hotstack-set.ts';
 
 type Json = Record<string, unknown>;
 type SnapsetData = { instances: Record<string, { uuid: string; role: string; mac_address: string }> };
 const run = uniqueSuffix();
 const SOURCE = `wfe2e-${run}`;
 const TARGET = `wfe2e-${run}-restored`;
+/** Restored from a set of Hotstack's module (HS_REFUSED: the pinned cut one, never created). */
+const HS_TARGET = `wfe2e-${run}-hotstack`;
+const HS_REFUSED = `wfe2e-${run}-hotstack-cut`;
 
 describe('create-snapset.yml, then bootstrap.yml restoring the set and reviving the cluster (devcloud-sno + clusterlab)', {
   timeout: 3_600_000,
@@ -43,6 +52,10 @@ describe('create-snapset.yml, then bootstrap.yml restoring the set and reviving 
   const workDir = mkdtempSync(join(tmpdir(), 'hotstack-e2e-'));
   let kubeconfig: string;
   let snapId: string | undefined;
+  /** Sets of Hotstack's module, made of the restored deployment, and every image id of them (cleanup). */
+  let hotstackWhole: HotstackSet | undefined;
+  let hotstackCut: HotstackSet | undefined;
+  const hotstackImages = new Set<string>();
   const vars = (stackName: string, extra: Json = {}) => ({
     stack_name: stackName,
     stack_template_path: 'scenarios/devcloud-sno/heat_template.yaml',
@@ -54,8 +67,9 @@ describe('create-snapset.yml, then bootstrap.yml restoring the set and reviving 
     os_cloud: 'devcloud',
     controller_ssh_private_key_file: SSH_KEY,
     controller_ssh_timeout: 1800,
-    // The stack output says the same, but devcloud's password is "devcloud": the modules mask it in
-    // every result, so the output's "ip netns exec devcloud-net" arrives as "********-net".
+    // The stack output says the same, but a devcloud state from before the random password has the
+    // password "devcloud": the modules mask it in every result, so there the output's
+    // "ip netns exec devcloud-net" arrives as "********-net" (a fresh state's password is random).
     controller_ssh_common_args: `-o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o ProxyCommand="${PROXY_COMMAND}"`,
     hotstack_cloud_secrets: {
       auth_url: 'http://10.99.0.1:5000/v3',
@@ -108,7 +122,7 @@ describe('create-snapset.yml, then bootstrap.yml restoring the set and reviving 
     cancel.abort();
     await Promise.allSettled([...running]);
     await cluster?.stop();
-    for (const name of [TARGET, SOURCE]) {
+    for (const name of [HS_REFUSED, HS_TARGET, TARGET, SOURCE]) {
       const stack = await conn.heat.getStack(name).catch(() => undefined);
       if (stack) {
         await conn.heat.deleteStack(stack.stack_name, stack.id).catch(() => {});
@@ -125,7 +139,7 @@ describe('create-snapset.yml, then bootstrap.yml restoring the set and reviving 
       // untagged ones of a cut run carry the property only
       for (const image of await conn.glance.listImages({})) if ((image as Json).hotstack_snap_id === setId) ids.add(image.id);
     }
-    for (const id of ids) await conn.glance.deleteImage(id).catch(() => {});
+    for (const id of [...ids, ...hotstackImages]) await conn.glance.deleteImage(id).catch(() => {});
     rmSync(workDir, { recursive: true, force: true });
   });
 
@@ -215,5 +229,81 @@ describe('create-snapset.yml, then bootstrap.yml restoring the set and reviving 
     const host = (outputs(TARGET).controller_ansible_host as { ansible_host: string }).ansible_host;
     const inGuest = await ssh(host, 'cat /sys/class/net/*/address', 'zuul');
     assert.ok(inGuest.stdout.split('\n').includes(controllerTag.slice('mac_address='.length)), `guest MACs: ${inGuest.stdout}`);
+  });
+
+  test("a set of the restored deployment left as Hotstack's module leaves it: pinned, it passes the template; a pinned cut one is refused by 01 naming the instance, before anything is created", async () => {
+    assert.ok(snapId, 'the restored deployment of the second test');
+    const data = outputs(TARGET).snapset_data as SnapsetData;
+    // As Hotstack's prepare and 04 leave a deployment: the node cordoned, every server shut down.
+    await adminConfig()
+      .makeApiClient(k8s.CoreV1Api)
+      .patchNode(
+        { name: cluster.nodeName('master0'), body: { spec: { unschedulable: true } } },
+        k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch),
+      );
+    for (const instance of Object.values(data.instances)) await conn.nova.stopServer(instance.uuid);
+    for (const instance of Object.values(data.instances)) await conn.nova.waitForServer(instance.uuid, 'SHUTOFF', { timeoutMs: 600_000 });
+    hotstackWhole = await makeHotstackSet(conn, data, { made: hotstackImages });
+    hotstackCut = await makeHotstackSet(conn, data, { made: hotstackImages, skip: ['controller'] });
+    // Nova copied the restored set's hotstack_* properties into the snapshots: they are not the new set's.
+    const images = await imagesOfSet(conn, hotstackWhole.snap_id);
+    assert.deepEqual(
+      images.map((image) => [image.tags.length, (image as Json).hotstack_snap_id]),
+      [
+        [6, snapId],
+        [6, snapId],
+      ],
+    );
+
+    const template = join(ROOT, 'scenarios/devcloud-sno/heat_template.yaml');
+    const pinned = (
+      await runModuleTask(
+        'hotstack_snapset_info',
+        { template, stack_parameters: vars(HS_TARGET).stack_parameters, snap_id: hotstackWhole.snap_id },
+        { env: devcloudEnv() },
+      )
+    ).result!;
+    assert.equal(pinned.failed, false, JSON.stringify(pinned));
+    assert.equal((pinned.snapset as Json).status, 'unverified');
+    assert.equal(pinned.judged_against_target, true);
+    assert.match(String(pinned.msg), /made by another tool \(tags only\), judged against the target only/);
+    assert.deepEqual(pinned.stack_parameters, {
+      controller_params: { image: hotstackWhole.images.controller },
+      ocp_master_params: { image: hotstackWhole.images.master0 },
+    });
+
+    const refused = await playbook(
+      '01-infra.yml',
+      vars(HS_REFUSED, { hotstack_revive_snapshot: true, hotstack_snapset_id: hotstackCut.snap_id }),
+    );
+    assert.notEqual(refused.exitCode, 0, refused.output);
+    assert.match(refused.output, new RegExp(`SnapSet ${hotstackCut.snap_id} cannot be used: .*no image for instance controller`));
+    assert.equal(await conn.heat.getStack(HS_REFUSED).catch(() => undefined), undefined, 'no stack was created');
+  });
+
+  test('bootstrap.yml unpinned: the newest set that counts is the Hotstack one (the newer cut one passed over); it boots on the MACs and revive brings the node back', async () => {
+    assert.ok(hotstackWhole && hotstackCut, 'the sets of the previous test');
+    const playing = playbook('bootstrap.yml', vars(HS_TARGET, { hotstack_revive_snapshot: true }));
+    const data = await outputsDuring(HS_TARGET, playing);
+    const master0 = data.instances.master0!.uuid;
+    await Promise.race([conn.nova.waitForServer(master0, 'ACTIVE', { timeoutMs: 900_000 }), playing]);
+    cluster.bootRestored({ master0 }).catch(() => undefined);
+    const restored = await playing;
+    assert.equal(restored.exitCode, 0, restored.output);
+    assert.match(
+      restored.output,
+      new RegExp(
+        `SnapSet ${hotstackWhole.snap_id}, created [^"]* made by another tool \\(tags only\\), judged against the target only[^"]*passed over 1 newer set\\(s\\): ${hotstackCut.snap_id} \\(made by another tool, judged against the target: no image for instance controller\\)`,
+      ),
+    );
+    assert.match(restored.output, /TASK \[Revive the restored cluster\][\s\S]*?changed: \[controller/);
+    for (const [name, instance] of Object.entries(data.instances)) {
+      const server = (await conn.nova.getServer(instance.uuid))!;
+      assert.equal((server.image as { id: string }).id, hotstackWhole.images[name], `${name} boots the Hotstack set's image`);
+    }
+    const node = await cluster.node('master0');
+    assert.equal(node.status?.conditions?.find((c) => c.type === 'Ready')?.status, 'True', 'master0 Ready');
+    assert.ok(!node.spec?.unschedulable, 'master0 uncordoned');
+    assert.equal(cluster.kubelets.get('master0')!.csrNames.length, 2, 'the restored kubelet filed a client and a serving CSR');
   });
 });

@@ -485,13 +485,14 @@ test('legacy environment names: OS_TENANT_NAME, OS_AUTH_TOKEN, OS_ENDPOINT_TYPE,
     env: {
       OS_AUTH_URL: AUTH_URL,
       OS_TENANT_NAME: 'legacy',
+      OS_PROJECT_DOMAIN_ID: 'default',
       OS_AUTH_TOKEN: 'tok-123',
       OS_AUTH_PLUGIN: 'v3token',
       OS_ENDPOINT_TYPE: 'internal',
     },
   });
   assert.equal(cloud.authType, 'v3token');
-  assert.deepEqual(cloud.auth, { auth_url: AUTH_URL, project_name: 'legacy', token: 'tok-123' });
+  assert.deepEqual(cloud.auth, { auth_url: AUTH_URL, project_name: 'legacy', project_domain_id: 'default', token: 'tok-123' });
   assert.equal(cloud.interface, 'internal');
   assert.deepEqual(cloud.secrets, ['tok-123']);
 });
@@ -616,7 +617,7 @@ test('a top-level value wins over the same key in auth; domain_name fills user a
 test('auth_plugin is an alias of auth_type; auth_type wins; an unsupported type is named in the error', (t) => {
   const box = sandbox(t);
   const entry = (extra: string) =>
-    `clouds:\n  c:\n${extra}    auth: {auth_url: ${AUTH_URL}, username: u, password: ${PASSWORD}, token: tok}\n`;
+    `clouds:\n  c:\n${extra}    auth: {auth_url: ${AUTH_URL}, username: u, user_domain_id: default, password: ${PASSWORD}, token: tok}\n`;
   box.write(path.join(box.cwd, 'clouds.yaml'), entry('    auth_plugin: v3token\n'));
   assert.equal(box.load().authType, 'v3token');
   box.write(path.join(box.cwd, 'clouds.yaml'), entry('    auth_plugin: v3token\n    auth_type: v3password\n'));
@@ -668,7 +669,13 @@ const REQUIRED: Array<{ type: string; auth: Record<string, string>; drop: string
   },
   {
     type: 'v3applicationcredential',
-    auth: { auth_url: AUTH_URL, application_credential_name: 'acname', username: 'u', application_credential_secret: PASSWORD },
+    auth: {
+      auth_url: AUTH_URL,
+      application_credential_name: 'acname',
+      username: 'u',
+      user_domain_id: 'default',
+      application_credential_secret: PASSWORD,
+    },
     drop: 'username',
     message: /'application_credential_name' needs 'username' or 'user_id'/,
   },
@@ -730,6 +737,7 @@ test('secrets holds every credential present, once each, and nothing else', (t) 
         application_credential_secret: 'app-secret',
         token: 'stray-token',
         username: 'visible',
+        user_domain_name: 'Default',
       },
     },
   });
@@ -744,7 +752,9 @@ test('vendor profiles are refused', (t) => {
   const box = sandbox(t);
   box.write(path.join(box.cwd, 'clouds.yaml'), `clouds:\n  vexx:\n    profile: vexxhost\n    auth: {username: u, password: p}\n`);
   assert.match(box.fail().message, /vendor profiles are not supported/);
-  assert.match(box.fail({ cloud: { cloud: 'rackspace', auth: {} } }).message, /vendor profiles are not supported/);
+  assert.match(box.fail({ cloud: { profile: 'rackspace', auth: {} } }).message, /vendor profile \('profile'\), which is not supported/);
+  // in a dict, `cloud` names the cloud to lay it over (connect(cloud=...)), as openstacksdk reads it
+  assert.match(box.fail({ cloud: { cloud: 'rackspace', auth: {} } }).message, /^Cloud rackspace was not found/);
 });
 
 // ------------------------------------------------------------------------------------------------
@@ -855,38 +865,78 @@ test('{key} references in string values are expanded, except in credentials', (t
 // ------------------------------------------------------------------------------------------------
 // Inline clouds
 
-test('an inline dict is the whole cloud: named "inline", no file or environment read', (t) => {
+// openstack.cloud hands a `cloud` dict to openstacksdk's connect(**dict): get_one's arguments, laid
+// over the default cloud (OS_CLOUD, the OS_* cloud, the only cloud of the file) as the module's
+// auth options are; a cloud of its own only when there is none to lay it over.
+test('a cloud dict is laid over the default cloud: OS_CLOUD, the file, secure.yaml and OS_REGION_NAME count', (t) => {
   const box = sandbox(t);
-  box.write(path.join(box.cwd, 'clouds.yaml'), cloudsYaml('filecloud'));
-  box.write(path.join(box.cwd, 'secure.yaml'), 'clouds:\n  filecloud:\n    auth: {password: other}\n');
+  box.write(
+    path.join(box.cwd, 'clouds.yaml'),
+    `clouds:\n  filecloud:\n    cacert: /etc/ca.pem\n    regions: [R1, R9]\n    image_endpoint_override: https://glance.example.com\n` +
+      `    auth: {auth_url: ${AUTH_URL}, username: fileuser, project_name: fp, user_domain_name: UD, project_domain_name: PD}\n` +
+      '  other:\n    auth: {auth_url: https://other.example.com/v3}\n',
+  );
+  box.write(path.join(box.cwd, 'secure.yaml'), 'clouds:\n  filecloud:\n    auth: {password: from-secure}\n');
   const cloud = box.load({
-    cloud: {
-      auth_type: 'v3password',
-      region_name: 'R1',
-      'identity-api-version': 3,
-      auth: { auth_url: AUTH_URL, username: 'inl', password: PASSWORD, project_id: 'p1' },
-    },
-    env: { ...ENV_CREDENTIALS, OS_CLOUD: 'filecloud', OS_REGION_NAME: 'R9' },
+    cloud: { auth_type: 'v3password', 'identity-api-version': 3, auth: { username: 'inl', password: PASSWORD, project_id: 'p1' } },
+    env: { OS_CLOUD: 'filecloud', OS_REGION_NAME: 'R9' },
   });
-  assert.equal(cloud.name, 'inline');
+  assert.equal(cloud.name, 'filecloud');
   assert.equal(cloud.authType, 'v3password');
-  assert.deepEqual(cloud.auth, { auth_url: AUTH_URL, username: 'inl', password: PASSWORD, project_id: 'p1' });
-  assert.equal(cloud.regionName, 'R1');
+  assert.deepEqual(cloud.auth, {
+    auth_url: AUTH_URL,
+    username: 'inl',
+    password: PASSWORD,
+    project_id: 'p1',
+    project_name: 'fp',
+    user_domain_name: 'UD',
+    project_domain_name: 'PD',
+  });
+  assert.equal(cloud.regionName, 'R9');
+  assert.equal(cloud.cacert, '/etc/ca.pem');
+  assert.equal(cloud.endpointOverrides.image, 'https://glance.example.com');
   assert.deepEqual(cloud.apiVersions, { identity: '3' });
-  assert.deepEqual(cloud.sourceFiles, []);
+  assert.equal(cloud.sourceFiles.length, 2);
   assert.deepEqual(cloud.secrets, [PASSWORD]);
+  // region_name in the dict chooses among the cloud's regions; `cloud` in it names the cloud
+  assert.equal(box.load({ cloud: { region_name: 'R1' }, env: { OS_CLOUD: 'filecloud', OS_REGION_NAME: 'R9' } }).regionName, 'R1');
+  assert.match(
+    box.fail({ cloud: { region_name: 'R5' }, env: { OS_CLOUD: 'filecloud' } }).message,
+    /Region R5 is not a valid region name for cloud filecloud/,
+  );
+  const other = box.load({ cloud: { cloud: 'other', 'os-username': 'o', auth: { password: 'op', user_domain_id: 'default' } } });
+  assert.equal(other.name, 'other');
+  assert.deepEqual(other.auth, { auth_url: 'https://other.example.com/v3', username: 'o', password: 'op', user_domain_id: 'default' });
 });
 
-test('an inline dict with regions picks by regionName', (t) => {
+test('a cloud dict over the OS_* cloud, over the only cloud; alone when there is no default cloud', (t) => {
   const box = sandbox(t);
-  const entry = {
-    regions: ['A', { name: 'B', values: { interface: 'internal' } }],
-    auth: { auth_url: AUTH_URL, username: 'u', password: 'p' },
-  };
-  assert.equal(box.load({ cloud: entry }).regionName, 'A');
-  const b = box.load({ cloud: entry, regionName: 'B' });
-  assert.equal(b.regionName, 'B');
-  assert.equal(b.interface, 'internal');
+  const env = { OS_AUTH_URL: AUTH_URL, OS_USERNAME: 'envuser', OS_PASSWORD: 'env-pw', OS_USER_DOMAIN_NAME: 'EnvDom' };
+  const overEnv = box.load({ cloud: { auth: { project_id: 'p9' } }, env });
+  assert.equal(overEnv.name, 'envvars');
+  assert.deepEqual(overEnv.auth, {
+    auth_url: AUTH_URL,
+    username: 'envuser',
+    password: 'env-pw',
+    user_domain_name: 'EnvDom',
+    project_id: 'p9',
+  });
+  box.write(
+    path.join(box.cwd, 'clouds.yaml'),
+    `clouds:\n  only:\n    verify: false\n    auth: {auth_url: ${AUTH_URL}, username: u, password: p}\n`,
+  );
+  const overOnly = box.load({ cloud: { interface: 'internal' } });
+  assert.equal(overOnly.name, 'only');
+  assert.equal(overOnly.verify, false);
+  assert.equal(overOnly.interface, 'internal');
+  assert.equal(overOnly.auth.username, 'u');
+  // several clouds and none chosen: the dict alone, as get_one(cloud=None) builds it from the defaults
+  box.write(path.join(box.cwd, 'clouds.yaml'), `clouds:\n  a:\n    verify: false\n    auth: {auth_url: ${AUTH_URL}}\n  b: {}\n`);
+  const alone = box.load({ cloud: { auth: { auth_url: AUTH_URL, username: 'inl', password: 'pw' }, regions: ['A', 'B'] } });
+  assert.equal(alone.name, 'inline');
+  assert.equal(alone.verify, true);
+  assert.deepEqual(alone.auth, { auth_url: AUTH_URL, username: 'inl', password: 'pw' });
+  assert.equal(alone.regionName, undefined, "a dict's own regions list chooses nothing (get_one picks among the base cloud's)");
 });
 
 test('credentialsIn finds every credential of a raw cloud entry, in any spelling and nesting, and nothing else', () => {
@@ -925,9 +975,14 @@ test('sdk: default_domain_id|name give the user and project domains at login (ge
   // ...but a default id beats an explicit name (keystoneauth sends the id when it has one).
   request = body(`${auth}      default_domain_id: dom-id\n      user_domain_name: UserDom\n`);
   assert.deepEqual(request.auth.identity.password?.user.domain, { id: 'dom-id' });
-  // v3password has no default_domain option: the default domain applies.
-  request = body(`    auth_type: v3password\n${auth}      default_domain_id: dom-id\n`);
-  assert.deepEqual(request.auth.identity.password?.user.domain, { id: 'default' });
+  // v3password has no default_domain option: the user's domain is missing, which keystoneauth's v3
+  // loader refuses (and so does ours); the generic plugin without any domain loads, and its login is
+  // refused before any request (keystoneauth would send no domain, and Keystone refuses that).
+  assert.throws(
+    () => body(`    auth_type: v3password\n${auth}      default_domain_id: dom-id\n`),
+    /with 'username' needs 'user_domain_name'/,
+  );
+  assert.throws(() => body(auth), /names the user "u" without its domain/);
   // From the environment, as OS_DEFAULT_DOMAIN_ID.
   box.write(path.join(box.cwd, 'clouds.yaml'), 'clouds: {}\n');
   const envBody = authRequestBody(

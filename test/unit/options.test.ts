@@ -154,6 +154,29 @@ test('coerceScalars does not modify its input', () => {
   assert.deepEqual(out, { count: 5, wait: false });
 });
 
+// Ansible's check_type_list, then the elements converted (module_utils/common/validation.py).
+test('coerceScalars: a list option takes a string split on commas, as Ansible does, and a number as one element', () => {
+  assert.deepEqual(coerceScalars(OPTIONS, { tags: 'Xa3_kQ9b' }).tags, ['Xa3_kQ9b']);
+  assert.deepEqual(coerceScalars(OPTIONS, { tags: 'a,b' }).tags, ['a', 'b']);
+  assert.deepEqual(coerceScalars(OPTIONS, { tags: 'a, b,' }).tags, ['a', ' b', ''], 'nothing trimmed or dropped, as in Ansible');
+  assert.deepEqual(coerceScalars(OPTIONS, { tags: 7 }).tags, ['7']);
+  assert.deepEqual(coerceScalars(OPTIONS, { tags: ['x,y'] }).tags, ['x,y'], 'a list stays as it is');
+  assert.deepEqual(coerceScalars(OPTIONS, { tags: [1, 'z'] }).tags, ['1', 'z'], 'elements: str turns numbers into text');
+  assert.equal(coerceScalars(OPTIONS, { tags: null }).tags, null);
+  assert.ok(!('tags' in coerceScalars(OPTIONS, {})), 'an option not given stays absent');
+  const numbers: Options = {
+    ids: { type: 'list', elements: 'int', description: 'Ids.' },
+    flags: { type: 'list', elements: 'bool', description: 'F.' },
+  };
+  assert.deepEqual(coerceScalars(numbers, { ids: '1,2,x' }).ids, [1, 2, 'x']);
+  assert.deepEqual(coerceScalars(numbers, { flags: 'yes,off' }).flags, [true, false]);
+  const raw: Options = { steps: { type: 'list', elements: 'raw', description: 'Steps.' } };
+  assert.deepEqual(coerceScalars(raw, { steps: 'wait_api,uncordon' }).steps, ['wait_api', 'uncordon']);
+  // elements: dict take a key=value string each, as check_type_dict reads it
+  assert.deepEqual(coerceScalars(OPTIONS, { ports: 'number=1' }).ports, [{ number: '1' }]);
+  assert.ok(valid(coerceScalars(OPTIONS, { name: 'x', tags: 'a,b' })));
+});
+
 test('coerced arguments then pass the strict schema', () => {
   assert.ok(valid(coerceScalars(OPTIONS, { name: 'x', count: '7', wait: 'yes', ratio: '1.5' })));
 });

@@ -56,14 +56,35 @@ test('password: user by name and domain, scoped to a project by name and domain'
   });
 });
 
-test('password: the default domain is used when no domain is given; domain_* serves both', () => {
-  const bare = authRequestBody({ authType: 'v3password', auth: { username: 'u', password: 'p', project_name: 'demo' } });
-  assert.deepEqual(bare, {
-    auth: {
-      identity: { methods: ['password'], password: { user: { name: 'u', domain: { id: 'default' }, password: 'p' } } },
-      scope: { project: { name: 'demo', domain: { id: 'default' } } },
-    },
-  });
+test('a user or project named without its domain is refused before any request, as Keystone refuses what keystoneauth sends', () => {
+  for (const authType of ['password', 'v3password'] as const) {
+    assert.throws(
+      () =>
+        authRequestBody({ name: 'c', authType, auth: { username: 'u', password: 'p', project_name: 'demo', user_domain_id: 'default' } }),
+      (error: Error) =>
+        error instanceof AuthenticationError &&
+        /cloud 'c' \(auth_type \w+\) names the project "demo" without its domain: give project_domain_name or project_domain_id/.test(
+          error.message,
+        ),
+    );
+    assert.throws(
+      () => authRequestBody({ name: 'c', authType, auth: { username: 'u', password: 'p', project_id: 'p-1' } }),
+      /names the user "u" without its domain: give user_domain_name or user_domain_id/,
+    );
+  }
+  assert.throws(() => authRequestBody({ authType: 'v3token', auth: { token: 't', project_name: 'demo' } }), /names the project "demo"/);
+  // only the generic plugins have default_domain_*: the hint says so
+  assert.throws(
+    () => authRequestBody({ authType: 'password', auth: { username: 'u', password: 'p', user_domain_id: 'd', project_name: 'x' } }),
+    /\(or default_domain_name\/default_domain_id\)/,
+  );
+  assert.throws(
+    () => authRequestBody({ authType: 'v3password', auth: { username: 'u', password: 'p', user_domain_id: 'd', project_name: 'x' } }),
+    (error: Error) => !error.message.includes('default_domain'),
+  );
+});
+
+test('password: domain_* serves both the user and the project', () => {
   const shared = authRequestBody({
     authType: 'password',
     auth: { username: 'u', password: 'p', project_name: 'demo', domain_name: 'Corp' },
@@ -92,7 +113,7 @@ test('password: a domain scope without a project, and no scope at all', () => {
     auth: { username: 'u', password: 'p', user_domain_id: 'default', domain_id: 'd-1' },
   });
   assert.deepEqual((domain as { auth: { scope: unknown } }).auth.scope, { domain: { id: 'd-1' } });
-  const unscoped = authRequestBody({ authType: 'password', auth: { username: 'u', password: 'p' } });
+  const unscoped = authRequestBody({ authType: 'password', auth: { username: 'u', password: 'p', user_domain_name: 'Default' } });
   assert.ok(!('scope' in (unscoped as { auth: object }).auth));
 });
 

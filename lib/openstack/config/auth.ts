@@ -151,6 +151,28 @@ export function applyDefaultDomain(authType: AuthType, auth: Dict): void {
   }
 }
 
+/**
+ * keystoneauth's v3 loaders refuse a name that is unique only within a domain when its domain is
+ * not given (loading/identity.py BaseV3Loader, _plugins/identity/v3.py _assert_identity_options),
+ * so openstacksdk's get_one fails on such a cloud before any request. We refuse it the same way,
+ * rather than scoping it to Keystone's `default` domain, where a same-named project of another
+ * domain may live. (The generic `password`/`token` plugins load, and send the name without a
+ * domain, which Keystone refuses: session.ts refuses that request before sending it.)
+ */
+export function requireV3Domains(cloudName: string, authType: AuthType, auth: Dict): void {
+  if (isGeneric(authType)) return;
+  const present = (key: string) => typeof auth[key] === 'string' && auth[key] !== '';
+  const check = (kind: 'user' | 'project', key: string) => {
+    if (!present(key) || present(`${kind}_domain_id`) || present(`${kind}_domain_name`)) return;
+    throw new CloudConfigError(
+      `Cloud ${cloudName}: auth_type ${authType} with '${key}' needs '${kind}_domain_name' or '${kind}_domain_id' in its auth: ` +
+        `a ${kind} name is only unique within a domain (openstacksdk refuses this cloud too); for Keystone's default domain say ${kind}_domain_id: default`,
+    );
+  };
+  if (authType !== 'v3token') check('user', 'username');
+  check('project', 'project_name');
+}
+
 /** What each auth type needs before a request can be made; the error names the cloud and the key. */
 export function requireAuth(cloudName: string, authType: AuthType, auth: Dict): void {
   const present = (key: string) => typeof auth[key] === 'string' && auth[key] !== '';

@@ -3,7 +3,8 @@
 // credentials and means the same cloud. Pure: module arguments in, LoadCloudOptions parts out.
 //
 //   cloud (name)      the cloud to load; default OS_CLOUD, the OS_* cloud, the only cloud
-//   cloud (dict)      the whole cloud entry; then none of the options below may be given
+//   cloud (dict)      connect(**dict): settings over the cloud its `cloud` key names, else over the
+//                     default cloud (clouds.ts connectArguments); then none of the options below may be given
 //   auth              merged key by key over the cloud's auth (no cloud chosen: the cloud is auth alone)
 //   auth_type         replaces the cloud's auth_type
 //   region_name       the region to use, over OS_REGION_NAME; checked against the cloud's regions

@@ -1,8 +1,8 @@
 // wait_cert_rotation: until the first kubelet certificate rotation has happened (no wait when it
 // has), or force it (force_cert_rotation). Its decision gives the run's cert_rotation and
 // snapset_properties.
-import { waitCertRotation } from '../rotation.ts';
-import { defineStep, iso, MINUTE, seconds } from './step.ts';
+import { checkModeRotation, waitCertRotation } from '../rotation.ts';
+import { defineStep, MINUTE, seconds } from './step.ts';
 
 export const waitCertRotationStep = defineStep({
   name: 'wait_cert_rotation',
@@ -36,8 +36,11 @@ export const waitCertRotationStep = defineStep({
     record.waited_seconds = seconds(result.waitedMs);
     record.forced = result.forced;
     if (result.forced) return 'changed';
-    if (options.checkMode && !result.decision.rotated) {
-      record.msg = result.decision.waitUntil ? `would wait until ${iso(result.decision.waitUntil.getTime())}` : result.decision.reason;
+    if (options.checkMode) {
+      // What a real run would do: nothing, wait (until when), force, or fail (thrown).
+      const predicted = checkModeRotation(result.decision, options.forceCertRotation);
+      if (predicted.msg) record.msg = predicted.msg;
+      return predicted.outcome;
     }
     return 'ok';
   },

@@ -41,7 +41,7 @@ test('wait_cert_rotation in check mode, first rotation not yet happened: says un
   });
   const ctx = stepContext(client, { checkMode: true, rotationMarginMs: 600_000 });
   const r = record('wait_cert_rotation');
-  assert.equal(await waitCertRotationStep.run(ctx, r), 'ok');
+  assert.equal(await waitCertRotationStep.run(ctx, r), 'would wait');
   assert.match(String(r.msg), /^would wait until \d{4}-.*Z$/);
   assert.equal(ctx.tally.report([]).cert_rotation?.rotated, false);
   assert.equal(calls.filter((c) => c.startsWith('PATCH')).length, 0);
