@@ -1,8 +1,9 @@
 // npm test: everything the test suite needs, then the suite — on a fresh machine as on a used one.
-//   1. type check, 2. host packages (ansible-core; QEMU and arm64 libraries, which the build needs),
-//   3. build the module executables and the collection (scripts/collection.ts), 4. the clusterlab's
-//   Go build starts in the background (cold: long, see the README; cached: seconds) while the local
-//   cloud comes up (devcloud: installs its Debian packages when missing, starts what is not running),
+//   1. type check, then the clusterlab's Go build starts in the background (cold: long, see the
+//   README; cached: seconds; it needs only Go and the Go module proxy), 2. host packages (ansible-core;
+//   QEMU and arm64 libraries, which the build needs), 3. build the module executables and the
+//   collection (scripts/collection.ts), 4. the local cloud comes up (devcloud: installs its Debian
+//   packages when missing, starts what is not running),
 //   5. the clusterlab (real kube-apiserver + etcd + kube-controller-manager) up,
 //   6. unit, lint (biome, validate-modules, ansible-lint, yamllint) and integration tests in one
 //   node:test run (files one at a time: they share the cloud and the lab).
@@ -24,13 +25,14 @@ const step = async (title: string, command: string, args: string[]) => {
 let labBuildStop: (() => void) | undefined;
 try {
   await step('type check', join(root, 'node_modules/.bin/tsc'), ['-p', '.']);
+  // The longest cold step, first: it runs beside host packages, the build and devcloud's bring-up.
+  const labBuild = startLabBuild(root);
+  labBuildStop = labBuild.stop;
+  process.stdout.write(`\n=== clusterlab build (background, log ${labBuild.log}): bash clusterlab/build.sh\n`);
   // Before the build: it makes the arm64 executable under QEMU (qemu-user-static, arm64 libraries).
   await step('host packages', 'bash', ['scripts/ensure-host.sh']);
   await step('build', process.execPath, ['scripts/build.ts']);
   await step('collection', process.execPath, ['scripts/collection.ts']);
-  const labBuild = startLabBuild(root);
-  labBuildStop = labBuild.stop;
-  process.stdout.write(`\n=== clusterlab build (background, log ${labBuild.log}): bash clusterlab/build.sh\n`);
   await step('local cloud', 'bash', ['devcloud/up.sh']);
   const t0 = Date.now();
   process.stdout.write('\n=== waiting for the clusterlab build\n');
