@@ -99,7 +99,7 @@ export async function cleanup(conn: Connection, deployment: Deployment | undefin
   await Promise.all(deployment.servers.map((server) => conn.nova.deleteServer(server.id).catch(() => {})));
 }
 
-const BIG_IMAGE = 'hotstack-test-big';
+const BIG_IMAGE = 'hotstack-test-big-512';
 /** Stops, starts or restarts one devcloud service (devcloud/service.sh); a stop kills at once (KILL_AFTER=0). */
 export const service = (action: 'stop' | 'start' | 'restart', name: string) =>
   execa('bash', [fileURLToPath(new URL('../../devcloud/service.sh', import.meta.url)), action, name], {
@@ -108,15 +108,16 @@ export const service = (action: 'stop' | 'start' | 'restart', name: string) =>
   });
 
 /**
- * An image with 192 MiB of incompressible data, so that a snapshot of a server booted from it
- * takes seconds (copy and upload), long enough to break something in the middle of it.
+ * An image with 512 MiB of incompressible data, so that a snapshot of a server booted from it
+ * takes seconds (copy and upload), long enough to break something in the middle of it, and longer
+ * than a 1 s `timeout` even on a quiet machine (192 MiB were copied and uploaded within 1.2 s there).
  */
 export async function bigImage(conn: Connection): Promise<string> {
   const existing = await conn.glance.listImages({ name: BIG_IMAGE, status: 'active' });
   if (existing[0]) return BIG_IMAGE;
   const image = await conn.glance.uploadImage(
     { name: BIG_IMAGE, disk_format: 'raw', container_format: 'bare', visibility: 'private' },
-    randomBytes(192 * 1024 * 1024),
+    randomBytes(512 * 1024 * 1024),
   );
   for (let i = 0; i < 120 && (await conn.glance.getImage(image.id))?.status !== 'active'; i++) await sleep(500);
   return BIG_IMAGE;

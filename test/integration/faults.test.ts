@@ -103,7 +103,9 @@ describe('faults on devcloud', { timeout: 900_000 }, () => {
   });
 
   test('two runs on the same server at once: the loser says plainly why (Nova 409, or its 500 race), and leaves nothing', async () => {
-    const deployment = await bootDeployment(conn, { controller: 'controller' });
+    // A server of the big image: the winner's snapshot still runs when the loser's request arrives
+    // (a tiny server's can be over within a second on a quiet machine, and then both runs win).
+    const deployment = await bootDeployment(conn, { controller: 'controller' }, { image: await bigImage(conn) });
     deployments.push(deployment);
     const instances = parseSnapsetData(deployment.snapsetData);
     const [name] = Object.keys(deployment.snapsetData.instances);

@@ -12,6 +12,7 @@ import { load } from 'js-yaml';
 import type { Connection } from '../../lib/openstack/connect.ts';
 import { ROOT, runModuleTask, runPlaybook } from '../helpers/ansible.ts';
 import {
+  bigImage,
   bootDeployment,
   cleanup,
   type Deployment,
@@ -168,7 +169,12 @@ outputs:
   });
 
   test('04 saves the set it made to {work_dir}/{stack_name}-snapset.yaml; a failed run saves what became of its images', async () => {
-    const deployment = await bootDeployment(conn, { [`wf${run}-c`]: 'controller', [`wf${run}-m`]: 'ocp_master' });
+    // Servers of the big image: the failed run's 1 s timeout must end before a snapshot can be active.
+    const deployment = await bootDeployment(
+      conn,
+      { [`wf${run}-c`]: 'controller', [`wf${run}-m`]: 'ocp_master' },
+      { image: await bigImage(conn) },
+    );
     deployments.push(deployment);
     const ok = await playbook('04-create-snapset.yml', { snapset_data: deployment.snapsetData, stack_name: `wf04ok-${run}` });
     assert.equal(ok.exitCode, 0, ok.output);
