@@ -5,7 +5,9 @@ import { basename } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Masker } from '../lib/ansible/mask.ts';
 import { connect } from '../lib/openstack/connect.ts';
-import { deleteImages, loadSets } from '../lib/snapset/catalog.ts';
+import { loadSets } from '../lib/snapset/catalog.ts';
+import { describeLeases, describeMark } from '../lib/snapset/lease.ts';
+import { cleanStale, deleterName, guardedDelete, settleFromEnv } from '../lib/snapset/lease-glance.ts';
 import { lookupSets } from '../lib/snapset/lookup.ts';
 import { type PrunePolicy, parseDuration, planPrune } from '../lib/snapset/prune.ts';
 import { RestoreError } from '../lib/snapset/restore.ts';
@@ -38,6 +40,10 @@ options:
   --orphans                 prune: also images of runs that never completed
   --orphan-grace D          prune: quiet for at least D before a run counts as dead (default 1h)
   --dry-run                 delete/prune: show what would go, delete nothing
+  --force                   delete: delete sets a restore holds (leased) too
+
+A restore holds the set it boots from (a lease per restore, with an expiry): delete refuses a
+leased set, naming holder and expiry, unless --force; prune never deletes one (it counts as kept).
 `;
 
 /** Whether this process is the CLI rather than a module run by Ansible (argv[2] is then an args file). */
@@ -75,9 +81,16 @@ function table(rows: string[][]): string {
 const gib = (bytes: number) => (bytes / 1073741824).toFixed(2);
 const day = (iso: string | null) => (iso ? iso.replace('T', ' ').replace(/(:\d\d)(\.\d+)?Z$/, '$1Z') : '-');
 
+/** Holders of unexpired leases (with expiry), and a deleter's fresh mark. */
+function leaseCell(set: SnapsetSummary): string {
+  const held = (set.leases ?? []).filter((lease) => !lease.expired).map((lease) => `${lease.holder}<${day(lease.expires)}`);
+  if (set.deleting && !set.deleting.stale) held.push('DELETING');
+  return held.join(',') || '-';
+}
+
 function setsTable(sets: SnapsetSummary[]): string {
   if (!sets.length) return 'no SnapSet\n';
-  const rows = [['SNAP_ID', 'CREATED', 'STATUS', 'IMAGES', 'INSTANCES', 'GiB', 'USABLE UNTIL']];
+  const rows = [['SNAP_ID', 'CREATED', 'STATUS', 'IMAGES', 'INSTANCES', 'GiB', 'USABLE UNTIL', 'LEASES']];
   for (const set of sets) {
     rows.push([
       set.snap_id,
@@ -89,6 +102,7 @@ function setsTable(sets: SnapsetSummary[]): string {
         .join(','),
       gib(set.bytes),
       day(set.revivable_until),
+      leaseCell(set),
     ]);
   }
   const why = sets.filter((set) => set.problems.length).map((set) => `  ${set.snap_id}: ${set.problems.join('; ')}`);
@@ -105,6 +119,8 @@ function setDetail(set: SnapsetSummary): string {
     `usable until:   ${day(set.revivable_until)}`,
     `without CSRs:   ${day(set.revivable_without_csr_until)}${set.needs_csr_approval ? ' (passed: reviving needs CSR approval)' : ''}`,
     ...set.notes.map((note) => `note:           ${note}`),
+    `leases:         ${set.leases?.length ? describeLeases(set.leases) : 'none'}`,
+    ...(set.deleting ? [`deleting:       ${describeMark(set.snap_id, set.deleting)}${set.deleting.stale ? ' (stale: ignored)' : ''}`] : []),
     '',
   ].join('\n');
   const rows = [['INSTANCE', 'ROLE', 'MAC', 'IMAGE ID', 'STATUS', 'MARKED', 'GiB']];
@@ -136,6 +152,7 @@ const OPTIONS = {
   orphans: { type: 'boolean' },
   'orphan-grace': { type: 'string' },
   'dry-run': { type: 'boolean' },
+  force: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -248,7 +265,7 @@ export async function runCli(args: string[], io: Io = defaultIo()): Promise<numb
         let policy: PrunePolicy;
         if (command === 'delete') {
           if (!operands.length) throw new UsageError('delete needs at least one SNAP_ID');
-          policy = { scope: {}, snapIds: operands };
+          policy = { scope: {}, snapIds: operands, ...(values.force ? { force: true } : {}) };
         } else {
           if (scope.namePrefix === undefined && !scope.topology && !values.all)
             throw new UsageError('prune needs a scope: --prefix, --instances or --all');
@@ -274,8 +291,17 @@ export async function runCli(args: string[], io: Io = defaultIo()): Promise<numb
         // As hotstack_snapset_prune: a snap_id that names no set (a typo) deletes nothing at all.
         if (missing.length && !values['dry-run']) {
           print(
-            { deleted: [], kept: [], removed_images: [], failed_images: [], missing },
+            { deleted: [], kept: [], refused: [], removed_images: [], failed_images: [], missing },
             `no such set: ${missing.join(', ')} (a typo, or deleted already); nothing was deleted\n`,
+          );
+          return 1;
+        }
+        // A named set a restore holds: refused, nothing deleted, unless --force.
+        if (plan.refused.length) {
+          const refused = plan.refused.map((d) => `  ${d.snap_id}  ${d.reason}`).join('\n');
+          print(
+            { deleted: [], kept: plan.keep, refused: plan.refused, removed_images: [], failed_images: [], missing },
+            `refusing to delete leased set(s); nothing was deleted (--force deletes anyway):\n${refused}\n`,
           );
           return 1;
         }
@@ -286,12 +312,39 @@ export async function runCli(args: string[], io: Io = defaultIo()): Promise<numb
           );
           return missing.length ? 1 : 0;
         }
-        const outcome = await deleteImages(conn, ids, (done, total) => progress(`deleted ${done}/${total} image(s)`));
+        const settle = settleFromEnv(io.env);
+        const outcome = await guardedDelete(conn, plan.delete, {
+          force: policy.force ?? false,
+          by: deleterName('hotstack-snapset'),
+          settleMs: settle.deleteSettleMs,
+          pauseBeforeDeleteMs: settle.pauseBeforeDeleteMs,
+          progress: (done, total) => progress(`deleted ${done}/${total} image(s)`),
+        });
+        const deleted = plan.delete.filter((d) => outcome.deleted.includes(d.snap_id));
+        const late = outcome.refused.map((r) => ({
+          ...plan.delete.find((d) => d.snap_id === r.snap_id)!,
+          reason: r.reason,
+          leases: r.leases,
+        }));
+        await cleanStale(
+          conn,
+          plan.keep.filter((d) => sets.find((set) => set.snap_id === d.snap_id)?.leases?.some((lease) => lease.expired)),
+        ).catch(() => 0);
+        const deletedListing = deleted.map((d) => `  ${d.snap_id}  ${d.status}  ${d.image_ids.length} image(s)  ${d.reason}`).join('\n');
+        const lateListing = late.map((d) => `  ${d.snap_id}  kept: ${d.reason} (leased while deleting)`).join('\n');
+        const forced = policy.force && deleted.some((d) => d.leases?.length);
         print(
-          { deleted: plan.delete, kept: plan.keep, removed_images: outcome.removed, failed_images: outcome.failed, missing },
-          `deleted ${plan.delete.length} set(s) (${outcome.removed.length} image(s)):\n${listing}\n${kept ? `${kept}\n` : ''}${outcome.failed.length ? `could NOT delete: ${outcome.failed.map((f) => `${f.image_id} (${f.error})`).join(', ')}\n` : ''}${missing.length ? `no such set: ${missing.join(', ')}\n` : ''}`,
+          {
+            deleted,
+            kept: command === 'prune' ? [...plan.keep, ...late] : plan.keep,
+            refused: command === 'delete' ? late : [],
+            removed_images: outcome.removed,
+            failed_images: outcome.failed,
+            missing,
+          },
+          `deleted ${deleted.length} set(s) (${outcome.removed.length} image(s))${forced ? ' — forced: leased sets deleted, their restores may fail to boot' : ''}:\n${deletedListing}\n${lateListing ? `${lateListing}\n` : ''}${kept ? `${kept}\n` : ''}${outcome.failed.length ? `could NOT delete: ${outcome.failed.map((f) => `${f.image_id} (${f.error})`).join(', ')}\n` : ''}${missing.length ? `no such set: ${missing.join(', ')}\n` : ''}`,
         );
-        return outcome.failed.length || missing.length ? 1 : 0;
+        return outcome.failed.length || missing.length || (command === 'delete' && late.length) ? 1 : 0;
       }
     }
   } catch (error) {

@@ -91,6 +91,8 @@ const hotstackSnapsetInfo = defineModule({
       bytes: 22548578304,
       revivable_until: '2027-11-20T10:00:00Z',
       revivable_without_csr_until: '2026-12-25T18:00:00Z',
+      leases: [{ holder: 'ci-job-4711', expires: '2026-12-06T18:20:00Z', expired: false }],
+      deleting: null,
       images: [
         image,
         {
@@ -177,6 +179,26 @@ const hotstackSnapsetInfo = defineModule({
         returned: 'always',
         type: 'str',
         sample: set.revivable_without_csr_until,
+      },
+      leases: {
+        description:
+          "Restores holding the set (C(hotstack_lease_<holder>) on its images, see C(hotstack_snapset_lease)): C(holder) (the restore's stack name), C(expires) (ISO 8601 UTC, the latest on its images), C(expired) (an expired lease never protects the set). A leased set is never deleted by a prune unless forced.",
+        returned: 'always',
+        type: 'list',
+        elements: 'dict',
+        sample: set.leases,
+      },
+      deleting: {
+        description:
+          'A deleter marked the set (C(hotstack_deleting)): C(by), C(since), C(decide_by), C(stale) (older than 10 min: its deleter died, ignored). A restore passes a set with a fresh mark over; null when unmarked.',
+        returned: 'always',
+        type: 'dict',
+        sample: {
+          by: 'hotstack_snapset_prune (ci@runner1, pid 4242)',
+          since: '2026-12-06T17:00:00Z',
+          decide_by: '2026-12-06T17:00:03Z',
+          stale: false,
+        },
       },
       images: {
         description: 'Its images, by instance name.',

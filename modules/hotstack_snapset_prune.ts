@@ -4,7 +4,8 @@ import { defineModule, ModuleFailure } from '../lib/ansible/module.ts';
 import { OPENSTACK_NOTES, OPENSTACK_OPTIONS, openstackConnection } from '../lib/ansible/openstack.ts';
 import type { ArgsOf } from '../lib/ansible/options.ts';
 import { HotstackError } from '../lib/errors.ts';
-import { deleteImages, loadSets } from '../lib/snapset/catalog.ts';
+import { loadSets } from '../lib/snapset/catalog.ts';
+import { cleanStale, deleterName, guardedDelete, settleFromEnv } from '../lib/snapset/lease-glance.ts';
 import { type PrunePolicy, parseDuration, planPrune } from '../lib/snapset/prune.ts';
 import { parseTopology, type Scope } from '../lib/snapset/sets.ts';
 
@@ -29,6 +30,12 @@ const PRUNE_OPTIONS = {
     type: 'str',
     default: '1h',
     description: 'An incomplete set is an orphan only after this long without a new image (a run may still be making it).',
+  },
+  force: {
+    type: 'bool',
+    default: false,
+    description:
+      'Delete the sets named by I(snap_id) even when a restore holds a lease on them (its servers may then fail to boot). Age, count and orphans never delete a leased set.',
   },
 } as const;
 
@@ -58,6 +65,13 @@ function decisions(
       created_at: { description: 'Creation of its first image (ISO 8601).', returned: 'always', type: 'str', sample: sample.created_at },
       reason: { description: reason, returned: 'always', type: 'str', sample: sample.reason },
       image_ids: { description: 'Ids of all its images.', returned: 'always', type: 'list', elements: 'str', sample: sample.image_ids },
+      leases: {
+        description: 'Its unexpired leases: C(holder) (the restore, by stack name), C(expires) (ISO 8601 UTC), C(expired).',
+        returned: 'when a restore holds it',
+        type: 'list',
+        elements: 'dict',
+        sample: [{ holder: 'ci-job-4711', expires: '2026-12-06T18:20:00Z', expired: false }],
+      },
     },
   };
 }
@@ -87,6 +101,7 @@ export function prunePolicy(args: PruneArgs): PrunePolicy {
     ...(args.keep !== undefined ? { keep: args.keep } : {}),
     orphans: args.orphans,
     orphanGraceSeconds: parseDuration(args.orphan_grace, 'orphan_grace'),
+    ...(args.force ? { force: true } : {}),
   };
 }
 
@@ -100,6 +115,8 @@ const hotstackSnapsetPrune = defineModule({
     'I(orphans): deletes the images of runs that never completed a set (grouped by C(hotstack_snap_id): incomplete or inconsistent sets) with no image created for I(orphan_grace). A complete set is never an orphan.',
     "Sets made by another tool (Hotstack's own module: tags only, status C(unverified)) are never orphans. I(older_than) and I(keep) treat them as complete sets (I(keep) counts those holding the scope's instances and roles); the newest of them that covers the scope is never deleted this way when it is newer than the newest usable set (a restore may choose it).",
     'A scope (I(name_prefix) or I(instances)) is required unless I(all_sets) or I(snap_id) is given.',
+    'Leases: a restore holds the set it boots from (C(hotstack_lease_<holder>) on every image, see C(hotstack_snapset_lease)). A set named by I(snap_id) that holds an unexpired lease is refused, naming the holder and the expiry, and nothing is deleted, unless I(force). I(older_than), I(keep) and I(orphans) never delete a leased set: it is kept, and a complete one counts among the I(keep) newest. Expired leases never block; the prune removes them.',
+    'Deletion is guarded: every image of the sets to delete is first marked C(hotstack_deleting) (restores then pass the set over), the module waits a settle (3 s; C(HOTSTACK_DELETE_SETTLE_MS)), re-reads the images and deletes only sets that no restore leased meanwhile; those are kept, their mark removed, and reported in I(kept).',
   ],
   options: PRUNE_OPTIONS,
   notes: [...OPENSTACK_NOTES],
@@ -135,6 +152,17 @@ const hotstackSnapsetPrune = defineModule({
         status: 'usable',
         created_at: '2026-11-25T18:04:12Z',
         reason: 'the newest usable set of the scope (delete it by snap_id)',
+        image_ids: ['0d6c1f0e-6b1a-4a47-9a39-2f3c1e1f5a10', '5e21a4b2-0c55-4f5e-8f43-9d0b8e7c6a21'],
+      },
+    ),
+    refused: decisions(
+      'Sets named by I(snap_id) that a restore holds (unexpired lease), without I(force): the module fails and deletes nothing.',
+      'The holders and their expiries.',
+      {
+        snap_id: 'Xa3_kQ9b',
+        status: 'usable',
+        created_at: '2026-11-25T18:04:12Z',
+        reason: 'leased by ci-job-4711 until 2026-12-06T18:20:00Z (a restore is using it; force deletes it anyway)',
         image_ids: ['0d6c1f0e-6b1a-4a47-9a39-2f3c1e1f5a10', '5e21a4b2-0c55-4f5e-8f43-9d0b8e7c6a21'],
       },
     ),
@@ -180,33 +208,73 @@ const hotstackSnapsetPrune = defineModule({
     const policy = prunePolicy(args);
     const conn = openstackConnection(ctx, args);
     const now = new Date();
-    const plan = planPrune(await loadSets(conn, now), policy, now);
+    const sets = await loadSets(conn, now);
+    const plan = planPrune(sets, policy, now);
     if (plan.missing.length) {
       throw new ModuleFailure(
         `snap_id: no SnapSet ${plan.missing.join(', ')} among the project's images (a typo, or deleted already); nothing was deleted`,
-        { missing: plan.missing, deleted: [], kept: [], removed_images: [] },
+        { missing: plan.missing, deleted: [], kept: [], refused: [], removed_images: [] },
+      );
+    }
+    if (plan.refused.length) {
+      throw new ModuleFailure(
+        `refusing to delete leased set(s): ${plan.refused.map((d) => `${d.snap_id} ${d.reason.replace(/ \(a restore.*$/, '')}`).join('; ')}; nothing was deleted (force: true deletes anyway)`,
+        { deleted: [], kept: plan.keep, refused: plan.refused, removed_images: [] },
       );
     }
     const ids = plan.delete.flatMap((decision) => decision.image_ids);
-    const sets = plan.delete.map((decision) => decision.snap_id).join(', ');
+    const names = (decisions: { snap_id: string }[]) => decisions.map((decision) => decision.snap_id).join(', ');
     if (ctx.checkMode || !ids.length) {
       return {
         changed: ids.length > 0,
-        msg: ids.length ? `would delete ${plan.delete.length} set(s) (${ids.length} image(s)): ${sets}` : 'nothing to delete',
+        msg: ids.length ? `would delete ${plan.delete.length} set(s) (${ids.length} image(s)): ${names(plan.delete)}` : 'nothing to delete',
         deleted: plan.delete,
         kept: plan.keep,
+        refused: [],
         removed_images: [],
       };
     }
-    const outcome = await deleteImages(conn, ids, (done, total) => ctx.log(`deleted ${done}/${total} image(s)`));
-    const result = { changed: outcome.removed.length > 0, deleted: plan.delete, kept: plan.keep, removed_images: outcome.removed };
+    const settle = settleFromEnv();
+    const outcome = await guardedDelete(conn, plan.delete, {
+      force: policy.force ?? false,
+      by: deleterName('hotstack_snapset_prune'),
+      settleMs: settle.deleteSettleMs,
+      pauseBeforeDeleteMs: settle.pauseBeforeDeleteMs,
+      progress: (done, total) => ctx.log(`deleted ${done}/${total} image(s)`),
+      log: ctx.log,
+    });
+    // Sets a restore leased while the prune settled are kept (named ones fail the run).
+    const lateRefused = plan.delete
+      .filter((decision) => !outcome.deleted.includes(decision.snap_id))
+      .map((decision) => ({ ...decision, reason: outcome.refused.find((r) => r.snap_id === decision.snap_id)?.reason ?? 'kept' }));
+    const deleted = plan.delete.filter((decision) => outcome.deleted.includes(decision.snap_id));
+    // Expired leases and stale marks on the sets that stay are removed on the way.
+    const keptSets = plan.keep.filter((decision) => sets.find((set) => set.snap_id === decision.snap_id)?.leases?.some((l) => l.expired));
+    await cleanStale(conn, keptSets).catch(() => 0);
+    const result = {
+      changed: outcome.removed.length > 0,
+      deleted,
+      kept: [...plan.keep, ...(policy.snapIds ? [] : lateRefused)],
+      refused: policy.snapIds ? lateRefused : [],
+      removed_images: outcome.removed,
+    };
     if (outcome.failed.length) {
       throw new ModuleFailure(
         `deleted ${outcome.removed.length} of ${ids.length} image(s); could not delete ${outcome.failed.map((f) => `${f.image_id} (${f.error})`).join(', ')}`,
         { ...result, failed_images: outcome.failed },
       );
     }
-    return { ...result, msg: `deleted ${plan.delete.length} set(s) (${ids.length} image(s)): ${sets}` };
+    if (policy.snapIds && lateRefused.length) {
+      throw new ModuleFailure(
+        `refusing to delete leased set(s): ${lateRefused.map((d) => `${d.snap_id} ${d.reason}`).join('; ')} (leased while the prune ran)${deleted.length ? `; deleted ${names(deleted)}` : '; nothing was deleted'}`,
+        result,
+      );
+    }
+    const forced = policy.force && deleted.some((decision) => decision.leases?.length);
+    return {
+      ...result,
+      msg: `deleted ${deleted.length} set(s) (${outcome.removed.length} image(s))${deleted.length ? `: ${names(deleted)}` : ''}${lateRefused.length ? `; kept ${lateRefused.map((d) => `${d.snap_id} (${d.reason})`).join(', ')}` : ''}${forced ? ' — forced: leased sets deleted, their restores may fail to boot' : ''}`,
+    };
   },
 });
 

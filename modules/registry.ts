@@ -7,6 +7,7 @@ export const MODULES: Record<string, () => Promise<ModuleDefinition>> = {
   hotstack_snapset: async () => (await import('./hotstack_snapset.ts')).default,
   hotstack_snapset_info: async () => (await import('./hotstack_snapset_info.ts')).default,
   hotstack_snapset_prune: async () => (await import('./hotstack_snapset_prune.ts')).default,
+  hotstack_snapset_lease: async () => (await import('./hotstack_snapset_lease.ts')).default,
   hotstack_servers: async () => (await import('./hotstack_servers.ts')).default,
   hotstack_stack: async () => (await import('./hotstack_stack.ts')).default,
   hotstack_revive: async () => (await import('./hotstack_revive.ts')).default,

@@ -104,6 +104,28 @@ export class Glance {
     return response.body as Image;
   }
 
+  /**
+   * Sets and removes custom properties (and, optionally, replaces the tags) in one JSON-patch request.
+   * Glance answers 409 when a property to remove is not there (the whole patch is then refused).
+   */
+  async patchImage(id: string, change: { set?: Record<string, string>; remove?: string[]; tags?: string[] }): Promise<Image | undefined> {
+    const ops = [
+      ...(change.tags ? [{ op: 'replace', path: '/tags', value: change.tags }] : []),
+      ...Object.entries(change.set ?? {}).map(([key, value]) => ({ op: 'add', path: `/${key}`, value })),
+      ...(change.remove ?? []).map((key) => ({ op: 'remove', path: `/${key}` })),
+    ];
+    const response = await this.session.request('image', {
+      method: 'PATCH',
+      path: `${await this.#base()}/images/${encodeURIComponent(id)}`,
+      headers: { 'Content-Type': 'application/openstack-images-v2.1-json-patch' },
+      body: JSON.stringify(ops),
+      // Adding the same values again gives the same image; a removal repeated would be refused (409).
+      idempotent: !change.remove?.length,
+      okStatuses: [404],
+    });
+    return response.status === 404 ? undefined : (response.body as Image);
+  }
+
   /** Adds one tag (idempotent: a tag already there is fine). */
   async addTag(id: string, tag: string): Promise<void> {
     await this.session.request('image', {

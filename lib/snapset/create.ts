@@ -9,7 +9,7 @@ import type { Glance } from '../openstack/glance.ts';
 import { mayHaveLanded } from '../openstack/http.ts';
 import { isSnapshotRace, type Nova, taskState } from '../openstack/nova.ts';
 import { abortReason } from '../poll.ts';
-import { imageName, imageProperties, imageTags, newSnapId, SNAPSET_TAG, type SnapsetInstance } from './data.ts';
+import { imageName, imageProperties, imageTags, inheritedKeys, newSnapId, SNAPSET_TAG, type SnapsetInstance } from './data.ts';
 import { SnapsetError } from './errors.ts';
 import { ImageWatcher } from './image-watcher.ts';
 import { type RunState, rollback } from './rollback.ts';
@@ -174,9 +174,18 @@ export async function createSnapset(
     run.created.push(imageId);
     if (firstError) return; // the run failed or was interrupted meanwhile: this image goes with the rollback
     log(`instance ${instance.name}: image ${name} (${imageId}) requested`);
-    await watcher.waitForActive(instance, imageId, startedAt);
+    const active = await watcher.waitForActive(instance, imageId, startedAt);
     const secondsToActive = (Date.now() - startedAt) / 1000;
-    await clients.glance.replaceTags(imageId, imageTags(instance, snapId));
+    // Nova copied the properties of the image the server booted from: a restored deployment's
+    // snapshot would carry the old set's leases, deletion mark and dates. Tags set and those
+    // removed in one request.
+    const inherited = inheritedKeys(active, imageProperties(instance, snapId, instances.length, options.properties));
+    if (inherited.length) {
+      await clients.glance.patchImage(imageId, { tags: imageTags(instance, snapId), remove: inherited });
+      log(
+        `instance ${instance.name}: removed ${inherited.length} hotstack_* propert(ies) copied from its boot image: ${inherited.join(', ')}`,
+      );
+    } else await clients.glance.replaceTags(imageId, imageTags(instance, snapId));
     log(`instance ${instance.name}: image ${imageId} active after ${secondsToActive.toFixed(1)}s and tagged`);
     done.push({
       name: instance.name,

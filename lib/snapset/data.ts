@@ -150,3 +150,13 @@ export function parseExtraProperties(value: unknown): Record<string, string> {
   if (problems.length) throw new SnapsetDataError(`invalid properties: ${problems.join('; ')}`);
   return out;
 }
+
+/**
+ * Pure: the `hotstack_*` properties of a new image that this run did not write — copied by Nova from
+ * the image its server booted from (a set restored earlier: its leases, deletion mark, dates, snap_id).
+ */
+export function inheritedKeys(image: Record<string, unknown>, written: Record<string, string>): string[] {
+  return Object.keys(image)
+    .filter((key) => key.startsWith('hotstack_') && !(key in written))
+    .sort();
+}

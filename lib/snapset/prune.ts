@@ -5,6 +5,7 @@
 // and count treat them as complete sets, and the newest of them that covers the scope is kept like
 // the newest usable set (a restore may choose it).
 import { HotstackError } from '../errors.ts';
+import { activeLeases, describeLeases, type Lease } from './lease.ts';
 import { chooseSet, inScope, newestFirst, type Scope, type SnapsetSummary, topologyMismatch } from './sets.ts';
 
 export interface PrunePolicy {
@@ -18,6 +19,8 @@ export interface PrunePolicy {
   orphanGraceSeconds?: number;
   /** Delete exactly these sets (even the newest usable one), and nothing else. */
   snapIds?: string[];
+  /** Delete leased sets too (named ones; age and count never delete a leased set). */
+  force?: boolean;
 }
 
 export interface PruneDecision {
@@ -26,6 +29,8 @@ export interface PruneDecision {
   created_at: string;
   reason: string;
   image_ids: string[];
+  /** Unexpired leases on it (holders and expiries): a restore is using it. */
+  leases?: Lease[];
 }
 
 export interface PrunePlan {
@@ -34,6 +39,8 @@ export interface PrunePlan {
   missing: string[];
   /** Sets in scope that stay, with why (when a rule would have matched them or they are the newest usable). */
   keep: PruneDecision[];
+  /** Named sets that are leased (without force): the prune is refused, nothing deleted. */
+  refused: PruneDecision[];
 }
 
 /** Durations as a user writes them: 3600, "3600", "90s", "45m", "12h", "30d", "2w". */
@@ -58,21 +65,36 @@ export function isOrphan(set: SnapsetSummary, now: Date, graceSeconds: number): 
   return !Number.isNaN(last) && now.getTime() - last > graceSeconds * 1000;
 }
 
-const decision = (set: SnapsetSummary, reason: string): PruneDecision => ({
-  snap_id: set.snap_id,
-  status: set.status,
-  created_at: set.created_at,
-  reason,
-  image_ids: set.images.map((image) => image.id),
-});
+const decision = (set: SnapsetSummary, reason: string): PruneDecision => {
+  const leases = activeLeases(set.leases ?? []);
+  return {
+    snap_id: set.snap_id,
+    status: set.status,
+    created_at: set.created_at,
+    reason,
+    image_ids: set.images.map((image) => image.id),
+    ...(leases.length ? { leases } : {}),
+  };
+};
+
+/** Pure: why a leased set stays (holders and expiries), or undefined when nobody holds it. */
+export function leasedReason(set: Pick<SnapsetSummary, 'leases'>): string | undefined {
+  const leases = activeLeases(set.leases ?? []);
+  return leases.length ? `leased by ${describeLeases(leases)} (a restore is using it; force deletes it anyway)` : undefined;
+}
 
 /** Pure: what a prune deletes and what it keeps, and why. */
 export function planPrune(sets: SnapsetSummary[], policy: PrunePolicy, now: Date): PrunePlan {
-  const plan: PrunePlan = { delete: [], missing: [], keep: [] };
+  const plan: PrunePlan = { delete: [], missing: [], keep: [], refused: [] };
   if (policy.snapIds?.length) {
     for (const snapId of policy.snapIds) {
       const set = sets.find((candidate) => candidate.snap_id === snapId);
-      if (set) plan.delete.push(decision(set, 'named by snap_id'));
+      const leased = set && leasedReason(set);
+      if (set && leased && !policy.force) plan.refused.push(decision(set, leased));
+      else if (set)
+        plan.delete.push(
+          decision(set, leased ? `named by snap_id, forced although ${leased.replace(/ \(a restore.*$/, '')}` : 'named by snap_id'),
+        );
       else plan.missing.push(snapId);
     }
     return plan;
@@ -93,7 +115,9 @@ export function planPrune(sets: SnapsetSummary[], policy: PrunePolicy, now: Date
       newestForeign,
       'the newest set of another tool that covers the scope: a restore judging it against its target may choose it (delete it by snap_id)',
     );
-  const counted = scoped.filter((set) => set.status === 'usable' || covers(set));
+  // A leased set is never deleted by age or count, and a complete one counts among the sets kept.
+  const complete = (set: SnapsetSummary) => set.status === 'usable' || set.status === 'expired' || set.status === 'unverified';
+  const counted = scoped.filter((set) => set.status === 'usable' || covers(set) || (complete(set) && leasedReason(set)));
   const graceSeconds = policy.orphanGraceSeconds ?? 3600;
   for (const set of scoped) {
     const protectedReason = protectedSets.get(set);
@@ -103,17 +127,19 @@ export function planPrune(sets: SnapsetSummary[], policy: PrunePolicy, now: Date
     }
     const ageSeconds = (now.getTime() - Date.parse(set.created_at)) / 1000;
     const complete = set.status === 'usable' || set.status === 'expired' || set.status === 'unverified';
+    const leased = leasedReason(set);
     let reason: string | undefined;
     if (policy.olderThanSeconds !== undefined && ageSeconds > policy.olderThanSeconds && complete) {
       reason = `older than ${policy.olderThanSeconds}s (created ${set.created_at})`;
     } else if (policy.keep !== undefined && complete) {
       const rank = counted.indexOf(set);
-      if (set.status === 'expired') reason = 'expired, beyond the sets to keep';
+      if (set.status === 'expired' && !counted.includes(set)) reason = 'expired, beyond the sets to keep';
       else if (rank >= policy.keep) reason = `beyond the ${policy.keep} newest usable set(s) to keep`;
     }
     if (!reason && policy.orphans && isOrphan(set, now, graceSeconds))
       reason = `orphan: ${set.status} (${set.problems.join('; ')}), no activity for over ${graceSeconds}s`;
-    if (reason) plan.delete.push(decision(set, reason));
+    if (reason && leased) plan.keep.push(decision(set, leased));
+    else if (reason) plan.delete.push(decision(set, reason));
     else if (set.made_by !== 'this project') {
       if (policy.orphans || policy.keep !== undefined)
         plan.keep.push(

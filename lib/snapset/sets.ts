@@ -15,6 +15,7 @@ import {
   type RestoreTarget,
   UNVERIFIED_REASON,
 } from './foreign.ts';
+import { type DeletionMark, describeMark, type Lease, setDeletionMark, setLeases } from './lease.ts';
 
 export { snapIdOf };
 
@@ -62,6 +63,10 @@ export interface SnapsetSummary {
   bytes: number;
   revivable_until: string | null;
   revivable_without_csr_until: string | null;
+  /** Restores holding the set (hotstack_lease_<holder>), expired ones included (they never block). */
+  leases: Lease[];
+  /** A deleter's mark (hotstack_deleting): a restore passes a set with a fresh one over. */
+  deleting: DeletionMark | null;
   images: SetImage[];
 }
 
@@ -184,6 +189,9 @@ export function summarizeSet(snapId: string, listed: Image[], now: Date): Snapse
     bytes: setImages.reduce((sum, image) => sum + (image.size_bytes ?? 0), 0),
     revivable_until: revivableUntil,
     revivable_without_csr_until: withoutCsrUntil,
+    // From the images as listed: leases are written on another tool's sets too (ownImage drops copied hotstack_* properties).
+    leases: setLeases(listed, snapId, now),
+    deleting: setDeletionMark(listed, snapId, now),
     images: setImages,
   };
 }
@@ -275,6 +283,7 @@ export function inScope(set: SnapsetSummary, scope: Scope): boolean {
  * only as judged against the restore target: without one it stays `unverified`.
  */
 function whyNotUsable(set: SnapsetSummary, topology?: Topology, target?: RestoreTarget): string[] {
+  if (set.deleting && !set.deleting.stale) return [describeMark(set.snap_id, set.deleting)];
   if (set.status === 'unverified' && target) {
     const faults = judgeAgainstTarget(set, target);
     return faults.length ? [`made by another tool, judged against the target: ${faults.join('; ')}`] : [];
