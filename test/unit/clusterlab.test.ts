@@ -2,10 +2,10 @@
 // signer operator rotates, flapping scripts, stability as oc sees it, and real x509 output.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { NOT_AFTER, NOT_BEFORE, needsNewSigner } from '../clusterlab/certificates.ts';
-import { parseShutdown } from '../clusterlab/kubelets.ts';
-import { flap, isStable, PROGRESSING, STABLE } from '../clusterlab/operators.ts';
-import { certInfo, createCertificate, createCsr, generateKey } from '../clusterlab/x509.ts';
+import { NOT_AFTER, NOT_BEFORE, needsNewSigner } from '../../labs/clusterlab/certificates.ts';
+import { parseShutdown } from '../../labs/clusterlab/kubelets.ts';
+import { flap, isStable, PROGRESSING, STABLE } from '../../labs/clusterlab/operators.ts';
+import { certInfo, createCertificate, createCsr, generateKey } from '../../labs/clusterlab/x509.ts';
 
 describe('clusterlab kubelet: parseShutdown', () => {
   it('reads the delay of oc debug node shutdown commands', () => {

@@ -1,4 +1,4 @@
-// devcloud's password (devcloud/password.sh), run by bash on temporary state folders — the shared
+// devcloud's password (labs/devcloud/password.sh), run by bash on temporary state folders — the shared
 // devcloud is not touched: a fresh state gets 24 random letters and digits, kept in $STATE/password
 // (mode 600) and reused; DEVCLOUD_PASSWORD wins and is kept; a state made before the password file
 // keeps its password (its clouds.yaml's, else the old default once bootstrapped); reading never
@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 
-const SCRIPT = join(import.meta.dirname, '../../devcloud/password.sh');
+const SCRIPT = join(import.meta.dirname, '../../labs/devcloud/password.sh');
 
 function password(state: string, mode: '' | 'create' = '', env: Record<string, string> = {}): string {
   const run = spawnSync('bash', ['-euo', 'pipefail', '-c', `source "${SCRIPT}"; devcloud_password ${mode}`], {

@@ -2,8 +2,8 @@
 
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { loadFixture } from '../../../labs/clusterlab/openshift-fixtures.ts';
 import { decidePrepare, type SecretLike, signerInfo, signerValidNow, snapsetProperties } from '../../../lib/revive/certs.ts';
-import { loadFixture } from '../../openshift-fixtures.ts';
 
 const secrets = loadFixture<{ items: SecretLike[] }>('cert-secrets-metadata.json').items;
 const find = (ns: string, name: string) => signerInfo(secrets.find((s) => s.metadata?.namespace === ns && s.metadata?.name === name)!);

@@ -2,8 +2,8 @@
 
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { loadFixture } from '../../../labs/clusterlab/openshift-fixtures.ts';
 import { type ClusterOperatorLike, StabilityTracker, unstableReason } from '../../../lib/revive/stability.ts';
-import { loadFixture } from '../../openshift-fixtures.ts';
 
 function fixture(name: string): ClusterOperatorLike[] {
   return loadFixture<{ items: ClusterOperatorLike[] }>(name).items;

@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
-# clusterlab/build.sh — builds kube-apiserver, kube-controller-manager (k8s.io/kubernetes) and etcd
+# labs/clusterlab/build.sh — builds kube-apiserver, kube-controller-manager (k8s.io/kubernetes) and etcd
 # (go.etcd.io/etcd/server/v3) with the ordinary `go` client from the Go module proxy, into
-# ~/.cache/clusterlab/<key>/bin; <key> comes from the versions pinned in clusterlab/versions.env.
-# A second run finds the binaries and returns at once. The helper Go modules under clusterlab/go/
+# ~/.cache/clusterlab/<key>/bin; <key> comes from the versions pinned in labs/clusterlab/versions.env.
+# A second run finds the binaries and returns at once. The helper Go modules under labs/clusterlab/go/
 # (go.mod + go.sum committed) pin every staging module of k8s.io/kubernetes by `replace`.
-# Usage: clusterlab/build.sh [--regen]   (--regen rewrites go/k8s/go.mod from kubernetes' own go.mod)
+# Usage: labs/clusterlab/build.sh [--regen]   (--regen rewrites go/k8s/go.mod from kubernetes' own go.mod)
 # Prints the bin folder on the last line of stdout.
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)

@@ -1,8 +1,8 @@
-// clusterlab/setup.ts — run by lab.sh once the apiserver is ready: installs OpenShift's CRDs (from the
+// labs/clusterlab/setup.ts — run by lab.sh once the apiserver is ready: installs OpenShift's CRDs (from the
 // pinned github.com/openshift/api module), the namespaces OpenShift has, the RBAC of the modules and of
 // the actors, and writes a token kubeconfig per service account into the state folder. Idempotent:
 // everything is server-side applied, tokens are requested anew each time (older ones stay valid).
-// Usage: node clusterlab/setup.ts <state>
+// Usage: node labs/clusterlab/setup.ts <state>
 
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import * as https from 'node:https';

@@ -100,9 +100,9 @@ export async function cleanup(conn: Connection, deployment: Deployment | undefin
 }
 
 const BIG_IMAGE = 'hotstack-test-big-512';
-/** Stops, starts or restarts one devcloud service (devcloud/service.sh); a stop kills at once (KILL_AFTER=0). */
+/** Stops, starts or restarts one devcloud service (labs/devcloud/service.sh); a stop kills at once (KILL_AFTER=0). */
 export const service = (action: 'stop' | 'start' | 'restart', name: string) =>
-  execa('bash', [fileURLToPath(new URL('../../devcloud/service.sh', import.meta.url)), action, name], {
+  execa('bash', [fileURLToPath(new URL('service.sh', import.meta.url)), action, name], {
     stdio: ['ignore', 'ignore', 'inherit'],
     env: { ...process.env, KILL_AFTER: '0' },
   });

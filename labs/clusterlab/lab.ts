@@ -1,6 +1,6 @@
-// test/clusterlab/lab.ts — where the clusterlab is and how a test reaches it: paths of the state folder
+// labs/clusterlab/lab.ts — where the clusterlab is and how a test reaches it: paths of the state folder
 // and kubeconfigs, KubeConfig objects per identity, and the lab's process controls (restart the
-// apiserver, pause etcd, make the route API unavailable). The lab itself is clusterlab/lab.sh
+// apiserver, pause etcd, make the route API unavailable). The lab itself is labs/clusterlab/lab.sh
 // (`npm run clusterlab:up`); this file never starts it implicitly except through ensureUp().
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -11,19 +11,20 @@ import { promisify } from 'node:util';
 import * as k8s from '@kubernetes/client-node';
 
 const run = promisify(execFile);
-export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '../..');
-export const LAB_SH = join(ROOT, 'clusterlab/lab.sh');
+
+export { ROOT } from '../repo.ts';
+export const LAB_SH = join(dirname(fileURLToPath(import.meta.url)), 'lab.sh');
 export const STATE = process.env.CLUSTERLAB_STATE ?? '/tmp/clusterlab';
 
 export const paths = {
   state: STATE,
   /** admin: client certificate of system:masters */
   kubeconfig: join(STATE, 'kubeconfig'),
-  /** bearer token of clusterlab/hotstack-modules, RBAC in clusterlab/rbac-modules.yaml */
+  /** bearer token of clusterlab/hotstack-modules, RBAC in labs/clusterlab/rbac-modules.yaml */
   kubeconfigModules: join(STATE, 'kubeconfig-modules'),
   /** bearer token of clusterlab/nobody: authenticated, no permissions beyond discovery */
   kubeconfigNone: join(STATE, 'kubeconfig-none'),
-  /** actors' identities, RBAC in clusterlab/rbac-actors.yaml */
+  /** actors' identities, RBAC in labs/clusterlab/rbac-actors.yaml */
   kubeconfigOperators: join(STATE, 'kubeconfig-operators'),
   kubeconfigKubelets: join(STATE, 'kubeconfig-kubelets'),
   /** openshift-machine-config-operator/node-bootstrapper: files kubelet client CSRs */
@@ -95,7 +96,7 @@ async function lab(...args: string[]): Promise<string> {
   } catch (error) {
     const e = error as { stderr?: string; stdout?: string; message: string };
     throw new Error(
-      `clusterlab/lab.sh ${args.join(' ')} failed: ${(e.stderr || e.stdout || e.message).trim().split('\n').slice(-3).join(' | ')}`,
+      `labs/clusterlab/lab.sh ${args.join(' ')} failed: ${(e.stderr || e.stdout || e.message).trim().split('\n').slice(-3).join(' | ')}`,
     );
   }
 }

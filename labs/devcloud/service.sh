@@ -2,10 +2,10 @@
 # service.sh - stop, start or restart ONE devcloud service, with the same start command line as up.sh
 # (both take it from lib.sh). For fault tests, e.g. stop the image service in the middle of a snapshot:
 #
-#   devcloud/service.sh stop glance-api       # SIGTERM to its whole session, SIGKILL after 30 s
-#   devcloud/service.sh start glance-api      # start it, wait until http://127.0.0.1:9292/versions answers
-#   devcloud/service.sh restart NAME          # stop, then start
-#   devcloud/service.sh list                  # the service names
+#   labs/devcloud/service.sh stop glance-api       # SIGTERM to its whole session, SIGKILL after 30 s
+#   labs/devcloud/service.sh start glance-api      # start it, wait until http://127.0.0.1:9292/versions answers
+#   labs/devcloud/service.sh restart NAME          # stop, then start
+#   labs/devcloud/service.sh list                  # the service names
 #   env: KILL_AFTER=SECONDS (stop: SIGKILL after that many seconds, default 30; 0 = SIGKILL at once)
 #
 # start prints one line and exits 0 once the service is ready (its URL answers HTTP < 500, or its port
@@ -22,7 +22,7 @@ usage() { echo "usage: $0 stop|start|restart NAME   |   $0 list      NAME: ${SER
 [ $# = 2 ] || usage
 action=$1 name=$2
 svc_def "$name" || { echo "unknown service '$name'" >&2; usage; }
-[ -d "$STATE/etc" ] || die "no devcloud state in $STATE: run devcloud/up.sh first"
+[ -d "$STATE/etc" ] || die "no devcloud state in $STATE: run labs/devcloud/up.sh first"
 
 do_stop() {
   stop_svc "$name"

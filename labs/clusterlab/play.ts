@@ -1,7 +1,7 @@
-// test/clusterlab/play.ts — puts a small OpenShift-shaped cluster into a running clusterlab, for a
+// labs/clusterlab/play.ts — puts a small OpenShift-shaped cluster into a running clusterlab, for a
 // person to look at (`kubectl get clusteroperators,nodes,csr`) or to try the cluster modules on:
-//   node test/clusterlab/play.ts up [--for SECONDS]   (npm run clusterlab:play)
-//   node test/clusterlab/play.ts down                  (npm run clusterlab:play -- down)
+//   node labs/clusterlab/play.ts up [--for SECONDS]   (npm run clusterlab:play)
+//   node labs/clusterlab/play.ts down                  (npm run clusterlab:play -- down)
 // `up`: the fixture's ClusterOperators (stable), ClusterVersion "version", the signer secrets of a
 // cluster whose first rotation happened, three masters whose kubelets heartbeat for --for seconds
 // (default 20; then they stop and the nodes go NotReady after the lab's grace period) and one worker

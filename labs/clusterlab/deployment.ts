@@ -1,4 +1,4 @@
-// test/clusterlab/deployment.ts — the clusterlab as the OpenShift cluster of a devcloud deployment, for
+// labs/clusterlab/deployment.ts — the clusterlab as the OpenShift cluster of a devcloud deployment, for
 // the workflow's end-to-end test and the demo. The controller guest reaches the lab's API through a
 // relay inside devcloud-net (10.99.0.1:6443 → the API on 127.0.0.1), with the modules' least-privilege
 // token and the lab's CA; the API's certificate names localhost, so the controller's kubeconfig says
@@ -52,7 +52,7 @@ export class DeploymentCluster {
   async start(): Promise<void> {
     await ensureUp();
     const port = new URL(apiUrl()).port;
-    await execa('bash', [join(ROOT, 'devcloud/relay.sh'), 'start', String(NS_API.port), port]);
+    await execa('bash', [join(ROOT, 'labs/devcloud/relay.sh'), 'start', String(NS_API.port), port]);
     await this.#operators.install(STABLE);
     const custom = adminConfig().makeApiClient(k8s.CustomObjectsApi);
     for (const name of this.#operators.names)
@@ -134,7 +134,7 @@ export class DeploymentCluster {
     }
     await this.#operators.remove().catch(() => undefined);
     await this.#certs.remove().catch(() => undefined);
-    await execa('bash', [join(ROOT, 'devcloud/relay.sh'), 'stop', String(NS_API.port)], { reject: false });
+    await execa('bash', [join(ROOT, 'labs/devcloud/relay.sh'), 'stop', String(NS_API.port)], { reject: false });
   }
 
   async #label(name: string): Promise<void> {

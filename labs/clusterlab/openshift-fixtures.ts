@@ -1,10 +1,8 @@
 // Where the recorded OpenShift objects are: $OPENSHIFT_FIXTURES, else shared/fixtures/openshift beside
 // the repository (where CI lays a copy of shared/ next to its clone), else the workplace's own copy.
 import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-
-const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
+import { join } from 'node:path';
+import { ROOT } from '../repo.ts';
 
 export function fixturesDir(): string | undefined {
   const candidates = [

@@ -1,4 +1,4 @@
-// test/clusterlab/faults.ts — the faults actor: what goes wrong on a real cluster, made to happen when
+// labs/clusterlab/faults.ts — the faults actor: what goes wrong on a real cluster, made to happen when
 // a test says so. Process faults are in lab.ts (restartApiserver, pauseEtcd, setRouteApiAvailable);
 // here: FaultProxy, a loopback HTTPS proxy in front of the real apiserver that forwards every request
 // unchanged (bearer-token identities: its TLS is its own, so client certificates do not pass) except

@@ -32,7 +32,7 @@ export interface Port {
 export async function networkId(conn: Connection, name: string): Promise<string> {
   const response = await conn.session.request('network', { method: 'GET', path: `/v2.0/networks?name=${encodeURIComponent(name)}` });
   const [network] = (response.body as { networks: { id: string }[] }).networks;
-  if (!network) throw new Error(`no network named ${name} on devcloud (run devcloud/up.sh)`);
+  if (!network) throw new Error(`no network named ${name} on devcloud (run labs/devcloud/up.sh)`);
   return network.id;
 }
 

@@ -1,4 +1,4 @@
-// test/clusterlab/signer-rotation.ts — a small stand-in for kube-controller-manager-operator's
+// labs/clusterlab/signer-rotation.ts — a small stand-in for kube-controller-manager-operator's
 // reaction to an invalidated signer (cert-rotation.md §3.3: a csr-signer-signer or csr-signer whose
 // auth.openshift.io/certificate-not-after annotation is gone is regenerated on the next sync), for
 // tests of hotstack_prepare's force_cert_rotation. Unlike SignerOperator it never switches the lab's

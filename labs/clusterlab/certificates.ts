@@ -1,4 +1,4 @@
-// test/clusterlab/certificates.ts — the certificates actor: the kube-controller-manager CSR signer chain as
+// labs/clusterlab/certificates.ts — the certificates actor: the kube-controller-manager CSR signer chain as
 // OpenShift keeps it, with real certificates and the auth.openshift.io/certificate-* annotations:
 //   openshift-kube-controller-manager-operator/csr-signer-signer   the signer CA (24 h kubelet-signer
 //                                                                  after install, 60 d once rotated)

@@ -2,11 +2,11 @@
 # relay.sh - let the guests reach a service that listens on the host's loopback, through an address
 # inside the namespace devcloud-net (the only place guests can reach): 10.99.0.1:NS_PORT → 127.0.0.1:HOST_PORT.
 #
-#   devcloud/relay.sh start NS_PORT HOST_PORT   e.g. start 6443 "$CLUSTERLAB_API_PORT": a guest then uses
+#   labs/devcloud/relay.sh start NS_PORT HOST_PORT   e.g. start 6443 "$CLUSTERLAB_API_PORT": a guest then uses
 #                                               https://10.99.0.1:6443 (the service's TLS certificate must
 #                                               name 10.99.0.1 or the client must use a name that maps to it)
-#   devcloud/relay.sh stop NS_PORT
-#   devcloud/relay.sh list
+#   labs/devcloud/relay.sh stop NS_PORT
+#   labs/devcloud/relay.sh list
 #   (up.sh starts the relays listed in DEVCLOUD_RELAYS="NS_PORT:HOST_PORT ...")
 # How: socat inside the namespace listens on 10.99.0.1:NS_PORT and hands each connection over a unix
 # socket ($STATE/run/relay-NS_PORT.sock; unix sockets are not tied to a network namespace) to a socat in
@@ -19,7 +19,7 @@ usage() { echo "usage: $0 start NS_PORT HOST_PORT | stop NS_PORT | list" >&2; ex
 port() { [[ "$1" =~ ^[0-9]+$ ]] && [ "$1" -ge 1 ] && [ "$1" -le 65535 ] || { echo "not a TCP port: '$1'" >&2; exit 2; }; }
 case ${1:-} in
   start) [ $# = 3 ] || usage; port "$2"; port "$3"
-    ip netns list | grep -qw "$NETNS" || die "namespace $NETNS is missing: run devcloud/up.sh first"
+    ip netns list | grep -qw "$NETNS" || die "namespace $NETNS is missing: run labs/devcloud/up.sh first"
     relay_start "$2" "$3"
     for ((i = 0; i < 30; i++)); do
       ip netns exec "$NETNS" ss -ltnH "sport = :$2" | grep -q . && { log "$NS_ADDR:$2 (in $NETNS) → 127.0.0.1:$3"; exit 0; }

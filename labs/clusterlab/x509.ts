@@ -1,4 +1,4 @@
-// test/clusterlab/x509.ts — real X.509 material for the lab's actors: keys (node:crypto), certificate
+// labs/clusterlab/x509.ts — real X.509 material for the lab's actors: keys (node:crypto), certificate
 // requests and certificates with chosen validity (openssl, in a temporary folder that is removed
 // again). Node can parse certificates but not issue them; openssl 3.0 can only set explicit
 // notBefore/notAfter through `openssl ca`, hence the small CA config below.

@@ -1,4 +1,4 @@
-// test/clusterlab/kubelets.ts — the kubelet-and-machine actor: a Node object with the labels of a
+// labs/clusterlab/kubelets.ts — the kubelet-and-machine actor: a Node object with the labels of a
 // master or worker, heartbeats (Lease renewals + Ready condition) as a real kubelet sends them, pods
 // bound to the node moved to Running/Succeeded, and the one command a node obeys: a pod running
 // `chroot /host shutdown -h +N` (oc debug node/X) powers the machine off N "minutes" later (scaled by

@@ -1,11 +1,11 @@
-// test/clusterlab/operators.ts — the operators actor: ClusterOperators (config.openshift.io/v1, the real
+// labs/clusterlab/operators.ts — the operators actor: ClusterOperators (config.openshift.io/v1, the real
 // CRD) named and shaped like a real cluster's, whose Available/Progressing/Degraded conditions follow
 // a script in time (progressing → available, flapping, degraded, missing conditions), and the
 // ClusterVersion "version" with an install/update history. Writes through the API with the
 // clusterlab/operators service account, status through the status subresource, as operators do.
 import * as k8s from '@kubernetes/client-node';
-import { loadFixture } from '../openshift-fixtures.ts';
 import { operatorsConfig } from './lab.ts';
+import { loadFixture } from './openshift-fixtures.ts';
 
 const GROUP = 'config.openshift.io';
 const VERSION = 'v1';
@@ -87,7 +87,7 @@ export const OPERATOR_NAMES = [
   'storage',
 ];
 
-export { fixturesDir, loadFixture } from '../openshift-fixtures.ts';
+export { fixturesDir, loadFixture } from './openshift-fixtures.ts';
 
 /** A step of a script: at atMs after run() started, set operator (or every operator: '*') to state. */
 export interface Step {

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# clusterlab/lab.sh — the lab's control script: a real etcd + kube-apiserver + kube-controller-manager on
+# labs/clusterlab/lab.sh — the lab's control script: a real etcd + kube-apiserver + kube-controller-manager on
 # 127.0.0.1, TLS and RBAC on, OpenShift's CRDs installed, kubeconfigs written to the state folder.
 #   up                 build (or find cached) binaries, make PKI, start what is not running, set up the API
 #   down               stop the lab's processes and remove the state folder
@@ -9,7 +9,7 @@
 # State: $CLUSTERLAB_STATE (default /tmp/clusterlab). Every listener is on 127.0.0.1.
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-root=$(cd "$here/.." && pwd)
+root=$(cd "$here/../.." && pwd)
 STATE=${CLUSTERLAB_STATE:-/tmp/clusterlab}
 . "$here/versions.env"
 . "$here/pki.sh"

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# clusterlab/pki.sh — the lab's certificates, made once per state folder with openssl (sourced by lab.sh).
+# labs/clusterlab/pki.sh — the lab's certificates, made once per state folder with openssl (sourced by lab.sh).
 #   ca            clusterlab-ca: signs the apiserver serving cert and the admin / controller-manager
 #                 client certs; the apiserver trusts it for client certificates.
 #   csr-signer    the CA kube-controller-manager signs approved CSRs with (--cluster-signing-*); the
