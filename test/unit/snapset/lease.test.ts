@@ -3,9 +3,9 @@
 
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { HotstackError } from '../../lib/errors.ts';
-import type { Image } from '../../lib/openstack/glance.ts';
-import { inheritedKeys } from '../../lib/snapset/data.ts';
+import { HotstackError } from '../../../lib/errors.ts';
+import type { Image } from '../../../lib/openstack/glance.ts';
+import { inheritedKeys } from '../../../lib/snapset/data.ts';
 import {
   checkHolder,
   DELETING_PROPERTY,
@@ -17,9 +17,9 @@ import {
   setDeletionMark,
   setLeases,
   staleKeys,
-} from '../../lib/snapset/lease.ts';
-import { planPrune } from '../../lib/snapset/prune.ts';
-import { chooseSet, groupSets } from '../../lib/snapset/sets.ts';
+} from '../../../lib/snapset/lease.ts';
+import { planPrune } from '../../../lib/snapset/prune.ts';
+import { chooseSet, groupSets } from '../../../lib/snapset/sets.ts';
 
 const NOW = new Date('2026-12-06T12:00:00Z');
 const LATER = '2026-12-06T13:00:00Z';
