@@ -13,7 +13,7 @@ const hotstackSnapsetLease = defineModule({
     'A set that a deleter (C(hotstack_snapset_prune), C(hotstack-snapset delete|prune)) has marked C(hotstack_deleting): when the deleter has not decided yet, the module waits for its decision (it will see the lease and keep the set); when it decided before the lease landed, or an image is gone, the module fails, naming the deleter or the image, after taking its lease back: nothing else was changed, so the restore stops before creating anything.',
     'Several holders can hold one set at once (one property each). Taking a lease again renews it. Expired leases never protect a set; each write removes them, and leases or marks Nova copied from another set (another snap_id) on the way.',
     'I(state=absent) removes the holder lease from every image of the set (nothing to remove is fine).',
-    'C(bootstrap.yml) / C(01-infra.yml) take the lease (holder = C(stack_name)) right after choosing the set and release it once the stack is complete (servers ACTIVE), or failed.',
+    "C(01-infra.yml) (C(bootstrap.yml)) holds the chosen set through C(hotstack_stack)'s I(hold_snapset), the same lease (holder = C(stack_name)) taken in the stack task itself, released once the stack is COMPLETE (servers ACTIVE) or FAILED; this module is for holding a set by hand or from other playbooks.",
   ],
   options: {
     ...OPENSTACK_OPTIONS,

@@ -106,6 +106,8 @@ export async function takeLease(
   conn: Conn,
   request: { snapId: string; holder: string; ttlSeconds: number; settleMs?: number; log?: (message: string) => void },
 ): Promise<LeaseTaken> {
+  // The token first: a module authenticates anyway; the lease's cost is what follows.
+  await projectId(conn);
   const started = Date.now();
   const settleMs = request.settleMs ?? LEASE_SETTLE_MS;
   const log = request.log ?? (() => {});
@@ -317,4 +319,31 @@ export async function cleanStale(conn: Conn, sets: readonly { snap_id: string; i
     }),
   );
   return cleaned;
+}
+
+/**
+ * Runs `work` (a stack create) while holding the set: the lease is taken first (a LeaseError, before
+ * anything is created, when it cannot be), and released when `work` ends, succeeded or failed —
+ * unless `release` is false (work that returns before the servers are ACTIVE: the lease expires).
+ */
+export async function whileHolding<T>(
+  conn: Conn,
+  request: Parameters<typeof takeLease>[1],
+  work: () => Promise<T>,
+  release = true,
+): Promise<{ result: T; lease: LeaseTaken; released: boolean; release_ms: number }> {
+  const lease = await takeLease(conn, request);
+  const giveBack = async () =>
+    release &&
+    (await releaseLease(conn, { snapId: request.snapId, holder: request.holder, images: lease.image_ids }).then(
+      () => true,
+      () => false,
+    ));
+  const result = await work().catch(async (error: unknown) => {
+    await giveBack();
+    throw error;
+  });
+  const releaseStart = Date.now();
+  const released = await giveBack();
+  return { result, lease, released, release_ms: Date.now() - releaseStart };
 }
