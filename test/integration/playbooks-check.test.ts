@@ -34,6 +34,7 @@ const EXTRA_VARS: Record<string, ((context: CheckContext) => Record<string, unkn
   '03-install_ocp.yml': WITH_SCENARIO,
   'bootstrap.yml': WITH_SCENARIO,
   'create-snapset.yml': WITH_SCENARIO,
+  'rotate-snapsets.yml': WITH_SCENARIO,
 };
 
 const PLAYBOOKS = readdirSync(join(ROOT, 'playbooks'))
