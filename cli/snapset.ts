@@ -9,7 +9,7 @@ import { loadSets } from '../lib/snapset/catalog.ts';
 import { describeLeases, describeMark } from '../lib/snapset/lease.ts';
 import { cleanStale, deleterName, guardedDelete, settleFromEnv } from '../lib/snapset/lease-glance.ts';
 import { lookupSets } from '../lib/snapset/lookup.ts';
-import { type PrunePolicy, parseDuration, planPrune } from '../lib/snapset/prune.ts';
+import { type PrunePolicy, parseDuration, planPrune, setsToClean } from '../lib/snapset/prune.ts';
 import { RestoreError } from '../lib/snapset/restore.ts';
 import { parseTopology, type Scope, type SnapsetSummary } from '../lib/snapset/sets.ts';
 import { readTemplate } from '../lib/snapset/template.ts';
@@ -326,10 +326,7 @@ export async function runCli(args: string[], io: Io = defaultIo()): Promise<numb
           reason: r.reason,
           leases: r.leases,
         }));
-        await cleanStale(
-          conn,
-          plan.keep.filter((d) => sets.find((set) => set.snap_id === d.snap_id)?.leases?.some((lease) => lease.expired)),
-        ).catch(() => 0);
+        await cleanStale(conn, setsToClean(sets, policy, outcome.deleted)).catch(() => 0);
         const deletedListing = deleted.map((d) => `  ${d.snap_id}  ${d.status}  ${d.image_ids.length} image(s)  ${d.reason}`).join('\n');
         const lateListing = late.map((d) => `  ${d.snap_id}  kept: ${d.reason} (leased while deleting)`).join('\n');
         const forced = policy.force && deleted.some((d) => d.leases?.length);

@@ -6,7 +6,7 @@ import type { ArgsOf } from '../lib/ansible/options.ts';
 import { HotstackError } from '../lib/errors.ts';
 import { loadSets } from '../lib/snapset/catalog.ts';
 import { cleanStale, deleterName, guardedDelete, settleFromEnv } from '../lib/snapset/lease-glance.ts';
-import { type PrunePolicy, parseDuration, planPrune } from '../lib/snapset/prune.ts';
+import { type PrunePolicy, parseDuration, planPrune, setsToClean } from '../lib/snapset/prune.ts';
 import { parseTopology, type Scope } from '../lib/snapset/sets.ts';
 
 /** The module's options; prunePolicy reads its arguments typed from them. */
@@ -249,8 +249,7 @@ const hotstackSnapsetPrune = defineModule({
       .map((decision) => ({ ...decision, reason: outcome.refused.find((r) => r.snap_id === decision.snap_id)?.reason ?? 'kept' }));
     const deleted = plan.delete.filter((decision) => outcome.deleted.includes(decision.snap_id));
     // Expired leases and stale marks on the sets that stay are removed on the way.
-    const keptSets = plan.keep.filter((decision) => sets.find((set) => set.snap_id === decision.snap_id)?.leases?.some((l) => l.expired));
-    await cleanStale(conn, keptSets).catch(() => 0);
+    await cleanStale(conn, setsToClean(sets, policy, outcome.deleted)).catch(() => 0);
     const result = {
       changed: outcome.removed.length > 0,
       deleted,

@@ -153,3 +153,15 @@ export function planPrune(sets: SnapsetSummary[], policy: PrunePolicy, now: Date
   }
   return plan;
 }
+
+/**
+ * Pure: the sets of the prune's scope whose images carry expired leases or a dead deleter's mark
+ * (the prune removes them on its way); none when sets are named (only they are touched then).
+ */
+export function setsToClean(sets: SnapsetSummary[], policy: PrunePolicy, deleted: readonly string[] = []): PruneDecision[] {
+  if (policy.snapIds?.length) return [];
+  return sets
+    .filter((set) => inScope(set, policy.scope) && !deleted.includes(set.snap_id))
+    .filter((set) => (set.leases ?? []).some((lease) => lease.expired) || set.deleting?.stale)
+    .map((set) => decision(set, 'expired leases or a stale deletion mark'));
+}

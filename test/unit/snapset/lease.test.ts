@@ -18,7 +18,7 @@ import {
   setLeases,
   staleKeys,
 } from '../../../lib/snapset/lease.ts';
-import { planPrune } from '../../../lib/snapset/prune.ts';
+import { planPrune, setsToClean } from '../../../lib/snapset/prune.ts';
 import { chooseSet, groupSets } from '../../../lib/snapset/sets.ts';
 
 const NOW = new Date('2026-12-06T12:00:00Z');
@@ -225,4 +225,24 @@ test('a new set made from a restored deployment drops the hotstack_* properties 
     }),
     ['hotstack_deleting', 'hotstack_lease_ci'],
   );
+});
+
+test("a prune cleans the sets of its scope that carry expired leases or a dead deleter's mark; named sets only touch themselves", () => {
+  const sets = groupSets(
+    [
+      ...set('A', { hotstack_lease_x: `${EARLIER} snap_id=A` }, days(1)),
+      ...set('B', { [DELETING_PROPERTY]: '2026-12-06T11:00:00Z snap_id=B by dead' }, days(2)),
+      ...set('C', { hotstack_lease_x: `${LATER} snap_id=C` }, days(3)),
+    ],
+    NOW,
+  );
+  assert.deepEqual(
+    setsToClean(sets, { scope: { namePrefix: '' }, keep: 5 }).map((d) => d.snap_id),
+    ['B', 'A'],
+  );
+  assert.deepEqual(
+    setsToClean(sets, { scope: { namePrefix: '' }, keep: 5 }, ['A']).map((d) => d.snap_id),
+    ['B'],
+  );
+  assert.deepEqual(setsToClean(sets, { scope: {}, snapIds: ['A'] }), []);
 });
