@@ -358,7 +358,7 @@ describe('SnapSet leases on devcloud', { timeout: 900_000 }, () => {
     await lease({ snap_id: leasedOlder.snap_id, holder: other, state: 'absent' });
   });
 
-  test('what the lease step adds to a restore: the lease and its release through Ansible', async () => {
+  test('what the lease step adds to a restore: in the stack task (01), and as two tasks of their own', async () => {
     const set = await tiny();
     const holder = `${PREFIX}timing`;
     const play = join(dir, 'timing.yml');
@@ -387,8 +387,24 @@ describe('SnapSet leases on devcloud', { timeout: 900_000 }, () => {
     const timing = await runPlaybook(play, { env: env(), resultFile: out });
     assert.equal(timing.exitCode, 0, timing.output);
     const { ms, module_ms } = timing.result as { ms: number; module_ms: number };
-    console.log(`lease + release through Ansible: ${ms} ms (the lease itself: ${module_ms} ms)`);
+    console.log(`hotstack_snapset_lease, lease + release as two Ansible tasks: ${ms} ms (the lease itself: ${module_ms} ms)`);
     assert.ok(module_ms < 1000, `lease took ${module_ms} ms`);
+
+    // 01's way: hotstack_stack holds the set in the stack task itself (no task, no authentication more).
+    const template = join(dir, 'value.yaml');
+    writeFileSync(template, 'heat_template_version: rocky\nresources:\n  v: {type: OS::Heat::Value, properties: {value: 1}}\n');
+    const stackName = `${PREFIX}timing`;
+    stacks.push(stackName);
+    const stack = (
+      await runModuleTask('hotstack_stack', { name: stackName, template, hold_snapset: { snap_id: set.snap_id } }, { env: env() })
+    ).result!;
+    assert.equal(stack.failed, false, JSON.stringify(stack));
+    const held = stack.snapset_lease as { lease_ms: number; release_ms: number; released: boolean; holder: string };
+    assert.equal(held.released, true);
+    assert.equal(held.holder, stackName);
+    console.log(`hotstack_stack hold_snapset: lease ${held.lease_ms} ms + release ${held.release_ms} ms`);
+    assert.ok(held.lease_ms + held.release_ms < 1000, JSON.stringify(held));
+    for (const image of await images(set)) assert.equal(image[holderKey(stackName)], undefined);
     await prune({ snap_id: [set.snap_id] });
   });
 });
