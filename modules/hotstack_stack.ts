@@ -259,7 +259,7 @@ const hotstackStack = defineModule({
       return {
         changed: outcome.action !== 'unchanged',
         action: outcome.action,
-        msg: `stack ${args.name} ${outcome.action}${stack ? ` (${stack.stack_status})` : ''}${held ? `; SnapSet ${held.snap_id} ${ctx.checkMode ? 'would be held' : `held by ${held.holder} (${held.lease_ms} ms), ${held.released ? 'released' : 'not released (it expires)'}`}` : ''}`,
+        msg: `stack ${args.name} ${outcome.action}${stack ? ` (${stack.stack_status})` : ''}${held && !ctx.checkMode ? `; SnapSet ${held.snap_id} held by ${held.holder} (${held.lease_ms} ms), ${held.released ? 'released' : 'not released (it expires)'}` : ''}`,
         ...(stack
           ? { stack: { id: stack.id, name: stack.stack_name, status: stack.stack_status, status_reason: stack.stack_status_reason ?? '' } }
           : {}),
