@@ -5,12 +5,12 @@ import { basename } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Masker } from '../lib/ansible/mask.ts';
 import { connect } from '../lib/openstack/connect.ts';
+import { readHeatTemplate } from '../lib/openstack/heat-template.ts';
 import { deleteImages, loadSets } from '../lib/snapset/catalog.ts';
 import { lookupSets } from '../lib/snapset/lookup.ts';
 import { type PrunePolicy, parseDuration, planPrune } from '../lib/snapset/prune.ts';
 import { RestoreError } from '../lib/snapset/restore.ts';
 import { parseTopology, type Scope, type SnapsetSummary } from '../lib/snapset/sets.ts';
-import { readTemplate } from '../lib/snapset/template.ts';
 
 const COMMANDS = ['list', 'show', 'verify', 'delete', 'prune', 'help'] as const;
 
@@ -215,7 +215,7 @@ export async function runCli(args: string[], io: Io = defaultIo()): Promise<numb
       }
       case 'verify': {
         const snapId = operands[0];
-        const target = values.template ? { template: readTemplate(values.template), parameters: {} } : undefined;
+        const target = values.template ? { template: readHeatTemplate(values.template).template, parameters: {} } : undefined;
         progress("looking up the project's SnapSets…");
         let result;
         try {

@@ -2,10 +2,9 @@
 // parameters that boot it, checked against the target before anything is created.
 import { defineModule, ModuleFailure } from '../lib/ansible/module.ts';
 import { OPENSTACK_NOTES, OPENSTACK_OPTIONS, openstackConnection } from '../lib/ansible/openstack.ts';
+import { readHeatTemplate } from '../lib/openstack/heat-template.ts';
 import { lookupSets } from '../lib/snapset/lookup.ts';
-import { RestoreError } from '../lib/snapset/restore.ts';
 import { parseTopology, type Scope } from '../lib/snapset/sets.ts';
-import { readTemplate } from '../lib/snapset/template.ts';
 
 const hotstackSnapsetInfo = defineModule({
   name: 'hotstack_snapset_info',
@@ -354,30 +353,20 @@ const hotstackSnapsetInfo = defineModule({
     };
   })(),
   async run(args, ctx) {
-    let scope: Scope;
-    let target: { template: Record<string, unknown>; parameters: Record<string, unknown> } | undefined;
-    try {
-      scope = {
-        ...(args.name_prefix !== undefined ? { namePrefix: args.name_prefix } : {}),
-        ...(args.instances !== undefined && args.instances !== null ? { topology: parseTopology(args.instances) } : {}),
-      };
-      if (args.template) target = { template: readTemplate(args.template), parameters: args.stack_parameters };
-    } catch (error) {
-      throw new ModuleFailure(error instanceof Error ? error.message : String(error));
-    }
+    // bad scope options and a bad template are HotstackErrors, and a set that does not fit the target a
+    // RestoreError (its problems as a result key): the protocol reports them
+    const scope: Scope = {
+      ...(args.name_prefix !== undefined ? { namePrefix: args.name_prefix } : {}),
+      ...(args.instances !== undefined && args.instances !== null ? { topology: parseTopology(args.instances) } : {}),
+    };
+    const target = args.template ? { template: readHeatTemplate(args.template).template, parameters: args.stack_parameters } : undefined;
     const conn = openstackConnection(ctx, args);
-    let result;
-    try {
-      result = await lookupSets(conn, {
-        scope,
-        choose: args.latest,
-        ...(args.snap_id ? { snapId: args.snap_id } : {}),
-        ...(target ? { target } : {}),
-      });
-    } catch (error) {
-      if (error instanceof RestoreError) throw new ModuleFailure(error.message, { problems: error.problems });
-      throw error;
-    }
+    const result = await lookupSets(conn, {
+      scope,
+      choose: args.latest,
+      ...(args.snap_id ? { snapId: args.snap_id } : {}),
+      ...(target ? { target } : {}),
+    });
     const { sets, choice, restore } = result;
     if (!choice) return { changed: false, msg: `${sets.length} SnapSet(s)`, snapsets: sets };
     if (!choice.chosen && args.fail_if_none) {
