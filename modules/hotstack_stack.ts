@@ -3,9 +3,10 @@
 // polling and get_all_stack_outputs) — or delete it.
 import { defineModule, ModuleFailure } from '../lib/ansible/module.ts';
 import { OPENSTACK_NOTES, OPENSTACK_OPTIONS, openstackConnection } from '../lib/ansible/openstack.ts';
+import { readHeatTemplate, templateFiles } from '../lib/openstack/heat-template.ts';
 import { checkHolder, describeLeases, setLeases } from '../lib/snapset/lease.ts';
 import { imagesOfSet, LeaseError, settleFromEnv, whileHolding } from '../lib/snapset/lease-glance.ts';
-import { applyStack, deleteStack, readStackTemplate, StackError } from '../lib/stack/stack.ts';
+import { applyStack, deleteStack } from '../lib/stack/stack.ts';
 
 const hotstackStack = defineModule({
   name: 'hotstack_stack',
@@ -190,89 +191,91 @@ const hotstackStack = defineModule({
   },
   async run(args, ctx) {
     const options = { timeoutSeconds: args.timeout, checkMode: ctx.checkMode, log: ctx.log, signal: ctx.signal, wait: args.wait };
-    let template: { text: string; files: Record<string, string> } | undefined;
-    if (args.state === 'present') {
-      if (!args.template) throw new ModuleFailure('template is required with state=present');
-      try {
-        template = readStackTemplate(args.template);
-      } catch (error) {
-        throw new ModuleFailure(error instanceof Error ? error.message : String(error));
-      }
-    }
-    const conn = openstackConnection(ctx, args);
-    try {
-      if (args.state === 'absent') {
-        const deleted = await deleteStack(conn.heat, args.name, options);
-        return {
-          changed: deleted,
-          action: deleted ? 'deleted' : 'absent',
-          msg: deleted ? `stack ${args.name} ${ctx.checkMode ? 'would be ' : ''}deleted` : `no stack ${args.name}`,
-        };
-      }
-      const apply = () =>
-        applyStack(
-          conn.heat,
-          args.name,
-          {
-            template: template!.text,
-            parameters: args.parameters,
-            ...(Object.keys(template!.files).length ? { files: template!.files } : {}),
-          },
-          options,
-        );
-      const hold = args.hold_snapset as { snap_id: string; holder?: string; ttl?: number } | undefined;
-      let held: Record<string, unknown> | undefined;
-      let outcome: Awaited<ReturnType<typeof apply>>;
-      if (hold && ctx.checkMode) {
-        const images = await imagesOfSet(conn, hold.snap_id);
-        if (!images.length) throw new LeaseError(`hold_snapset.snap_id: no SnapSet ${hold.snap_id} among the project's images`);
-        const leases = setLeases(images, hold.snap_id, new Date());
-        held = { snap_id: hold.snap_id, holder: checkHolder(hold.holder ?? args.name, 'hold_snapset.holder'), would_lease: true, leases };
-        outcome = await apply();
-      } else if (hold) {
-        const holder = checkHolder(hold.holder ?? args.name, 'hold_snapset.holder');
-        const run = await whileHolding(
-          conn,
-          {
-            snapId: hold.snap_id,
-            holder,
-            ttlSeconds: hold.ttl ?? args.timeout + 600,
-            settleMs: settleFromEnv().leaseSettleMs,
-            log: ctx.log,
-          },
-          apply,
-          args.wait,
-        );
-        outcome = run.result;
-        const others = run.lease.leases.filter((lease) => lease.holder !== holder && !lease.expired);
-        held = {
-          snap_id: hold.snap_id,
-          holder,
-          expires: run.lease.expires,
-          lease_ms: run.lease.elapsed_ms,
-          released: run.released,
-          release_ms: run.release_ms,
-          ...(others.length ? { also_held_by: describeLeases(others) } : {}),
-        };
-      } else outcome = await apply();
-      const stack = outcome.stack;
+    if (args.state === 'absent') {
+      const conn = openstackConnection(ctx, args);
+      const deleted = await deleteStack(conn.heat, args.name, options);
       return {
-        changed: outcome.action !== 'unchanged',
-        action: outcome.action,
-        msg: `stack ${args.name} ${outcome.action}${stack ? ` (${stack.stack_status})` : ''}${held && !ctx.checkMode ? `; SnapSet ${held.snap_id} held by ${held.holder} (${held.lease_ms} ms), ${held.released ? 'released' : 'not released (it expires)'}` : ''}`,
-        ...(stack
-          ? { stack: { id: stack.id, name: stack.stack_name, status: stack.stack_status, status_reason: stack.stack_status_reason ?? '' } }
-          : {}),
-        outputs: outcome.outputs,
-        ...(outcome.changes ? { changes: outcome.changes } : {}),
-        ...(held ? { snapset_lease: held } : {}),
+        changed: deleted,
+        action: deleted ? 'deleted' : 'absent',
+        msg: deleted ? `stack ${args.name} ${ctx.checkMode ? 'would be ' : ''}deleted` : `no stack ${args.name}`,
       };
-    } catch (error) {
-      if (error instanceof StackError)
-        throw new ModuleFailure(error.message, { stack_status: error.stack_status ?? null, failed_resources: error.failed_resources });
-      throw error;
     }
+    if (!args.template) throw new ModuleFailure('template is required with state=present');
+    // a bad template is a HeatTemplateError, and a failed stack a StackError (stack_status, failed_resources): the protocol reports them
+    const template = readHeatTemplate(args.template);
+    const files = templateFiles(template);
+    const conn = openstackConnection(ctx, args);
+    const apply = () =>
+      applyStack(
+        conn.heat,
+        args.name,
+        { template: template.text, parameters: args.parameters, ...(Object.keys(files).length ? { files } : {}) },
+        options,
+      );
+    const hold = args.hold_snapset as HoldRequest | undefined;
+    const { outcome, held } = hold
+      ? await applyHolding(conn, hold, { ...args, checkMode: ctx.checkMode, log: ctx.log }, apply)
+      : { outcome: await apply(), held: undefined };
+    const stack = outcome.stack;
+    return {
+      changed: outcome.action !== 'unchanged',
+      action: outcome.action,
+      msg: `stack ${args.name} ${outcome.action}${stack ? ` (${stack.stack_status})` : ''}${held && !ctx.checkMode ? `; SnapSet ${held.snap_id} held by ${held.holder} (${held.lease_ms} ms), ${held.released ? 'released' : 'not released (it expires)'}` : ''}`,
+      ...(stack
+        ? { stack: { id: stack.id, name: stack.stack_name, status: stack.stack_status, status_reason: stack.stack_status_reason ?? '' } }
+        : {}),
+      outputs: outcome.outputs,
+      ...(outcome.changes ? { changes: outcome.changes } : {}),
+      ...(held ? { snapset_lease: held } : {}),
+    };
   },
 });
+
+interface HoldRequest {
+  snap_id: string;
+  holder?: string;
+  ttl?: number;
+}
+
+/**
+ * The stack made while holding the SnapSet it boots from (hold_snapset): the lease first (a set being
+ * deleted fails here, before the stack is touched), released once the stack is COMPLETE or FAILED.
+ * In check mode the set is only read.
+ */
+async function applyHolding<T>(
+  conn: ReturnType<typeof openstackConnection>,
+  hold: HoldRequest,
+  run: { name: string; timeout: number; wait: boolean; checkMode: boolean; log: (message: string) => void },
+  apply: () => Promise<T>,
+): Promise<{ outcome: T; held: Record<string, unknown> }> {
+  const holder = checkHolder(hold.holder ?? run.name, 'hold_snapset.holder');
+  if (run.checkMode) {
+    const images = await imagesOfSet(conn, hold.snap_id);
+    if (!images.length) throw new LeaseError(`hold_snapset.snap_id: no SnapSet ${hold.snap_id} among the project's images`);
+    const held = { snap_id: hold.snap_id, holder, would_lease: true, leases: setLeases(images, hold.snap_id, new Date()) };
+    return { outcome: await apply(), held };
+  }
+  const lease = {
+    snapId: hold.snap_id,
+    holder,
+    ttlSeconds: hold.ttl ?? run.timeout + 600,
+    settleMs: settleFromEnv().leaseSettleMs,
+    log: run.log,
+  };
+  const done = await whileHolding(conn, lease, apply, run.wait);
+  const others = done.lease.leases.filter((other) => other.holder !== holder && !other.expired);
+  return {
+    outcome: done.result,
+    held: {
+      snap_id: hold.snap_id,
+      holder,
+      expires: done.lease.expires,
+      lease_ms: done.lease.elapsed_ms,
+      released: done.released,
+      release_ms: done.release_ms,
+      ...(others.length ? { also_held_by: describeLeases(others) } : {}),
+    },
+  };
+}
 
 export default hotstackStack;

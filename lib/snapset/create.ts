@@ -5,7 +5,7 @@
 // the servers left busy.
 import fastq from 'fastq';
 import { messageOf } from '../errors.ts';
-import type { Glance } from '../openstack/glance.ts';
+import type { Glance, Image } from '../openstack/glance.ts';
 import { mayHaveLanded } from '../openstack/http.ts';
 import { isSnapshotRace, type Nova, taskState } from '../openstack/nova.ts';
 import { abortReason } from '../poll.ts';
@@ -116,6 +116,29 @@ export function planSnapset(instances: SnapsetInstance[], snapId: string, extra:
   };
 }
 
+/**
+ * Tags an active image of the set. Nova copied the properties of the image the server booted from: a
+ * restored deployment's snapshot would carry the old set's leases, deletion mark and dates; those
+ * this run did not write go, in the same request.
+ */
+async function tagImage(
+  glance: Glance,
+  imageId: string,
+  active: Image,
+  instance: SnapsetInstance,
+  snapId: string,
+  written: Record<string, string>,
+  log: (message: string) => void,
+): Promise<void> {
+  const inherited = inheritedKeys(active, written);
+  if (!inherited.length) {
+    await glance.replaceTags(imageId, imageTags(instance, snapId));
+    return;
+  }
+  await glance.patchImage(imageId, { tags: imageTags(instance, snapId), remove: inherited });
+  log(`instance ${instance.name}: removed ${inherited.length} hotstack_* propert(ies) copied from its boot image: ${inherited.join(', ')}`);
+}
+
 /** Validated instances in, a complete tagged SnapSet out — or an error and no partial set. */
 export async function createSnapset(
   clients: SnapsetClients,
@@ -176,16 +199,15 @@ export async function createSnapset(
     log(`instance ${instance.name}: image ${name} (${imageId}) requested`);
     const active = await watcher.waitForActive(instance, imageId, startedAt);
     const secondsToActive = (Date.now() - startedAt) / 1000;
-    // Nova copied the properties of the image the server booted from: a restored deployment's
-    // snapshot would carry the old set's leases, deletion mark and dates. Tags set and those
-    // removed in one request.
-    const inherited = inheritedKeys(active, imageProperties(instance, snapId, instances.length, options.properties));
-    if (inherited.length) {
-      await clients.glance.patchImage(imageId, { tags: imageTags(instance, snapId), remove: inherited });
-      log(
-        `instance ${instance.name}: removed ${inherited.length} hotstack_* propert(ies) copied from its boot image: ${inherited.join(', ')}`,
-      );
-    } else await clients.glance.replaceTags(imageId, imageTags(instance, snapId));
+    await tagImage(
+      clients.glance,
+      imageId,
+      active,
+      instance,
+      snapId,
+      imageProperties(instance, snapId, instances.length, options.properties),
+      log,
+    );
     log(`instance ${instance.name}: image ${imageId} active after ${secondsToActive.toFixed(1)}s and tagged`);
     done.push({
       name: instance.name,

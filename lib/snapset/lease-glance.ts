@@ -303,13 +303,17 @@ export async function guardedDelete(
   return outcome;
 }
 
-/** Removes expired and inherited leases and stale marks from these sets' images (one re-read, a PATCH per image that has some). */
+/**
+ * Removes expired and inherited leases and stale marks from these sets' images (one re-read, a PATCH
+ * per image that has some). Housekeeping on a prune's way: it never fails the prune (0 when Glance
+ * could not be read).
+ */
 export async function cleanStale(conn: Conn, sets: readonly { snap_id: string; image_ids: string[] }[]): Promise<number> {
   const snapOf = new Map(sets.flatMap((set) => set.image_ids.map((id) => [id, set.snap_id] as const)));
   if (!snapOf.size) return 0;
   const now = new Date();
   let cleaned = 0;
-  const images = await reread(conn, [...snapOf.keys()]);
+  const images = await reread(conn, [...snapOf.keys()]).catch(() => [] as Image[]);
   await Promise.all(
     images.map(async (image) => {
       const stale = staleKeys(image, snapOf.get(image.id)!, now);
