@@ -4,7 +4,7 @@
 import { basename } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Masker } from '../lib/ansible/mask.ts';
-import { connect } from '../lib/openstack/connect.ts';
+import { type Connection, connect } from '../lib/openstack/connect.ts';
 import { deleteImages, loadSets } from '../lib/snapset/catalog.ts';
 import { lookupSets } from '../lib/snapset/lookup.ts';
 import { type PrunePolicy, parseDuration, planPrune } from '../lib/snapset/prune.ts';
@@ -192,12 +192,14 @@ export async function runCli(args: string[], io: Io = defaultIo()): Promise<numb
     if (!json || io.isTTY) io.err(`${message}\n`);
   };
 
+  // HOTSTACK_SNAPSET_STATS=1: one line on stderr with the HTTP requests sent, per service (the scale benchmark reads it).
+  let conn: Connection | undefined;
   try {
     const scope: Scope = {
       ...(values.prefix !== undefined ? { namePrefix: values.prefix } : {}),
       ...(values.instances ? { topology: parseTopology(values.instances.split(','), '--instances') } : {}),
     };
-    const conn = connect({ cloud: values['os-cloud'] ?? io.env.OS_CLOUD ?? null, env: io.env, onSecret: (secret) => masker.add(secret) });
+    conn = connect({ cloud: values['os-cloud'] ?? io.env.OS_CLOUD ?? null, env: io.env, onSecret: (secret) => masker.add(secret) });
     switch (command) {
       case 'list': {
         progress("looking up the project's SnapSets…");
@@ -297,6 +299,11 @@ export async function runCli(args: string[], io: Io = defaultIo()): Promise<numb
   } catch (error) {
     if (error instanceof UsageError) return fail(`${error.message}\n\n${USAGE}`, 2);
     return fail(error instanceof Error ? error.message : String(error));
+  } finally {
+    if (conn && io.env.HOTSTACK_SNAPSET_STATS === '1')
+      io.err(
+        `stats: ${JSON.stringify({ http_requests: conn.http.requestCount, http_requests_by_service: conn.http.requestsByService })}\n`,
+      );
   }
   return 2;
 }

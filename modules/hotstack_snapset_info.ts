@@ -1,7 +1,7 @@
 // hotstack_snapset_info: find SnapSets and judge them; pick the one to restore and the stack
 // parameters that boot it, checked against the target before anything is created.
 import { defineModule, ModuleFailure } from '../lib/ansible/module.ts';
-import { OPENSTACK_NOTES, OPENSTACK_OPTIONS, openstackConnection } from '../lib/ansible/openstack.ts';
+import { OPENSTACK_NOTES, OPENSTACK_OPTIONS, OPENSTACK_STATS_RETURN, openstackConnection } from '../lib/ansible/openstack.ts';
 import { lookupSets } from '../lib/snapset/lookup.ts';
 import { RestoreError } from '../lib/snapset/restore.ts';
 import { parseTopology, type Scope } from '../lib/snapset/sets.ts';
@@ -351,6 +351,7 @@ const hotstackSnapsetInfo = defineModule({
           },
         },
       },
+      stats: OPENSTACK_STATS_RETURN,
     };
   })(),
   async run(args, ctx) {

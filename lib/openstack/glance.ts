@@ -130,17 +130,26 @@ export class Glance {
     return response.status !== 404;
   }
 
-  /** Creates an image record and uploads its data (for test fixtures and the demo). */
-  async uploadImage(fields: Record<string, unknown>, data: Buffer): Promise<Image> {
-    const base = await this.#base();
-    const created = await this.session.request('image', { method: 'POST', path: `${base}/images`, json: fields });
-    const image = created.body as Image;
+  /** Creates an image record (queued, no data: for test fixtures and the benchmark). */
+  async createImageRecord(fields: Record<string, unknown>): Promise<Image> {
+    const created = await this.session.request('image', { method: 'POST', path: `${await this.#base()}/images`, json: fields });
+    return created.body as Image;
+  }
+
+  /** Uploads the data of a queued image (it turns active). */
+  async uploadData(id: string, data: Buffer): Promise<void> {
     await this.session.request('image', {
       method: 'PUT',
-      path: `${base}/images/${image.id}/file`,
+      path: `${await this.#base()}/images/${encodeURIComponent(id)}/file`,
       body: data,
       headers: { 'Content-Type': 'application/octet-stream' },
     });
+  }
+
+  /** Creates an image record and uploads its data (for test fixtures and the demo). */
+  async uploadImage(fields: Record<string, unknown>, data: Buffer): Promise<Image> {
+    const image = await this.createImageRecord(fields);
+    await this.uploadData(image.id, data);
     return image;
   }
 }
