@@ -1,7 +1,7 @@
 // The whole workflow end to end, as a user runs it: `create-snapset.yml`, then `bootstrap.yml` with
 // hotstack_revive_snapshot, each one ansible-playbook run, on scenarios/devcloud-sno (machine network,
 // ports with fixed MACs, the Debian controller guest, a blank master) and the clusterlab as its
-// OpenShift cluster (test/clusterlab/deployment.ts: the controller reaches the lab's API through a
+// OpenShift cluster (labs/clusterlab/deployment.ts: the controller reaches the lab's API through a
 // relay in devcloud-net; a kubelet actor plays master0, and its shutdown pod stops the master's server
 // through Nova).
 //   create-snapset.yml: 01 makes the stack and writes its outputs; 02 reaches the controller over SSH
@@ -27,12 +27,12 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import * as k8s from '@kubernetes/client-node';
 import { load } from 'js-yaml';
+import { DeploymentCluster } from '../../labs/clusterlab/deployment.ts';
+import { adminConfig, uniqueName } from '../../labs/clusterlab/lab.ts';
+import { devcloudConnection, devcloudEnv, imagesOfSet, uniqueSuffix } from '../../labs/devcloud/devcloud.ts';
+import { PROXY_COMMAND, SSH_KEY, ssh } from '../../labs/devcloud/guest.ts';
 import type { Connection } from '../../lib/openstack/connect.ts';
-import { DeploymentCluster } from '../clusterlab/deployment.ts';
-import { adminConfig, uniqueName } from '../clusterlab/lab.ts';
 import { type PlaybookRun, ROOT, runModuleTask, runPlaybook } from '../helpers/ansible.ts';
-import { devcloudConnection, devcloudEnv, imagesOfSet, uniqueSuffix } from '../helpers/devcloud.ts';
-import { PROXY_COMMAND, SSH_KEY, ssh } from '../helpers/guest.ts';
 import { type HotstackSet, makeHotstackSet } from '../helpers/hotstack-set.ts';
 
 type Json = Record<string, unknown>;
