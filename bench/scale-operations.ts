@@ -1,6 +1,7 @@
 // The lookups the scale benchmark (and its integration test) times, each as a user runs it: the
 // CLI (build/hotstack-snapset, HOTSTACK_SNAPSET_STATS=1 for its request counters) and the modules
 // (build/hotstack-modules with an args file, as Ansible runs a binary module; `stats` in the result).
+import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { macOf } from './scale-sets.ts';
@@ -120,4 +121,40 @@ export function scaleOperations(options: {
       true,
     ),
   ];
+}
+
+export interface Sample {
+  seconds: number;
+  /** Requests to Glance (service type `image`). */
+  glance: number;
+  /** Every request, authentication included. */
+  total: number;
+  summary: string;
+}
+
+/** One run of the executable: wall time, its requests (from its own counters) and what it answered. */
+export function runOperation(operation: ScaleOperation, cwd: string, env: Record<string, string>): Promise<Sample> {
+  return new Promise((resolve, reject) => {
+    const started = performance.now();
+    const child = spawn(operation.command, operation.args, { cwd, env });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk) => {
+      stdout += chunk;
+    });
+    child.stderr.on('data', (chunk) => {
+      stderr += chunk;
+    });
+    child.on('error', reject);
+    child.on('close', (code) => {
+      const seconds = (performance.now() - started) / 1000;
+      try {
+        const outcome = operation.read(code ?? -1, stdout, stderr);
+        const byService = outcome.stats.http_requests_by_service ?? {};
+        resolve({ seconds, glance: byService.image ?? 0, total: outcome.stats.http_requests, summary: outcome.summary });
+      } catch (error) {
+        reject(new Error(`${operation.label}: ${error instanceof Error ? error.message : String(error)}\n${stderr.slice(-2000)}`));
+      }
+    });
+  });
 }

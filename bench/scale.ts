@@ -10,33 +10,22 @@
 // or Ctrl-C too. Hold the integration lock for the whole run:
 //   flock /tmp/hotstack-integration.lock npm run bench:scale
 // Needs devcloud up and a build (npm run build). BENCH_SCALE_SETS=<n>, BENCH_SCALE_CONCURRENCY=<c> (12).
-import { spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { connect } from '../lib/openstack/connect.ts';
+import { join } from 'node:path';
+import { cleanEnv, devcloudConnection, devcloudEnv, uniqueSuffix } from '../labs/devcloud/devcloud.ts';
+import { ROOT } from '../labs/repo.ts';
 import { lookupSets } from '../lib/snapset/lookup.ts';
 import { hotstackLatest } from './hotstack-lookup.ts';
 import { fabricate, removeRun } from './scale-fabricate.ts';
-import { type ScaleOperation, scaleOperations, scaleTemplate } from './scale-operations.ts';
+import { runOperation, type Sample, scaleOperations, scaleTemplate } from './scale-operations.ts';
 import { planNoise, planScaleSets, scenarioTopology } from './scale-sets.ts';
 
-const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
-const STATE = process.env.DEVCLOUD_STATE ?? '/tmp/devcloud';
 const N = Number(process.env.BENCH_SCALE_SETS ?? 500);
 const RUNS = Number(process.env.BENCH_SCALE_RUNS ?? 3);
 const CONCURRENCY = Number(process.env.BENCH_SCALE_CONCURRENCY ?? 12);
-const PREFIX = `sc${randomBytes(3).toString('hex')}-`;
-
-/** process.env without OS_* variables, plus devcloud's: a developer's own cloud never leaks in. */
-const cloudEnv = (): Record<string, string> => {
-  const env: Record<string, string> = {};
-  for (const [key, value] of Object.entries(process.env)) if (!key.startsWith('OS_') && value !== undefined) env[key] = value;
-  return { ...env, OS_CLIENT_CONFIG_FILE: `${STATE}/clouds.yaml`, OS_CLOUD: 'devcloud' };
-};
-const newConnection = () => connect({ cloud: 'devcloud', env: cloudEnv() });
+const PREFIX = `sc${uniqueSuffix()}-`;
+const cloudEnv = () => ({ ...cleanEnv(), ...devcloudEnv() });
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
 
 /** RSS of glance-api (KiB), read from /proc: the process whose command line names it. */
@@ -53,40 +42,6 @@ function glanceRssKiB(): number | undefined {
   return undefined;
 }
 
-interface Sample {
-  seconds: number;
-  glance: number;
-  total: number;
-  summary: string;
-}
-
-/** One run of the executable: wall time, its requests (from its own counters) and what it answered. */
-function runOperation(operation: ScaleOperation): Promise<Sample> {
-  return new Promise((resolve, reject) => {
-    const started = performance.now();
-    const child = spawn(operation.command, operation.args, { cwd: ROOT, env: { ...cloudEnv(), HOTSTACK_SNAPSET_STATS: '1' } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk) => {
-      stdout += chunk;
-    });
-    child.stderr.on('data', (chunk) => {
-      stderr += chunk;
-    });
-    child.on('error', reject);
-    child.on('close', (code) => {
-      const seconds = (performance.now() - started) / 1000;
-      try {
-        const outcome = operation.read(code ?? -1, stdout, stderr);
-        const byService = outcome.stats.http_requests_by_service ?? {};
-        resolve({ seconds, glance: byService.image ?? 0, total: outcome.stats.http_requests, summary: outcome.summary });
-      } catch (error) {
-        reject(new Error(`${operation.label}: ${error instanceof Error ? error.message : String(error)}\n${stderr.slice(-2000)}`));
-      }
-    });
-  });
-}
-
 let stopping = false;
 const onSignal = (signal: NodeJS.Signals) => {
   if (stopping) return;
@@ -97,7 +52,7 @@ process.on('SIGINT', onSignal);
 process.on('SIGTERM', onSignal);
 process.on('SIGHUP', onSignal);
 
-const conn = newConnection();
+const conn = devcloudConnection();
 const created: string[] = [];
 const dir = mkdtempSync(join(tmpdir(), 'hotstack-bench-scale-'));
 let exitCode = 0;
@@ -138,7 +93,7 @@ try {
   // Hotstack's lookup, in this process on a fresh connection each time (authentication included, no process start).
   const baseline: Sample[] = [];
   for (let run = 0; run < RUNS && !stopping; run++) {
-    const fresh = newConnection();
+    const fresh = devcloudConnection();
     const started = performance.now();
     const choice = await hotstackLatest(fresh.session);
     baseline.push({
@@ -151,7 +106,7 @@ try {
   // The same lookup as hotstack_snapset_info latest, in this process too: the two algorithms side by side.
   const inProcess: Sample[] = [];
   for (let run = 0; run < RUNS && !stopping; run++) {
-    const fresh = newConnection();
+    const fresh = devcloudConnection();
     const started = performance.now();
     const result = await lookupSets(fresh, { scope: { topology: scenarioTopology(PREFIX, 'sno') }, choose: true });
     inProcess.push({
@@ -166,7 +121,8 @@ try {
   rows.push(['lookupSets latest (in-process)', inProcess]);
   for (const operation of operations) {
     const samples: Sample[] = [];
-    for (let run = 0; run < RUNS && !stopping; run++) samples.push(await runOperation(operation));
+    for (let run = 0; run < RUNS && !stopping; run++)
+      samples.push(await runOperation(operation, ROOT, { ...cloudEnv(), HOTSTACK_SNAPSET_STATS: '1' }));
     rows.push([operation.label, samples]);
   }
   if (stopping) throw new Error('interrupted while measuring');

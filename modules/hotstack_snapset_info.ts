@@ -209,7 +209,10 @@ const hotstackSnapsetInfo = defineModule({
     };
     return {
       snapsets: {
-        description: 'Sets in scope (and a pinned I(snap_id)), newest first, each judged.',
+        description: [
+          'Sets in scope, newest first, each judged.',
+          'When a set is chosen (I(latest), I(snap_id) or I(template)), the sets looked at: the pinned one, or the chosen one and the newer sets of the scope passed over (every set of the scope when none counts). A lookup reads no more of Glance than its answer needs.',
+        ],
         returned: 'always',
         type: 'list',
         elements: 'dict',
