@@ -15,7 +15,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { cleanEnv, devcloudConnection, devcloudEnv, uniqueSuffix } from '../labs/devcloud/devcloud.ts';
 import { ROOT } from '../labs/repo.ts';
+import { loadSets } from '../lib/snapset/catalog.ts';
 import { lookupSets } from '../lib/snapset/lookup.ts';
+import { restoreTarget, type Template, targetTopology } from '../lib/snapset/restore.ts';
+import { chooseSet, inScope } from '../lib/snapset/sets.ts';
 import { hotstackLatest } from './hotstack-lookup.ts';
 import { fabricate, removeRun } from './scale-fabricate.ts';
 import { runOperation, type Sample, scaleOperations, scaleTemplate } from './scale-operations.ts';
@@ -126,6 +129,30 @@ try {
     rows.push([operation.label, samples]);
   }
   if (stopping) throw new Error('interrupted while measuring');
+  // The answers checked against a read of every image (in-process, one full listing).
+  const all = await loadSets(devcloudConnection(), new Date());
+  const topology = scenarioTopology(PREFIX, 'sno');
+  const scoped = all.filter((set) => inScope(set, { topology }));
+  const latest = chooseSet(scoped, { topology }).chosen?.snap_id;
+  const template = scaleTemplate(PREFIX) as Template;
+  const target = restoreTarget(template, {}, undefined);
+  const targetTopo = targetTopology(template, undefined, {});
+  const withTemplate = chooseSet(
+    all.filter((set) => inScope(set, { topology: targetTopo })),
+    { topology: targetTopo, target },
+  ).chosen?.snap_id;
+  const answerOf = (label: string) => rows.find(([row]) => row === label)?.[1].at(-1)?.summary ?? '';
+  const checks: [string, boolean][] = [
+    ['latest', answerOf('info latest (scenario)').includes(`snap_id ${latest}`)],
+    ['verify', answerOf('CLI verify (newest usable of a scenario)').includes(`snap_id ${latest}`)],
+    ['template', answerOf('info with template (restore plan)').includes(`snap_id ${withTemplate}`)],
+    ['pinned', answerOf('info pinned snap_id').includes(`snap_id ${pinned}`)],
+    ['list', answerOf('CLI list (every set of the project)').startsWith(`${all.length} set(s)`)],
+  ];
+  console.log(
+    `\nanswers against a read of every image (${all.length} sets; newest usable sno ${latest}, with the template ${withTemplate}): ${checks.map(([name, ok]) => `${name} ${ok ? 'same' : 'DIFFERENT'}`).join(', ')}`,
+  );
+  if (checks.some(([, ok]) => !ok)) exitCode = 1;
 
   console.log(`\nmedian of ${RUNS} runs; requests counted by the connection (retries included); ratio = this / baseline`);
   console.log(
