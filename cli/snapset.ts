@@ -8,7 +8,7 @@ import { isScoped, SNAPSET_SCOPE_FLAGS, scopeOf } from '../lib/ansible/snapset-s
 import { HotstackError, messageOf } from '../lib/errors.ts';
 import { type Connection, connect } from '../lib/openstack/connect.ts';
 import { readHeatTemplate } from '../lib/openstack/heat-template.ts';
-import { deleteImages, loadSets } from '../lib/snapset/catalog.ts';
+import { deleteImages, loadSet, loadSets } from '../lib/snapset/catalog.ts';
 import { lookupSets } from '../lib/snapset/lookup.ts';
 import { type PrunePolicy, parseDuration, planPrune } from '../lib/snapset/prune.ts';
 import { RestoreError } from '../lib/snapset/restore.ts';
@@ -282,7 +282,8 @@ async function listCommand(conn: Connection, scope: Scope, out: Output): Promise
 }
 
 async function showCommand(conn: Connection, snapId: string, out: Output, fail: (message: string) => number): Promise<number> {
-  const set = (await loadSets(conn)).find((candidate) => candidate.snap_id === snapId);
+  // The set's own images only (tag and property of its snap_id): two requests, however many sets there are.
+  const set = await loadSet(conn, snapId);
   if (!set) return fail(`no SnapSet ${snapId} among the project's images`);
   out.print(set, setDetail(set));
   return 0;
