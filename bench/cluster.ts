@@ -12,12 +12,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as k8s from '@kubernetes/client-node';
 import { execa } from 'execa';
+import { Certificates, CSR_SIGNER, SIGNER_SIGNER } from '../labs/clusterlab/certificates.ts';
+import { Kubelets } from '../labs/clusterlab/kubelets.ts';
+import { adminConfig, isUp, paths, uniqueName } from '../labs/clusterlab/lab.ts';
+import { Operators, PROGRESSING, STABLE } from '../labs/clusterlab/operators.ts';
+import { createCertificate } from '../labs/clusterlab/x509.ts';
 import { unstableReason } from '../lib/revive/stability.ts';
-import { Certificates, CSR_SIGNER, SIGNER_SIGNER } from '../test/clusterlab/certificates.ts';
-import { Kubelets } from '../test/clusterlab/kubelets.ts';
-import { adminConfig, isUp, paths, uniqueName } from '../test/clusterlab/lab.ts';
-import { Operators, PROGRESSING, STABLE } from '../test/clusterlab/operators.ts';
-import { createCertificate } from '../test/clusterlab/x509.ts';
 
 const ROOT = join(import.meta.dirname, '..');
 const LABEL = 'hotstack-bench';

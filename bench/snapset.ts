@@ -13,8 +13,8 @@ import { mkdtempSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { ROOT, requireBuilt } from '../test/helpers/ansible.ts';
-import { bootDeployment, cleanEnv, cleanup, devcloudConnection, devcloudEnv } from '../test/helpers/devcloud.ts';
+import { bootDeployment, cleanEnv, cleanup, devcloudConnection, devcloudEnv } from '../labs/devcloud/devcloud.ts';
+import { ROOT, requireBuilt } from '../labs/repo.ts';
 
 const sizes = (process.env.BENCH_SIZES ?? '1,4,16').split(',').map(Number);
 const executable = requireBuilt('hotstack_snapset');

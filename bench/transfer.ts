@@ -7,7 +7,7 @@
 //          link (TCP port 22 only, payload, SSH and TCP/IP headers), and the link's own tx/rx counters
 //          (`ip -s link`: everything to and from every guest, the module's API requests included)
 //   runs:  plays of 1 and 2 hotstack_revive tasks (steps wait_api, wait_signer, wait_route_api
-//          against the clusterlab through devcloud/relay.sh): the first task on a fresh host (the
+//          against the clusterlab through labs/devcloud/relay.sh): the first task on a fresh host (the
 //          collection's cache on the guest removed before), a later task (2 tasks − 1 task); and the
 //          whole 03-install_ocp.yml (repository) / hotstack.snapset.03_install_ocp (collection) with
 //          hotstack_revive_snapshot=true on the guest, fresh and warm.
@@ -23,10 +23,9 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { execa, execaSync } from 'execa';
-import { DeploymentCluster } from '../test/clusterlab/deployment.ts';
-import { apiUrl, uniqueName } from '../test/clusterlab/lab.ts';
-import { ROOT, requireBuilt } from '../test/helpers/ansible.ts';
-import { cleanEnv, devcloudConnection, imageIdByName, uniqueSuffix } from '../test/helpers/devcloud.ts';
+import { DeploymentCluster } from '../labs/clusterlab/deployment.ts';
+import { apiUrl, uniqueName } from '../labs/clusterlab/lab.ts';
+import { cleanEnv, devcloudConnection, imageIdByName, uniqueSuffix } from '../labs/devcloud/devcloud.ts';
 import {
   bootOnPorts,
   CONTROLLER_FLAVOR,
@@ -41,7 +40,8 @@ import {
   ssh,
   waitForSsh,
   waitServerGone,
-} from '../test/helpers/guest.ts';
+} from '../labs/devcloud/guest.ts';
+import { ROOT, requireBuilt } from '../labs/repo.ts';
 import {
   type Comparison,
   comparisonLines,
@@ -356,16 +356,16 @@ async function measurePhase(kind: 'tasks' | '03', wan: boolean): Promise<void> {
   });
   const conn = devcloudConnection();
   const cluster = new DeploymentCluster(uniqueName('xfer'), [], conn.nova);
-  const relays = await execa('bash', [join(ROOT, 'devcloud/relay.sh'), 'list']);
+  const relays = await execa('bash', [join(ROOT, 'labs/devcloud/relay.sh'), 'list']);
   const ownRelay = !relays.stdout.split('\n').some((line) => line.includes(`:${RELAY_PORT} `));
-  if (ownRelay) await execa('bash', [join(ROOT, 'devcloud/relay.sh'), 'start', String(RELAY_PORT), new URL(apiUrl()).port]);
+  if (ownRelay) await execa('bash', [join(ROOT, 'labs/devcloud/relay.sh'), 'start', String(RELAY_PORT), new URL(apiUrl()).port]);
   const shaping = wan ? WAN : undefined;
   const name = shaping ? `${kind}-wan-${shaping.rateMbit}mbit-${shaping.delayMs}ms` : kind;
   const undo = () => {
     // Synchronous, for a signal: the shaping must not outlive the bench.
     const shown = execaSyncTc(['-j', 'qdisc', 'show', 'dev', DEV]);
     if (shown && hasBenchRoot(shown)) execaSyncTc(['qdisc', 'del', 'dev', DEV, 'root']);
-    if (ownRelay) execaSync('bash', [join(ROOT, 'devcloud/relay.sh'), 'stop', String(RELAY_PORT)], { reject: false });
+    if (ownRelay) execaSync('bash', [join(ROOT, 'labs/devcloud/relay.sh'), 'stop', String(RELAY_PORT)], { reject: false });
   };
   const onSignal = (signal: NodeJS.Signals) => {
     undo();
@@ -392,7 +392,7 @@ async function measurePhase(kind: 'tasks' | '03', wan: boolean): Promise<void> {
     await unshape();
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
-    if (ownRelay) await execa('bash', [join(ROOT, 'devcloud/relay.sh'), 'stop', String(RELAY_PORT)], { reject: false });
+    if (ownRelay) await execa('bash', [join(ROOT, 'labs/devcloud/relay.sh'), 'stop', String(RELAY_PORT)], { reject: false });
   }
 }
 

@@ -17,9 +17,9 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
 import { load } from 'js-yaml';
+import { DeploymentCluster } from '../labs/clusterlab/deployment.ts';
 import { connect } from '../lib/openstack/connect.ts';
 import type { Image } from '../lib/openstack/glance.ts';
-import { DeploymentCluster } from '../test/clusterlab/deployment.ts';
 import { startLabBuild } from './lab-build.ts';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -112,15 +112,15 @@ try {
   const labBuild = startLabBuild(root);
   labBuildStop = labBuild.stop;
   say(`clusterlab build in the background (log ${labBuild.log})`);
-  await timed('local cloud (devcloud/up.sh)', () => run('bash', ['devcloud/up.sh']));
+  await timed('local cloud (labs/devcloud/up.sh)', () => run('bash', ['labs/devcloud/up.sh']));
   await timed('host packages and module executables', async () => {
     await run('bash', ['scripts/ensure-host.sh']);
     await run(process.execPath, ['scripts/build.ts']);
   });
   await timed('cluster lab (the rest of its build, up)', async () => {
     const { code } = await labBuild.done;
-    if (code !== 0) throw new Error(`clusterlab/build.sh failed (exit ${code}); read ${labBuild.log}`);
-    await run('bash', ['clusterlab/lab.sh', 'up']);
+    if (code !== 0) throw new Error(`labs/clusterlab/build.sh failed (exit ${code}); read ${labBuild.log}`);
+    await run('bash', ['labs/clusterlab/lab.sh', 'up']);
   });
 
   const conn = connect({ cloud: 'devcloud', env: CLOUD_ENV });

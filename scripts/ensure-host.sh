@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # ensure-host.sh - install, when missing, the Debian packages the tests (and the arm64 build) need besides the cloud
-# (devcloud/up.sh installs the cloud's own). Idempotent: when everything is present it only checks (<1 s).
+# (labs/devcloud/up.sh installs the cloud's own). Idempotent: when everything is present it only checks (<1 s).
 # Run as root on Debian 12. apt-get update runs once, and only if a package is missing.
 #   env: ENSURE_HOST_LOG (default /tmp/ensure-host.log)   output of apt-get
 set -euo pipefail

@@ -1,4 +1,4 @@
-// The clusterlab's Go build (clusterlab/build.sh) in the background, its output in the lab's log
+// The clusterlab's Go build (labs/clusterlab/build.sh) in the background, its output in the lab's log
 // folder: npm test and npm run demo start it beside devcloud's bring-up and wait for it before the
 // lab comes up (a cold build takes minutes, a cached one seconds).
 import { spawn } from 'node:child_process';
@@ -20,7 +20,7 @@ export function startLabBuild(root: string): LabBuild {
   const log = join(logDir, 'build.log');
   const fd = openSync(log, 'a');
   const started = Date.now();
-  const child = spawn('bash', ['clusterlab/build.sh'], { cwd: root, stdio: ['ignore', fd, fd] });
+  const child = spawn('bash', ['labs/clusterlab/build.sh'], { cwd: root, stdio: ['ignore', fd, fd] });
   const done = new Promise<{ code: number; seconds: number }>((resolve) => {
     child.on('exit', (code) => resolve({ code: code ?? 1, seconds: (Date.now() - started) / 1000 }));
   });

@@ -28,19 +28,19 @@ try {
   // The longest cold step, first: it runs beside host packages, the build and devcloud's bring-up.
   const labBuild = startLabBuild(root);
   labBuildStop = labBuild.stop;
-  process.stdout.write(`\n=== clusterlab build (background, log ${labBuild.log}): bash clusterlab/build.sh\n`);
+  process.stdout.write(`\n=== clusterlab build (background, log ${labBuild.log}): bash labs/clusterlab/build.sh\n`);
   // Before the build: it makes the arm64 executable under QEMU (qemu-user-static, arm64 libraries).
   await step('host packages', 'bash', ['scripts/ensure-host.sh']);
   await step('build', process.execPath, ['scripts/build.ts']);
   await step('collection', process.execPath, ['scripts/collection.ts']);
-  await step('local cloud', 'bash', ['devcloud/up.sh']);
+  await step('local cloud', 'bash', ['labs/devcloud/up.sh']);
   const t0 = Date.now();
   process.stdout.write('\n=== waiting for the clusterlab build\n');
   const { code, seconds } = await labBuild.done;
   process.stdout.write(`=== clusterlab build: exit ${code} after ${seconds.toFixed(0)} s\n`);
   if (code !== 0) throw new Error(`clusterlab build failed (exit ${code}); read ${labBuild.log}`);
   process.stdout.write(`=== clusterlab build: waited ${elapsed(t0)} after the local cloud was up\n`);
-  await step('cluster lab', 'bash', ['clusterlab/lab.sh', 'up']);
+  await step('cluster lab', 'bash', ['labs/clusterlab/lab.sh', 'up']);
   const only = process.argv.slice(2);
   await step('tests', process.execPath, [
     '--test',

@@ -1,19 +1,12 @@
 // Runs the built module executables the way users do: through real ansible-playbook.
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { execa } from 'execa';
-import { cleanEnv } from './devcloud.ts';
+import { cleanEnv } from '../../labs/devcloud/devcloud.ts';
+import { ROOT, requireBuilt } from '../../labs/repo.ts';
 
-export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-export const LIBRARY = join(ROOT, 'library');
-
-export function requireBuilt(module: string): string {
-  const path = join(LIBRARY, module);
-  if (!existsSync(path)) throw new Error(`${path} is missing: run npm run build first`);
-  return path;
-}
+export { LIBRARY, ROOT, requireBuilt } from '../../labs/repo.ts';
 
 export interface PlaybookRun {
   exitCode: number;

@@ -10,9 +10,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { execa } from 'execa';
+import { bootDeployment, cleanEnv, cleanup, type Deployment, devcloudConnection, devcloudEnv } from '../../labs/devcloud/devcloud.ts';
 import { MODULES } from '../../modules/registry.ts';
 import { LIBRARY, ROOT, runModuleTask } from '../helpers/ansible.ts';
-import { bootDeployment, cleanEnv, cleanup, type Deployment, devcloudConnection, devcloudEnv } from '../helpers/devcloud.ts';
 
 const ARM64 = join(ROOT, 'build/linux-arm64/hotstack-modules');
 const X64 = join(ROOT, 'build/hotstack-modules');

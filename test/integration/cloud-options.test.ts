@@ -11,8 +11,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { load } from 'js-yaml';
+import { CLOUD_NAME, CLOUDS_YAML, devcloudEnv } from '../../labs/devcloud/devcloud.ts';
 import { runModuleTask } from '../helpers/ansible.ts';
-import { CLOUD_NAME, CLOUDS_YAML, devcloudEnv } from '../helpers/devcloud.ts';
 
 const MISSING = randomUUID();
 const SNAPSET_DATA = { instances: { ghost: { uuid: MISSING, role: 'controller', mac_address: 'fa:16:3e:00:00:01' } } };

@@ -5,12 +5,12 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import * as k8s from '@kubernetes/client-node';
+import { Kubelets } from '../../labs/clusterlab/kubelets.ts';
+import { adminConfig, ensureUp, paths, uniqueName } from '../../labs/clusterlab/lab.ts';
 import { ClusterClient } from '../../lib/cluster/client.ts';
 import { loadKubeconfig } from '../../lib/cluster/kubeconfig.ts';
 import { parseSteps } from '../../lib/revive/parse.ts';
 import { RunFailed, runSteps } from '../../lib/revive/run.ts';
-import { Kubelets } from '../clusterlab/kubelets.ts';
-import { adminConfig, ensureUp, paths, uniqueName } from '../clusterlab/lab.ts';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

@@ -3,7 +3,7 @@
 // certificates. Every test makes its own nodes and ClusterOperators (unique names, labelled with the
 // run id) and points the modules at them with node_selector / operator_selector, so tests of other
 // helpers sharing the lab do not disturb them. The modules run with the least-privilege token
-// kubeconfig (clusterlab/rbac-modules.yaml) unless a test says otherwise.
+// kubeconfig (labs/clusterlab/rbac-modules.yaml) unless a test says otherwise.
 
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -12,12 +12,9 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import * as k8s from '@kubernetes/client-node';
 import { execa } from 'execa';
-import { ClusterClient } from '../../lib/cluster/client.ts';
-import { loadKubeconfig } from '../../lib/cluster/kubeconfig.ts';
-import { waitGroupVersion } from '../../lib/revive/api-waits.ts';
-import { Certificates, CSR_SIGNER as CSR_SIGNER_REF, SIGNER_SIGNER } from '../clusterlab/certificates.ts';
-import { FaultProxy } from '../clusterlab/faults.ts';
-import { Kubelets } from '../clusterlab/kubelets.ts';
+import { Certificates, CSR_SIGNER as CSR_SIGNER_REF, SIGNER_SIGNER } from '../../labs/clusterlab/certificates.ts';
+import { FaultProxy } from '../../labs/clusterlab/faults.ts';
+import { Kubelets } from '../../labs/clusterlab/kubelets.ts';
 import {
   adminConfig,
   bootstrapConfig,
@@ -27,10 +24,13 @@ import {
   restartApiserver,
   setRouteApiAvailable,
   uniqueName,
-} from '../clusterlab/lab.ts';
-import { flap, MISSING, Operators, PROGRESSING, STABLE } from '../clusterlab/operators.ts';
-import { SignerRegenerator } from '../clusterlab/signer-rotation.ts';
-import { certInfo, createCertificate, createCsr, generateKey } from '../clusterlab/x509.ts';
+} from '../../labs/clusterlab/lab.ts';
+import { flap, MISSING, Operators, PROGRESSING, STABLE } from '../../labs/clusterlab/operators.ts';
+import { SignerRegenerator } from '../../labs/clusterlab/signer-rotation.ts';
+import { certInfo, createCertificate, createCsr, generateKey } from '../../labs/clusterlab/x509.ts';
+import { ClusterClient } from '../../lib/cluster/client.ts';
+import { loadKubeconfig } from '../../lib/cluster/kubeconfig.ts';
+import { waitGroupVersion } from '../../lib/revive/api-waits.ts';
 import { LIBRARY, type PlaybookRun, runModuleTask } from '../helpers/ansible.ts';
 
 // Timing bounds are made of events observed by the test itself (a change sent, the API's first good

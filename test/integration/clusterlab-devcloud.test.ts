@@ -4,10 +4,10 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import * as k8s from '@kubernetes/client-node';
-import { Kubelet } from '../clusterlab/kubelets.ts';
-import { adminConfig, ensureUp, isUp, modulesConfig, paths, uniqueName } from '../clusterlab/lab.ts';
+import { Kubelet } from '../../labs/clusterlab/kubelets.ts';
+import { adminConfig, ensureUp, isUp, modulesConfig, paths, uniqueName } from '../../labs/clusterlab/lab.ts';
+import { bootDeployment, cleanup, type Deployment, devcloudConnection, devcloudEnv } from '../../labs/devcloud/devcloud.ts';
 import { runModuleTask } from '../helpers/ansible.ts';
-import { bootDeployment, cleanup, type Deployment, devcloudConnection, devcloudEnv } from '../helpers/devcloud.ts';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

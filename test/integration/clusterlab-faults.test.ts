@@ -5,11 +5,20 @@
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
 import * as k8s from '@kubernetes/client-node';
-import { Certificates, CSR_SIGNER, KCM_CSR_SIGNER, NOT_AFTER, SIGNER_SIGNER, SignerOperator } from '../clusterlab/certificates.ts';
-import { conflictOnNode, FaultProxy } from '../clusterlab/faults.ts';
-import { Kubelet } from '../clusterlab/kubelets.ts';
-import { adminConfig, bootstrapConfig, ensureUp, isUp, modulesConfig, pauseEtcd, restartApiserver, uniqueName } from '../clusterlab/lab.ts';
-import { certInfo, createCsr, generateKey } from '../clusterlab/x509.ts';
+import { Certificates, CSR_SIGNER, KCM_CSR_SIGNER, NOT_AFTER, SIGNER_SIGNER, SignerOperator } from '../../labs/clusterlab/certificates.ts';
+import { conflictOnNode, FaultProxy } from '../../labs/clusterlab/faults.ts';
+import { Kubelet } from '../../labs/clusterlab/kubelets.ts';
+import {
+  adminConfig,
+  bootstrapConfig,
+  ensureUp,
+  isUp,
+  modulesConfig,
+  pauseEtcd,
+  restartApiserver,
+  uniqueName,
+} from '../../labs/clusterlab/lab.ts';
+import { certInfo, createCsr, generateKey } from '../../labs/clusterlab/x509.ts';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const code = (e: unknown) => (e as { code?: number }).code;

@@ -1,4 +1,4 @@
-// Integration test of clusterlab/lab.sh itself on a second, private lab (own state folder and ports,
+// Integration test of labs/clusterlab/lab.sh itself on a second, private lab (own state folder and ports,
 // so the shared lab at /tmp/clusterlab is untouched): up twice, status, down twice, status after
 // down, and a start failure that names the log to read. Uses the cached binaries (the suite's lab
 // is up, so they are built).
@@ -8,7 +8,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { after, describe, it } from 'node:test';
 import { promisify } from 'node:util';
-import { LAB_SH, uniqueName } from '../clusterlab/lab.ts';
+import { LAB_SH, uniqueName } from '../../labs/clusterlab/lab.ts';
 
 const run = promisify(execFile);
 const state = `/tmp/${uniqueName('clusterlab-updown')}`;
@@ -37,7 +37,7 @@ function pids(): number[] {
     .map((f) => Number(readFileSync(f, 'utf8')));
 }
 
-describe('clusterlab/lab.sh up / status / down on a private lab', () => {
+describe('labs/clusterlab/lab.sh up / status / down on a private lab', () => {
   after(async () => {
     await lab('down');
   });

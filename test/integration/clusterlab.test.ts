@@ -7,7 +7,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import * as k8s from '@kubernetes/client-node';
 import { execa } from 'execa';
-import { Kubelet } from '../clusterlab/kubelets.ts';
+import { Kubelet } from '../../labs/clusterlab/kubelets.ts';
 import {
   adminConfig,
   bootstrapConfig,
@@ -20,9 +20,9 @@ import {
   paths,
   setRouteApiAvailable,
   uniqueName,
-} from '../clusterlab/lab.ts';
-import { DEGRADED, fixturesDir, flap, isStable, MISSING, Operators, PROGRESSING, STABLE } from '../clusterlab/operators.ts';
-import { certInfo, createCsr, generateKey } from '../clusterlab/x509.ts';
+} from '../../labs/clusterlab/lab.ts';
+import { DEGRADED, fixturesDir, flap, isStable, MISSING, Operators, PROGRESSING, STABLE } from '../../labs/clusterlab/operators.ts';
+import { certInfo, createCsr, generateKey } from '../../labs/clusterlab/x509.ts';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const code = (e: unknown) => (e as { code?: number }).code;
@@ -407,7 +407,7 @@ describe('clusterlab: route API outage', () => {
 });
 
 describe('clusterlab: play (what a person sees after clusterlab:up)', () => {
-  const PLAY = new URL('../clusterlab/play.ts', import.meta.url).pathname;
+  const PLAY = new URL('../../labs/clusterlab/play.ts', import.meta.url).pathname;
   const play = (...args: string[]) => execa(process.execPath, [PLAY, ...args], { reject: false, timeout: 120_000 });
   after(() => play('down'));
 

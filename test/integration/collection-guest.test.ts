@@ -1,7 +1,7 @@
 // The collection over real SSH, as a user's controller VM meets it: devcloud's Debian controller guest
 // (scenario devcloud-sno, one boot), reached through devcloud-net, runs hotstack.snapset.hotstack_prepare
 // and then hotstack.snapset.hotstack_revive by FQCN against the clusterlab as its OpenShift cluster
-// (test/clusterlab/deployment.ts, as the workflow's end-to-end test uses it). The first task copies
+// (labs/clusterlab/deployment.ts, as the workflow's end-to-end test uses it). The first task copies
 // the xz payload once into the SSH user's cache; the next copies none; become caches for root. The
 // figures (first task, warm task, today's 126 MiB module file over the same SSH) go to the diagnostics.
 import assert from 'node:assert/strict';
@@ -9,12 +9,12 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { DeploymentCluster } from '../clusterlab/deployment.ts';
-import { uniqueName } from '../clusterlab/lab.ts';
+import { DeploymentCluster } from '../../labs/clusterlab/deployment.ts';
+import { uniqueName } from '../../labs/clusterlab/lab.ts';
+import { devcloudConnection, uniqueSuffix } from '../../labs/devcloud/devcloud.ts';
+import { SSH_KEY, ssh, waitForSsh } from '../../labs/devcloud/guest.ts';
 import { LIBRARY, ROOT, runPlaybook } from '../helpers/ansible.ts';
 import { ANSIBLE_ENV, installCollection, payloadsOf } from '../helpers/collection.ts';
-import { devcloudConnection, uniqueSuffix } from '../helpers/devcloud.ts';
-import { SSH_KEY, ssh, waitForSsh } from '../helpers/guest.ts';
 
 type Json = Record<string, unknown>;
 const MINUTE = 60_000;

@@ -12,11 +12,11 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { execa } from 'execa';
 import { load } from 'js-yaml';
+import { bootDeployment, cleanup, devcloudConnection, devcloudEnv, imagesOfSet, uniqueSuffix } from '../../labs/devcloud/devcloud.ts';
 import { collectionPlaybookFile } from '../../lib/collection/playbooks.ts';
 import { MODULES } from '../../modules/registry.ts';
 import { ROOT, runPlaybook } from '../helpers/ansible.ts';
 import { ANSIBLE_ENV, installCollection, payloadsOf } from '../helpers/collection.ts';
-import { bootDeployment, cleanup, devcloudConnection, devcloudEnv, imagesOfSet, uniqueSuffix } from '../helpers/devcloud.ts';
 
 type Json = Record<string, unknown>;
 const FQCN = (name: string) => `hotstack.snapset.${name}`;

@@ -13,9 +13,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { execa } from 'execa';
+import { cleanEnv, devcloudConnection, uniqueSuffix } from '../../labs/devcloud/devcloud.ts';
+import { CONTROLLER_FLAVOR, consoleLog, guestRssMiB, NS_ADDR, SSH_KEY, ssh, waitForSsh } from '../../labs/devcloud/guest.ts';
 import { ROOT } from '../helpers/ansible.ts';
-import { cleanEnv, devcloudConnection, uniqueSuffix } from '../helpers/devcloud.ts';
-import { CONTROLLER_FLAVOR, consoleLog, guestRssMiB, NS_ADDR, SSH_KEY, ssh, waitForSsh } from '../helpers/guest.ts';
 
 const conn = devcloudConnection();
 const TEMPLATE = readFileSync(join(ROOT, 'scenarios/devcloud-sno/heat_template.yaml'), 'utf8');
@@ -142,7 +142,7 @@ test('devcloud-sno: the controller answers SSH and Ansible through devcloud-net,
   await new Promise<void>((resolve) => web.listen(0, '127.0.0.1', resolve));
   t.after(() => web.close());
   const nsPort = 21000 + ((web.address() as AddressInfo).port % 10000);
-  const relay = join(ROOT, 'devcloud/relay.sh');
+  const relay = join(ROOT, 'labs/devcloud/relay.sh');
   t.after(() => execa('bash', [relay, 'stop', String(nsPort)], { reject: false }));
   await execa('bash', [relay, 'start', String(nsPort), String((web.address() as AddressInfo).port)]);
   const fetched = await ssh(

@@ -1,5 +1,5 @@
 // devcloud's real Neutron: ports with fixed MACs, the linuxbridge agent across a restart and a reused
-// port (the ebtables hang of devcloud/NOTES.md would show here as a boot stuck until Nova's 300 s
+// port (the ebtables hang of labs/devcloud/NOTES.md would show here as a boot stuck until Nova's 300 s
 // vif-plugging timeout), the namespace devcloud-net as the only way to the guests, and the relay
 // through which a guest reaches a loopback service of the host.
 import assert from 'node:assert/strict';
@@ -9,8 +9,7 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { execa } from 'execa';
-import { ROOT } from '../helpers/ansible.ts';
-import { devcloudConnection, FLAVOR, IMAGE_NAME, imageIdByName, uniqueSuffix } from '../helpers/devcloud.ts';
+import { devcloudConnection, FLAVOR, IMAGE_NAME, imageIdByName, uniqueSuffix } from '../../labs/devcloud/devcloud.ts';
 import {
   bootOnPorts,
   createPort,
@@ -22,7 +21,8 @@ import {
   PROVIDER_NETWORK,
   waitPortStatus,
   waitServerGone,
-} from '../helpers/guest.ts';
+} from '../../labs/devcloud/guest.ts';
+import { ROOT } from '../helpers/ansible.ts';
 
 const conn = devcloudConnection();
 const randomMac = () => `fa:16:3e:7${uniqueSuffix().slice(0, 1)}:${uniqueSuffix().slice(0, 2)}:${uniqueSuffix().slice(0, 2)}`;
@@ -99,7 +99,7 @@ test('the linuxbridge agent survives a restart with a port bound, and a reused p
   await conn.nova.waitForServer(first.id, 'ACTIVE', { timeoutMs: 600_000, intervalMs: 2000 });
 
   // Restart the agent while the port is bound (service.sh waits until it reported to neutron-server).
-  const restart = await execa('bash', [join(ROOT, 'devcloud/service.sh'), 'restart', 'neutron-linuxbridge-agent'], { reject: false });
+  const restart = await execa('bash', [join(ROOT, 'labs/devcloud/service.sh'), 'restart', 'neutron-linuxbridge-agent'], { reject: false });
   assert.equal(restart.exitCode, 0, restart.stderr + restart.stdout);
   const agents = await conn.session.request('network', { method: 'GET', path: '/v2.0/agents?binary=neutron-linuxbridge-agent' });
   const [agent] = (agents.body as { agents: { alive: boolean; host: string }[] }).agents;
@@ -131,7 +131,7 @@ test('the linuxbridge agent survives a restart with a port bound, and a reused p
 });
 
 test('guests are reachable only inside devcloud-net: no address, route or forwarding towards them in the root namespace', async () => {
-  const status = await execa('bash', [join(ROOT, 'devcloud/status.sh')]);
+  const status = await execa('bash', [join(ROOT, 'labs/devcloud/status.sh')]);
   assert.doesNotMatch(status.stdout, /NOT LOOPBACK|NOT ISOLATED/);
   assert.match(status.stdout, new RegExp(`namespace ${NETNS}: ${NS_ADDR.replace(/\./g, '\\.')}/24`));
   assert.equal((await execa('sysctl', ['-n', 'net.ipv4.ip_forward'])).stdout.trim(), '0');
@@ -166,7 +166,7 @@ test('a relay lets the namespace reach a loopback-only host service, and goes aw
   t.after(() => server.close());
   const hostPort = (server.address() as AddressInfo).port;
   const nsPort = 20000 + (hostPort % 10000);
-  const relay = join(ROOT, 'devcloud/relay.sh');
+  const relay = join(ROOT, 'labs/devcloud/relay.sh');
   t.after(() => execa('bash', [relay, 'stop', String(nsPort)], { reject: false }));
   const started = await execa('bash', [relay, 'start', String(nsPort), String(hostPort)], { reject: false });
   assert.equal(started.exitCode, 0, started.stderr);
@@ -191,7 +191,7 @@ test('a relay held by several users (K restores reaching one cluster API): a sec
   t.after(() => server.close());
   const hostPort = (server.address() as AddressInfo).port;
   const nsPort = 30000 + (hostPort % 10000);
-  const relay = join(ROOT, 'devcloud/relay.sh');
+  const relay = join(ROOT, 'labs/devcloud/relay.sh');
   t.after(() => execa('bash', [relay, 'stop', String(nsPort)], { reject: false }));
   const get = () =>
     execa('ip', ['netns', 'exec', NETNS, 'curl', '-s', '--max-time', '5', `http://${NS_ADDR}:${nsPort}/`], { reject: false });

@@ -3,11 +3,11 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { execa } from 'execa';
+import { devcloudConnection, FLAVOR, IMAGE_NAME } from '../../labs/devcloud/devcloud.ts';
 import { ROOT } from '../helpers/ansible.ts';
-import { devcloudConnection, FLAVOR, IMAGE_NAME } from '../helpers/devcloud.ts';
 
 test('devcloud listens on loopback only', async () => {
-  const status = await execa('bash', [join(ROOT, 'devcloud/status.sh')], { reject: false });
+  const status = await execa('bash', [join(ROOT, 'labs/devcloud/status.sh')], { reject: false });
   assert.equal(status.exitCode, 0, status.stderr);
   assert.match(status.stdout, /^keystone\s+\d+\s+yes/m, 'keystone is running');
   assert.doesNotMatch(status.stdout, /NOT LOOPBACK/);

@@ -2,11 +2,6 @@
 // server, a token revoked while a run waits.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { type Connection, connect } from '../../lib/openstack/connect.ts';
-import { sleep } from '../../lib/poll.ts';
-import { createSnapset, SnapsetError } from '../../lib/snapset/create.ts';
-import { parseSnapsetData } from '../../lib/snapset/data.ts';
-import { runModuleTask } from '../helpers/ansible.ts';
 import {
   bigImage,
   bootDeployment,
@@ -19,7 +14,12 @@ import {
   imagesNamedFor,
   imagesOfSet,
   service,
-} from '../helpers/devcloud.ts';
+} from '../../labs/devcloud/devcloud.ts';
+import { type Connection, connect } from '../../lib/openstack/connect.ts';
+import { sleep } from '../../lib/poll.ts';
+import { createSnapset, SnapsetError } from '../../lib/snapset/create.ts';
+import { parseSnapsetData } from '../../lib/snapset/data.ts';
+import { runModuleTask } from '../helpers/ansible.ts';
 
 describe('faults on devcloud', { timeout: 900_000 }, () => {
   let conn: Connection;

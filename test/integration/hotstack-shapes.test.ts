@@ -10,10 +10,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { load } from 'js-yaml';
+import { devcloudConnection, devcloudEnv } from '../../labs/devcloud/devcloud.ts';
 import type { Connection } from '../../lib/openstack/connect.ts';
 import { newSnapId } from '../../lib/snapset/data.ts';
 import { ROOT, requireBuilt, runPlaybook } from '../helpers/ansible.ts';
-import { devcloudConnection, devcloudEnv } from '../helpers/devcloud.ts';
 
 type Json = Record<string, unknown>;
 const SNO = { controller: ['controller', 'fa:16:9e:81:f6:05'], master0: ['ocp_master', 'fa:16:9e:81:f6:10'] } as const;

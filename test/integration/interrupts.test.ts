@@ -8,10 +8,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { execa, type ResultPromise } from 'execa';
-import type { Connection } from '../../lib/openstack/connect.ts';
-import { taskState } from '../../lib/openstack/nova.ts';
-import { sleep } from '../../lib/poll.ts';
-import { LIBRARY, ROOT, requireBuilt } from '../helpers/ansible.ts';
 import {
   bigImage,
   bootDeployment,
@@ -22,7 +18,11 @@ import {
   devcloudEnv,
   imagesNamedFor,
   service,
-} from '../helpers/devcloud.ts';
+} from '../../labs/devcloud/devcloud.ts';
+import type { Connection } from '../../lib/openstack/connect.ts';
+import { taskState } from '../../lib/openstack/nova.ts';
+import { sleep } from '../../lib/poll.ts';
+import { LIBRARY, ROOT, requireBuilt } from '../helpers/ansible.ts';
 
 const tmp = mkdtempSync(join(tmpdir(), 'hotstack-interrupts-'));
 

@@ -5,9 +5,9 @@
 // wait_api step only (nothing is read but the API's health, nothing changed).
 import assert from 'node:assert/strict';
 import { before, describe, test } from 'node:test';
-import { isUp, paths } from '../clusterlab/lab.ts';
+import { isUp, paths } from '../../labs/clusterlab/lab.ts';
+import { devcloudEnv } from '../../labs/devcloud/devcloud.ts';
 import { type PlaybookRun, runModuleTask } from '../helpers/ansible.ts';
-import { devcloudEnv } from '../helpers/devcloud.ts';
 
 type Json = Record<string, unknown>;
 

@@ -3,9 +3,9 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
+import { devcloudConnection, uniqueSuffix } from '../../labs/devcloud/devcloud.ts';
 import type { Connection } from '../../lib/openstack/connect.ts';
 import { OpenStackHttpError } from '../../lib/openstack/http.ts';
-import { devcloudConnection, uniqueSuffix } from '../helpers/devcloud.ts';
 
 describe('OpenStack client on devcloud', { timeout: 600_000 }, () => {
   let conn: Connection;

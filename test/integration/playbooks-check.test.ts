@@ -7,9 +7,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { load } from 'js-yaml';
+import { bootDeployment, cleanup, type Deployment, devcloudConnection, devcloudEnv, imagesNamedFor } from '../../labs/devcloud/devcloud.ts';
 import type { Connection } from '../../lib/openstack/connect.ts';
 import { ROOT, runPlaybook } from '../helpers/ansible.ts';
-import { bootDeployment, cleanup, type Deployment, devcloudConnection, devcloudEnv, imagesNamedFor } from '../helpers/devcloud.ts';
 
 /** What a check run of a playbook gets to work on: one SHUTOFF server on devcloud. */
 interface CheckContext {

@@ -9,8 +9,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { execa } from 'execa';
-import type { Connection } from '../../lib/openstack/connect.ts';
-import { ROOT, requireBuilt, runModuleTask } from '../helpers/ansible.ts';
 import {
   bootDeployment,
   cleanEnv,
@@ -20,7 +18,9 @@ import {
   devcloudEnv,
   imagesOfSet,
   uniqueSuffix,
-} from '../helpers/devcloud.ts';
+} from '../../labs/devcloud/devcloud.ts';
+import type { Connection } from '../../lib/openstack/connect.ts';
+import { ROOT, requireBuilt, runModuleTask } from '../helpers/ansible.ts';
 import { type HotstackSet, makeHotstackSet } from '../helpers/hotstack-set.ts';
 
 type Json = Record<string, unknown>;

@@ -8,8 +8,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { execa } from 'execa';
-import type { Connection } from '../../lib/openstack/connect.ts';
-import { ROOT, requireBuilt, runModuleTask } from '../helpers/ansible.ts';
 import {
   bootDeployment,
   cleanEnv,
@@ -19,7 +17,9 @@ import {
   devcloudEnv,
   imagesOfSet,
   uniqueSuffix,
-} from '../helpers/devcloud.ts';
+} from '../../labs/devcloud/devcloud.ts';
+import type { Connection } from '../../lib/openstack/connect.ts';
+import { ROOT, requireBuilt, runModuleTask } from '../helpers/ansible.ts';
 
 type Json = Record<string, unknown>;
 const run = uniqueSuffix();

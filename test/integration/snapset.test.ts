@@ -6,10 +6,6 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import type { Connection } from '../../lib/openstack/connect.ts';
-import type { Image } from '../../lib/openstack/glance.ts';
-import { setCompleteness } from '../../lib/snapset/completeness.ts';
-import { ROOT, runExecutable, runModuleTask, runPlaybook } from '../helpers/ansible.ts';
 import {
   bootDeployment,
   CLOUDS_YAML,
@@ -19,7 +15,11 @@ import {
   devcloudEnv,
   imagesNamedFor,
   imagesOfSet,
-} from '../helpers/devcloud.ts';
+} from '../../labs/devcloud/devcloud.ts';
+import type { Connection } from '../../lib/openstack/connect.ts';
+import type { Image } from '../../lib/openstack/glance.ts';
+import { setCompleteness } from '../../lib/snapset/completeness.ts';
+import { ROOT, runExecutable, runModuleTask, runPlaybook } from '../helpers/ansible.ts';
 
 const ROLES = { controller: 'controller', master0: 'ocp_master', master1: 'ocp_master' };
 

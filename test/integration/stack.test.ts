@@ -5,9 +5,9 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { devcloudConnection, devcloudEnv, uniqueSuffix } from '../../labs/devcloud/devcloud.ts';
 import type { Connection } from '../../lib/openstack/connect.ts';
 import { runModuleTask } from '../helpers/ansible.ts';
-import { devcloudConnection, devcloudEnv, uniqueSuffix } from '../helpers/devcloud.ts';
 
 const TEMPLATE = `heat_template_version: 2018-08-31
 parameters:

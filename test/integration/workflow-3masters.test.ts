@@ -10,9 +10,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { load } from 'js-yaml';
+import { devcloudConnection, devcloudEnv, imagesOfSet, uniqueSuffix } from '../../labs/devcloud/devcloud.ts';
 import type { Connection } from '../../lib/openstack/connect.ts';
 import { ROOT, runModuleTask, runPlaybook } from '../helpers/ansible.ts';
-import { devcloudConnection, devcloudEnv, imagesOfSet, uniqueSuffix } from '../helpers/devcloud.ts';
 
 type Json = Record<string, unknown>;
 type SnapsetData = { instances: Record<string, { uuid: string; role: string; mac_address: string }> };

@@ -1,7 +1,7 @@
 // The whole workflow end to end, as a user runs it: `create-snapset.yml`, then `bootstrap.yml` with
 // hotstack_revive_snapshot, each one ansible-playbook run, on scenarios/devcloud-sno (machine network,
 // ports with fixed MACs, the Debian controller guest, a blank master) and the clusterlab as its
-// OpenShift cluster (test/clusterlab/deployment.ts: the controller reaches the lab's API through a
+// OpenShift cluster (labs/clusterlab/deployment.ts: the controller reaches the lab's API through a
 // relay in devcloud-net; a kubelet actor plays master0, and its shutdown pod stops the master's server
 // through Nova).
 //   create-snapset.yml: 01 makes the stack and writes its outputs; 02 reaches the controller over SSH
@@ -14,7 +14,7 @@
 //   one set (CI)"): 01 boots the pinned set's images on ports with the same MACs, each on its own
 //   networks (Neutron and the guests agree); in the lab each restore is its own cluster (the source's
 //   nodes as the set left them, under names from its stack name, its own kubelet actors: restore() of
-//   test/clusterlab/deployment.ts); each restored master's kubelet comes back with expired certificates
+//   labs/clusterlab/deployment.ts); each restored master's kubelet comes back with expired certificates
 //   (it files CSRs); 03 skips the installer and runs hotstack_revive on each controller with the
 //   kubeconfig the controller's snapshot carries (as in Hotstack), its node selector its restore's
 //   label: each approves its own kubelet's CSRs and none of the others', node Ready and uncordoned.
@@ -34,12 +34,12 @@ import { after, before, describe, test } from 'node:test';
 import * as k8s from '@kubernetes/client-node';
 import { execa } from 'execa';
 import { load } from 'js-yaml';
+import { DeploymentCluster } from '../../labs/clusterlab/deployment.ts';
+import { adminConfig, uniqueName } from '../../labs/clusterlab/lab.ts';
+import { devcloudConnection, devcloudEnv, imagesOfSet, uniqueSuffix } from '../../labs/devcloud/devcloud.ts';
+import { PROXY_COMMAND, SSH_KEY, ssh } from '../../labs/devcloud/guest.ts';
 import type { Connection } from '../../lib/openstack/connect.ts';
-import { DeploymentCluster } from '../clusterlab/deployment.ts';
-import { adminConfig, uniqueName } from '../clusterlab/lab.ts';
 import { type PlaybookRun, ROOT, runModuleTask, runPlaybook } from '../helpers/ansible.ts';
-import { devcloudConnection, devcloudEnv, imagesOfSet, uniqueSuffix } from '../helpers/devcloud.ts';
-import { PROXY_COMMAND, SSH_KEY, ssh } from '../helpers/guest.ts';
 import { type HotstackSet, makeHotstackSet } from '../helpers/hotstack-set.ts';
 
 type Json = Record<string, unknown>;
@@ -403,7 +403,7 @@ function sampleMemory(): { stop: () => Promise<string> } {
   let running = true;
   const loop = (async () => {
     while (running) {
-      const status = await execa('bash', [join(ROOT, 'devcloud/status.sh')], { reject: false });
+      const status = await execa('bash', [join(ROOT, 'labs/devcloud/status.sh')], { reject: false });
       const row = /^TOTAL\+lab\s.*?(\d+)\s*$/m.exec(status.stdout);
       if (row) {
         peak = Math.max(peak, Number(row[1]));

@@ -9,8 +9,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { load } from 'js-yaml';
-import type { Connection } from '../../lib/openstack/connect.ts';
-import { ROOT, runModuleTask, runPlaybook } from '../helpers/ansible.ts';
 import {
   bigImage,
   bootDeployment,
@@ -21,7 +19,9 @@ import {
   imagesNamedFor,
   imagesOfSet,
   uniqueSuffix,
-} from '../helpers/devcloud.ts';
+} from '../../labs/devcloud/devcloud.ts';
+import type { Connection } from '../../lib/openstack/connect.ts';
+import { ROOT, runModuleTask, runPlaybook } from '../helpers/ansible.ts';
 
 type Json = Record<string, unknown>;
 const run = uniqueSuffix();

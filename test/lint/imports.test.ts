@@ -18,33 +18,6 @@ const ANSIBLE_FREE = ['lib/openstack/', 'lib/cluster/', 'lib/snapset/', 'lib/rev
 const CLIENTS = ['lib/openstack/', 'lib/cluster/'];
 const DOMAINS = ['lib/snapset/', 'lib/revive/', 'lib/stack/'];
 
-/**
- * Production files that import test/ today, each with what it imports. A later change moves the labs
- * out of test/ (issue 19, point 4: labs/devcloud, labs/clusterlab); then these lines go. This list
- * may only shrink: an import not listed fails, and a listed one that is gone fails too (delete it here).
- */
-const KNOWN_TEST_IMPORTS: readonly string[] = [
-  // The demo drives the clusterlab's simulated deployment.
-  'scripts/demo.ts -> test/clusterlab/deployment.ts',
-  // The cluster bench runs the clusterlab's actors (certificates, kubelets, operators) itself.
-  'bench/cluster.ts -> test/clusterlab/certificates.ts',
-  'bench/cluster.ts -> test/clusterlab/kubelets.ts',
-  'bench/cluster.ts -> test/clusterlab/lab.ts',
-  'bench/cluster.ts -> test/clusterlab/operators.ts',
-  'bench/cluster.ts -> test/clusterlab/x509.ts',
-  // The snapset bench boots its deployment on devcloud with the integration tests' helpers.
-  'bench/snapset.ts -> test/helpers/ansible.ts',
-  'bench/snapset.ts -> test/helpers/devcloud.ts',
-  // The transfer bench boots the controller guest and a lab deployment with the tests' helpers.
-  'bench/transfer.ts -> test/clusterlab/deployment.ts',
-  'bench/transfer.ts -> test/clusterlab/lab.ts',
-  'bench/transfer.ts -> test/helpers/ansible.ts',
-  'bench/transfer.ts -> test/helpers/devcloud.ts',
-  'bench/transfer.ts -> test/helpers/guest.ts',
-  // npm run clusterlab:play runs the clusterlab's interactive player.
-  'package.json scripts.clusterlab:play -> test/clusterlab/play.ts',
-];
-
 /** A module is modules/hotstack_*.ts; modules/registry.ts and modules/index.ts are the index and the entry that load them. */
 const isModule = (file: string) => /^modules\/hotstack_\w+\.ts$/.test(file);
 
@@ -130,17 +103,10 @@ test('no module imports another module', async () => {
   assert.deepEqual(bad, [], 'what two modules share belongs in lib/ (lib/ansible for the Ansible side)');
 });
 
-test('nothing outside test/ imports test/, but for the known offenders (a list that only shrinks)', async () => {
+test('nothing outside test/ imports test/ (no exceptions: the labs live in labs/, shared helpers in lib/ or labs/)', async () => {
   const found = [
     ...(await edges()).filter((e) => !e.from.startsWith('test/') && e.to.startsWith('test/')).map((e) => `${e.from} -> ${e.to}`),
     ...scriptTestImports(),
   ];
-  const known = new Set(KNOWN_TEST_IMPORTS);
-  assert.deepEqual(
-    found.filter((f) => !known.has(f)),
-    [],
-    'production code must not import test/: put what both need in lib/ (or the lab folders)',
-  );
-  const gone = KNOWN_TEST_IMPORTS.filter((k) => !found.includes(k));
-  assert.deepEqual(gone, [], 'these known offenders are gone: delete them from KNOWN_TEST_IMPORTS');
+  assert.deepEqual(found, [], 'production code, scripts, benches and labs must not import test/: put what both need in lib/ or labs/');
 });

@@ -7,11 +7,11 @@ import { createServer } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import { type AddressInfo, createServer as createNetServer, type Server, type Socket } from 'node:net';
 import { after, before, test } from 'node:test';
+import { createCertificate, type KeyPair } from '../../../labs/clusterlab/x509.ts';
 import { ClusterClient } from '../../../lib/cluster/client.ts';
 import { ClusterError, transportError } from '../../../lib/cluster/errors.ts';
 import { loadKubeconfig } from '../../../lib/cluster/kubeconfig.ts';
 import { waitApi } from '../../../lib/revive/api-waits.ts';
-import { createCertificate, type KeyPair } from '../../clusterlab/x509.ts';
 
 const servers: Server[] = [];
 const sockets = new Set<Socket>();
