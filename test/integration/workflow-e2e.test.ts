@@ -27,8 +27,8 @@
 //   unpinned restores the Hotstack set (passing over the newer cut one) and revives the cluster again.
 // Guests run under TCG on 2 shared cores: minutes per boot, hence the long timeouts.
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { loadavg, tmpdir } from 'node:os';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import * as k8s from '@kubernetes/client-node';
@@ -54,6 +54,11 @@ const HS_TARGET = `wfe2e-${run}-hotstack`;
 const HS_REFUSED = `wfe2e-${run}-hotstack-cut`;
 
 /** Seconds, for the timing diagnostics. */
+/** How long hotstack_revive took, from the summary 03 shows ("revive: 8 step(s) in 12.3s; …"). */
+const reviveTook = (output: string) => {
+  const summary = /"revive: \d+ step\(s\) in ([\d.]+)s/.exec(output);
+  return summary ? `revive ${summary[1]} s` : 'revive ?';
+};
 const s = (ms: number) => `${(ms / 1000).toFixed(0)} s`;
 
 describe('create-snapset.yml, then bootstrap.yml restoring the set and reviving the cluster (devcloud-sno + clusterlab)', {
@@ -205,7 +210,7 @@ describe('create-snapset.yml, then bootstrap.yml restoring the set and reviving 
 
   test('bootstrap.yml with hotstack_revive_snapshot, three at once, each its own stack_name: each set boots on its own ports with the same MACs, each revive brings back its own node and approves only its own CSRs', async (t) => {
     assert.ok(snapId, 'the set of the first test');
-    const memory = sampleMemory();
+    const machine = sampleMachine();
     const started = Date.now();
     const runs = await Promise.all(
       TARGETS.map(async (stackName) => {
@@ -230,11 +235,13 @@ describe('create-snapset.yml, then bootstrap.yml restoring the set and reviving 
         restored.bootRestored({ master0 }).catch(() => undefined);
         const result = await playing;
         const ended = Date.now();
-        t.diagnostic(`${stackName}: 01 (stack) ${s(stacked - begun)}, the whole bootstrap.yml ${s(ended - begun)}`);
+        t.diagnostic(
+          `${stackName}: 01 (stack) ${s(stacked - begun)}, ${reviveTook(result.output)}, the whole bootstrap.yml ${s(ended - begun)}`,
+        );
         return { stackName, restored, data, result };
       }),
     );
-    t.diagnostic(`3 restores at once: ${s(Date.now() - started)} wall; ${await memory.stop()}`);
+    t.diagnostic(`3 restores at once: ${s(Date.now() - started)} wall; ${await machine.stop()}`);
 
     for (const { stackName, result } of runs) {
       assert.equal(result.exitCode, 0, `${stackName}:\n${result.output}`);
@@ -355,6 +362,7 @@ describe('create-snapset.yml, then bootstrap.yml restoring the set and reviving 
   test('bootstrap.yml unpinned: the newest set that counts is the Hotstack one (the newer cut one passed over); it boots on the MACs and revive brings the node back', async (t) => {
     assert.ok(hotstackWhole && hotstackCut, 'the sets of the previous test');
     // the restored TARGET deployment's cluster, as that set left it, under HS_TARGET's own names
+    const machine = sampleMachine();
     const hsCluster = await restores.get(TARGET)!.restore(HS_TARGET);
     restores.set(HS_TARGET, hsCluster);
     const begun = Date.now();
@@ -372,7 +380,9 @@ describe('create-snapset.yml, then bootstrap.yml restoring the set and reviving 
     await Promise.race([conn.nova.waitForServer(master0, 'ACTIVE', { timeoutMs: 900_000 }), playing]);
     hsCluster.bootRestored({ master0 }).catch(() => undefined);
     const restored = await playing;
-    t.diagnostic(`1 restore alone (${HS_TARGET}): 01 (stack) ${s(stacked - begun)}, the whole bootstrap.yml ${s(Date.now() - begun)}`);
+    t.diagnostic(
+      `1 restore alone (${HS_TARGET}): 01 (stack) ${s(stacked - begun)}, ${reviveTook(restored.output)}, the whole bootstrap.yml ${s(Date.now() - begun)}; ${await machine.stop()}`,
+    );
     assert.equal(restored.exitCode, 0, restored.output);
     assert.match(
       restored.output,
@@ -392,15 +402,45 @@ describe('create-snapset.yml, then bootstrap.yml restoring the set and reviving 
   });
 });
 
+/** CPU ticks (user + system) of every process whose command is QEMU's, by pid, and of the whole machine. */
+function cpuTicks(): { qemu: Map<string, number>; busy: number; total: number } {
+  const qemu = new Map<string, number>();
+  for (const pid of readdirSync('/proc').filter((name) => /^\d+$/.test(name))) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      if (!/^\d+ \(qemu-system/.test(stat)) continue;
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      qemu.set(pid, Number(fields[11]) + Number(fields[12]));
+    } catch {
+      // the process ended meanwhile
+    }
+  }
+  const cpu = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
+  const idle = cpu[3]! + cpu[4]!;
+  const total = cpu.reduce((a, b) => a + b, 0);
+  return { qemu, busy: total - idle, total };
+}
+
 /**
- * devcloud's memory (status.sh's TOTAL+lab row: every service, the guests' qemu, the clusterlab) and
- * the load average, sampled every 5 s until stop(), which returns the peaks.
+ * What the machine spent while restores ran, sampled every 5 s until stop(): devcloud's peak memory
+ * (status.sh's TOTAL+lab row: every service, the guests' QEMU, the clusterlab), the peak load, the
+ * CPU the guests' QEMU processes used (TCG: a booting guest keeps a core busy) and the machine's busy
+ * share of its cores.
  */
-function sampleMemory(): { stop: () => Promise<string> } {
+function sampleMachine(): { stop: () => Promise<string> } {
   let peak = 0;
   let peakLoad = 0;
   let samples = 0;
   let running = true;
+  const first = cpuTicks();
+  const seen = new Map<string, { from: number; to: number }>();
+  const note = (ticks: Map<string, number>) => {
+    for (const [pid, value] of ticks) {
+      const entry = seen.get(pid);
+      if (entry) entry.to = value;
+      else seen.set(pid, { from: first.qemu.get(pid) ?? 0, to: value });
+    }
+  };
   const loop = (async () => {
     while (running) {
       const status = await execa('bash', [join(ROOT, 'labs/devcloud/status.sh')], { reject: false });
@@ -410,6 +450,7 @@ function sampleMemory(): { stop: () => Promise<string> } {
         samples++;
       }
       peakLoad = Math.max(peakLoad, loadavg()[0]!);
+      note(cpuTicks().qemu);
       await new Promise((resolve) => setTimeout(resolve, 5000));
     }
   })();
@@ -417,7 +458,15 @@ function sampleMemory(): { stop: () => Promise<string> } {
     stop: async () => {
       running = false;
       await loop;
-      return `devcloud peak TOTAL+lab ${peak} MiB (${(peak / 1024).toFixed(1)} GiB, ${samples} samples of status.sh), peak 1-min load ${peakLoad.toFixed(1)}`;
+      const last = cpuTicks();
+      note(last.qemu);
+      const hz = 100;
+      const qemuSeconds = [...seen.values()].reduce((sum, { from, to }) => sum + (to - from), 0) / hz;
+      const busy = (last.busy - first.busy) / (last.total - first.total);
+      return (
+        `devcloud peak TOTAL+lab ${peak} MiB (${(peak / 1024).toFixed(1)} GiB, ${samples} samples of status.sh), peak 1-min load ${peakLoad.toFixed(1)}; ` +
+        `CPU: QEMU ${qemuSeconds.toFixed(0)} s, the machine ${(busy * 100).toFixed(0)} % busy (${cpus().length} cores)`
+      );
     },
   };
 }
