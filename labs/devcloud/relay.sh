@@ -16,7 +16,7 @@
 # process that holds it (RELAY_HOLDER_PID, default the caller of this script); holders whose process is
 # gone are dropped, so a crashed test never pins a relay. `start` to another HOST_PORT while live holders
 # remain fails naming them; `stop` without a holder stops the relay at once (down.sh, old callers).
-# Starts and stops of one port are serialised with flock ($STATE/run/relay-NS_PORT.lock).
+# Starts and stops are serialised with flock ($STATE/run/relays.lock).
 # How: socat inside the namespace listens on 10.99.0.1:NS_PORT and hands each connection over a unix
 # socket ($STATE/run/relay-NS_PORT.sock; unix sockets are not tied to a network namespace) to a socat in
 # the root namespace, which connects to 127.0.0.1:HOST_PORT. The root namespace gets no address and no
@@ -39,7 +39,7 @@ holders() {
 }
 add_holder() { [ -n "${2:-}" ] || return 0; mkdir -p "$STATE/run/relay-$1.holders"; echo "${RELAY_HOLDER_PID:-$PPID}" > "$STATE/run/relay-$1.holders/$2"; }
 relay_alive() { local pid; pid=$(pid_of "relay-$1" 2>/dev/null) && kill -0 "$pid" 2>/dev/null; }
-lock() { mkdir -p "$STATE/run"; exec 9>"$STATE/run/relay-$1.lock"; flock 9; }
+lock() { mkdir -p "$STATE/run"; exec 9>"$STATE/run/relays.lock"; flock 9; }   # one lock for every port: starts and stops are short
 case ${1:-} in
   start) [ $# = 3 ] || [ $# = 4 ] || usage; port "$2"; port "$3"; [ $# = 3 ] || holder "$4"
     ip netns list | grep -qw "$NETNS" || die "namespace $NETNS is missing: run labs/devcloud/up.sh first"
