@@ -15,7 +15,8 @@
 # when no holder is left. A holder is a file $STATE/run/relay-NS_PORT.holders/HOLDER with the pid of the
 # process that holds it (RELAY_HOLDER_PID, default the caller of this script); holders whose process is
 # gone are dropped, so a crashed test never pins a relay. `start` to another HOST_PORT while live holders
-# remain fails naming them; `stop` without a holder stops the relay at once (down.sh, old callers).
+# remain fails naming them; `stop` without a holder stops the relay at once (down.sh, old callers). A
+# relay started without a holder and joined by one is kept until a `stop` without a holder.
 # Starts and stops are serialised with flock ($STATE/run/relays.lock).
 # How: socat inside the namespace listens on 10.99.0.1:NS_PORT and hands each connection over a unix
 # socket ($STATE/run/relay-NS_PORT.sock; unix sockets are not tied to a network namespace) to a socat in
@@ -47,6 +48,8 @@ case ${1:-} in
     if relay_alive "$2"; then
       target=$(cat "$STATE/run/relay-$2.target" 2>/dev/null || true)
       if [ "$target" = "$3" ]; then
+        # started without a holder (up.sh's DEVCLOUD_RELAYS, an old caller): it stays until stopped without one
+        [ -z "${4:-}" ] || [ -n "$(holders "$2")" ] || RELAY_HOLDER_PID=1 add_holder "$2" started-without-holder
         add_holder "$2" "${4:-}"
         log "$NS_ADDR:$2 (in $NETNS) → 127.0.0.1:$3 already runs; held by: $(holders "$2" | paste -sd' ')"
         exit 0

@@ -216,4 +216,11 @@ test('a relay held by several users (K restores reaching one cluster API): a sec
   await execa('bash', [relay, 'start', String(nsPort), String(hostPort), 'ghost'], { env: { RELAY_HOLDER_PID: '999999999' } });
   await execa('bash', [relay, 'stop', String(nsPort), holderB]);
   assert.notEqual((await get()).exitCode, 0, 'stopped with its last live holder');
+  // started without a holder (up.sh's DEVCLOUD_RELAYS, an old caller), then held: kept until a stop without one
+  await execa('bash', [relay, 'start', String(nsPort), String(hostPort)]);
+  await execa('bash', [relay, 'start', String(nsPort), String(hostPort), holderA]);
+  assert.match((await execa('bash', [relay, 'stop', String(nsPort), holderA])).stdout, /kept: still held by started-without-holder/);
+  assert.equal((await get()).stdout, 'held');
+  await execa('bash', [relay, 'stop', String(nsPort)]);
+  assert.notEqual((await get()).exitCode, 0, 'a stop without a holder stops it');
 });
