@@ -5,14 +5,21 @@
 //   collection (scripts/collection.ts), 4. the local cloud comes up (devcloud: installs its Debian
 //   packages when missing, starts what is not running),
 //   5. the clusterlab (real kube-apiserver + etcd + kube-controller-manager) up,
-//   6. unit, lint (biome, validate-modules, ansible-lint, yamllint) and integration tests in one
-//   node:test run (files one at a time: they share the cloud and the lab).
+//   6. unit, lint (biome, validate-modules, ansible-lint, yamllint) and integration tests, in three
+//   lanes side by side (scripts/test-lanes.ts says which file goes where): local (unit, lint, the
+//   integration files that use no lab), lab (the files that use only the clusterlab) and cloud (the
+//   rest, one at a time; those that also use the clusterlab once the lab lane is done). Each lane is
+//   one node:test run with files one at a time; its lines come prefixed with its name, and a summary
+//   per lane ends the run. HOTSTACK_TEST_LANES=1: one node:test run of every file, one at a time (as
+//   before the lanes). `npm test -- FILE...` runs those files, in lanes the same way.
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ExecaError, execa } from 'execa';
 import { startLabBuild } from './lab-build.ts';
+import { NODE_TEST, runLanes } from './run-lanes.ts';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+
 const started = Date.now();
 const elapsed = (since: number) => `${((Date.now() - since) / 1000).toFixed(0)} s`;
 const step = async (title: string, command: string, args: string[]) => {
@@ -42,12 +49,9 @@ try {
   process.stdout.write(`=== clusterlab build: waited ${elapsed(t0)} after the local cloud was up\n`);
   await step('cluster lab', 'bash', ['labs/clusterlab/lab.sh', 'up']);
   const only = process.argv.slice(2);
-  await step('tests', process.execPath, [
-    '--test',
-    '--test-concurrency=1',
-    '--test-reporter=spec',
-    ...(only.length ? only : ['test/unit/**/*.test.ts', 'test/lint/**/*.test.ts', 'test/integration/**/*.test.ts']),
-  ]);
+  const patterns = only.length ? only : ['test/unit/**/*.test.ts', 'test/lint/**/*.test.ts', 'test/integration/**/*.test.ts'];
+  if (process.env.HOTSTACK_TEST_LANES === '1') await step('tests', process.execPath, [...NODE_TEST, ...patterns]);
+  else await runLanes(root, patterns, started);
 } catch (error) {
   labBuildStop?.();
   const status = error instanceof ExecaError ? error.exitCode : (error as { status?: number }).status;

@@ -14,7 +14,8 @@ export CGO_ENABLED=0 GOTOOLCHAIN=${GOTOOLCHAIN:-local} GOFLAGS=${GOFLAGS:--build
 key="k8s-$K8S_VERSION-etcd-$ETCD_VERSION"
 CACHE=${CLUSTERLAB_CACHE:-$HOME/.cache/clusterlab}
 OUT="$CACHE/$key/bin"
-log() { echo "clusterlab build: $*" >&2; }
+. "$here/../lib.sh"                                  # log, die (shared with devcloud)
+LAB_TAG="clusterlab build" LAB_LOG_FD=2             # log lines "[clusterlab build] ..." on stderr: stdout is the bin folder
 
 if [ "${1:-}" != "--regen" ] && [ -x "$OUT/kube-apiserver" ] && [ -x "$OUT/kube-controller-manager" ] && [ -x "$OUT/etcd" ]; then
   log "binaries cached in $OUT"; echo "$OUT"; exit 0

@@ -11,6 +11,8 @@ set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 root=$(cd "$here/../.." && pwd)
 STATE=${CLUSTERLAB_STATE:-/tmp/clusterlab}
+. "$here/../lib.sh"   # log, die, alive, start_detached, stop_session (shared with devcloud)
+LAB_TAG=clusterlab     # log lines "[clusterlab] ..."
 . "$here/versions.env"
 . "$here/pki.sh"
 ETCD_PORT=${CLUSTERLAB_ETCD_PORT:-12379}
@@ -21,8 +23,6 @@ KCM_PORT=${CLUSTERLAB_KCM_PORT:-16257}
 NODE_GRACE=${CLUSTERLAB_NODE_GRACE:-8s}
 COMPONENTS=(etcd kube-apiserver kube-controller-manager)
 
-say() { echo "clusterlab: $*"; }
-die() { echo "clusterlab: ERROR: $*" >&2; exit 1; }
 now_ms() { date +%s%3N; }
 
 pidfile() { echo "$STATE/run/$1.pid"; }
@@ -35,9 +35,6 @@ running_pid() {
   [ "$(basename "${exe% (deleted)}")" = "$1" ] || return 1
   echo "$pid"
 }
-
-# the process exists and is not a zombie (a child that died stays a zombie until lab.sh exits)
-alive() { local st; st=$(awk '{print $3}' "/proc/${1:-none}/stat" 2>/dev/null); [ -n "$st" ] && [ "$st" != Z ]; }
 
 bin_dir() { cat "$STATE/bin-dir" 2>/dev/null; }
 
@@ -73,7 +70,7 @@ start_component() {
   local c=$1 bin log args=()
   bin=$(bin_dir)/$c
   log="$STATE/log/$c.log"
-  if pid=$(running_pid "$c"); then say "$c already running (pid $pid)"; return 0; fi
+  if pid=$(running_pid "$c"); then log "$c already running (pid $pid)"; return 0; fi
   case $c in
     etcd)
       args=(--name clusterlab --data-dir "$STATE/etcd"
@@ -114,20 +111,15 @@ start_component() {
   esac
   [ -x "$bin" ] || die "no binary $bin: run 'npm run clusterlab:up'"
   echo "=== $(date -u +%FT%TZ) start $c" >> "$log"
-  setsid nohup "$bin" "${args[@]}" >> "$log" 2>&1 < /dev/null &
-  echo $! > "$(pidfile "$c")"
-  say "$c started (pid $!, log $log)"
+  start_detached "$(pidfile "$c")" "$log" "$bin" "${args[@]}"
+  log "$c started (pid $!, log $log)"
 }
 
 stop_component() {
-  local c=$1 pid i
+  local c=$1 pid
   pid=$(running_pid "$c") || { rm -f "$(pidfile "$c")"; return 0; }
-  kill -CONT "$pid" 2>/dev/null || true    # a paused etcd must be able to exit
-  kill -TERM "$pid" 2>/dev/null || true
-  for i in $(seq 1 100); do [ -d "/proc/$pid" ] || break; sleep 0.1; done
-  [ -d "/proc/$pid" ] && { say "$c did not stop in 10 s, killing it"; kill -KILL "$pid" 2>/dev/null || true; sleep 0.2; }
+  log "$c $(stop_session "$pid" 10)"   # SIGCONT first: a paused etcd must be able to exit
   rm -f "$(pidfile "$c")"
-  say "$c stopped"
 }
 
 wait_until() { # component seconds log command…
@@ -173,14 +165,14 @@ cmd_up() {
   local t0 t1
   t0=$(now_ms)
   mkdir -p "$STATE"/{run,log,etcd} && chmod 700 "$STATE" "$STATE/etcd"
-  say "state folder $STATE"
-  say "binaries: finding them in the cache or building them (cold build: about 35 min on 2 cores; follow $STATE/log/build.log)"
+  log "state folder $STATE"
+  log "binaries: finding them in the cache or building them (cold build: about 35 min on 2 cores; follow $STATE/log/build.log)"
   local bins
   bins=$(bash "$here/build.sh" 2>>"$STATE/log/build.log" | tail -1) || die "build failed; read $STATE/log/build.log"
   echo "$bins" > "$STATE/bin-dir"
-  say "binaries in $bins"
+  log "binaries in $bins"
   local crds; crds=$(crds_dir)
-  say "OpenShift CRDs from github.com/openshift/api@$OPENSHIFT_API_VERSION in $crds"
+  log "OpenShift CRDs from github.com/openshift/api@$OPENSHIFT_API_VERSION in $crds"
   pki_make "$STATE/pki"
   kubeconfig_cert "$STATE/kubeconfig" clusterlab-admin "$STATE/pki/admin.crt" "$STATE/pki/admin.key"
   kubeconfig_cert "$STATE/kubeconfig-kcm" system:kube-controller-manager "$STATE/pki/kcm.crt" "$STATE/pki/kcm.key"
@@ -197,12 +189,12 @@ ETCD_VERSION=$ETCD_VERSION
 OPENSHIFT_API_VERSION=$OPENSHIFT_API_VERSION
 EOF
   t1=$(now_ms)
-  for c in "${COMPONENTS[@]}"; do start_component "$c"; wait_component "$c"; say "$c ready"; done
-  say "API ready $(( $(now_ms) - t1 )) ms after the first process start"
-  say "setting up the API: CRDs, namespaces, RBAC, service-account kubeconfigs (log $STATE/log/setup.log)"
+  for c in "${COMPONENTS[@]}"; do start_component "$c"; wait_component "$c"; log "$c ready"; done
+  log "API ready $(( $(now_ms) - t1 )) ms after the first process start"
+  log "setting up the API: CRDs, namespaces, RBAC, service-account kubeconfigs (log $STATE/log/setup.log)"
   "$root/node_modules/.bin/node" "$here/setup.ts" "$STATE" >> "$STATE/log/setup.log" 2>&1 \
     || die "API setup failed; read $STATE/log/setup.log"
-  say "up in $(( $(now_ms) - t0 )) ms"
+  log "up in $(( $(now_ms) - t0 )) ms"
   cmd_status
 }
 
@@ -211,12 +203,12 @@ cmd_status() {
   for c in "${COMPONENTS[@]}"; do
     if pid=$(running_pid "$c"); then
       local rss; rss=$(awk '/VmRSS/{print $2}' "/proc/$pid/status" 2>/dev/null)
-      say "$c running (pid $pid, rss $(( ${rss:-0} / 1024 )) MiB)"
-    else say "$c NOT running (log $STATE/log/$c.log)"; up=1; fi
+      log "$c running (pid $pid, rss $(( ${rss:-0} / 1024 )) MiB)"
+    else log "$c NOT running (log $STATE/log/$c.log)"; up=1; fi
   done
-  if [ $up = 0 ] && api_ready; then say "API https://127.0.0.1:$API_PORT ready"; else say "API https://127.0.0.1:$API_PORT not ready"; up=1; fi
+  if [ $up = 0 ] && api_ready; then log "API https://127.0.0.1:$API_PORT ready"; else log "API https://127.0.0.1:$API_PORT not ready"; up=1; fi
   for k in kubeconfig kubeconfig-modules kubeconfig-none; do
-    [ -f "$STATE/$k" ] && say "$k: $STATE/$k" || { say "$k missing"; up=1; }
+    [ -f "$STATE/$k" ] && log "$k: $STATE/$k" || { log "$k missing"; up=1; }
   done
   return $up
 }
@@ -224,7 +216,7 @@ cmd_status() {
 cmd_down() {
   local c
   for (( i=${#COMPONENTS[@]}-1; i>=0; i-- )); do stop_component "${COMPONENTS[$i]}"; done
-  if [ -d "$STATE" ]; then rm -rf "$STATE"; say "removed $STATE"; else say "nothing at $STATE"; fi
+  if [ -d "$STATE" ]; then rm -rf "$STATE"; log "removed $STATE"; else log "nothing at $STATE"; fi
 }
 
 case ${1:-} in
@@ -234,7 +226,7 @@ case ${1:-} in
   stop) stop_component "${2:?component}" ;;
   start) start_component "${2:?component}"; wait_component "$2" ;;
   restart) stop_component "${2:?component}"; start_component "$2"; wait_component "$2" ;;
-  pause) [ "${2:-}" = etcd ] || die "only etcd can be paused"; kill -STOP "$(running_pid etcd)"; say "etcd paused" ;;
-  resume) [ "${2:-}" = etcd ] || die "only etcd can be resumed"; kill -CONT "$(running_pid etcd)"; say "etcd resumed" ;;
+  pause) [ "${2:-}" = etcd ] || die "only etcd can be paused"; kill -STOP "$(running_pid etcd)"; log "etcd paused" ;;
+  resume) [ "${2:-}" = etcd ] || die "only etcd can be resumed"; kill -CONT "$(running_pid etcd)"; log "etcd resumed" ;;
   *) die "usage: lab.sh up|down|status|stop|start|restart COMPONENT|pause etcd|resume etcd" ;;
 esac

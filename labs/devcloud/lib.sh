@@ -1,5 +1,5 @@
-# lib.sh - sourced by up.sh, down.sh, service.sh and status.sh (not run on its own).
-# Settings, helpers, and the ONE place where each service's start command line is defined (svc_def).
+# lib.sh - sourced by up.sh, down.sh, service.sh, relay.sh and status.sh (not run on its own).
+# Settings, devcloud's helpers (the ones both labs share are in ../lib.sh), and the ONE place where each service's start command line is defined (svc_def).
 #
 #   env: DEVCLOUD_STATE (default /tmp/devcloud), DEVCLOUD_PASSWORD (default: random at the first up.sh, see password.sh)
 export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin   # Debian's python3, not a pyenv shim
@@ -8,10 +8,11 @@ export LC_ALL=C.UTF-8 LANG=C.UTF-8
 unset OS_CLOUD OS_CLIENT_CONFIG_FILE OS_AUTH_URL OS_USERNAME OS_PASSWORD OS_PROJECT_NAME OS_TOKEN 2>/dev/null || true
 
 STATE=${DEVCLOUD_STATE:-/tmp/devcloud}
+source "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"   # log, die, alive, start_detached, stop_session (shared with the clusterlab)
+LAB_TAG=devcloud LAB_T0=$SECONDS                     # log lines "[devcloud +  12s] ..."
 source "$(dirname "${BASH_SOURCE[0]}")/password.sh"
 PASS=$(devcloud_password)   # up.sh chooses one for a fresh state (devcloud_password create)
 HOST=127.0.0.1
-T0=$SECONDS
 
 KCONF="$STATE/etc/keystone/keystone.conf"; GCONF="$STATE/etc/glance/glance-api.conf"
 NCONF="$STATE/etc/nova/nova.conf"; NCCONF="$STATE/etc/nova/nova-compute.conf"
@@ -33,9 +34,6 @@ PROV_IF=prov0               # root-namespace end of the veth: the linuxbridge ag
 NS_IF=dcnet0                # namespace end of the veth, with NS_ADDR
 NS_ADDR=10.99.0.1           # the host inside devcloud-net, as guests see it (relays listen here)
 PROV_CIDR=10.99.0.0/24
-
-log() { printf '[devcloud +%4ss] %s\n' "$((SECONDS - T0))" "$*"; }
-die() { log "ERROR: $*" >&2; exit 1; }
 
 # svc_def NAME   sets, for one service:
 #   SVC_CMD   its start command line (array)       SVC_PAT  what its /proc/PID/cmdline contains
@@ -133,9 +131,7 @@ start_svc() { # NAME   start the service in its own session (setsid: pid = sessi
   if [ -n "$SVC_PORT" ] && port_open "$SVC_PORT"; then
     die "$name: port $HOST:$SVC_PORT is taken by a process devcloud did not start (ss -ltnp | grep :$SVC_PORT)"
   fi
-  mkdir -p "$STATE/log" "$STATE/run"
-  setsid "${SVC_CMD[@]}" >>"$STATE/log/$name.out" 2>&1 </dev/null &
-  echo $! > "$STATE/run/$name.pid"
+  start_detached "$STATE/run/$name.pid" "$STATE/log/$name.out" "${SVC_CMD[@]}"
   log "$name: started (pid $!, output $STATE/log/$name.out)"
 }
 
@@ -215,29 +211,10 @@ neutron_warmup() {
 
 # stop_svc NAME   SIGTERM to every process of the service's session, SIGKILL to what is left after
 # KILL_AFTER seconds (default 30; KILL_AFTER=0: SIGKILL at once); returns when all of them are gone.
-session_pids() { ps -e -o pid=,sid=,stat= | awk -v s="$1" '$2 == s && $3 !~ /^Z/ {print $1}'; }
-alive() { local st; st=$(ps -o stat= -p "$1" 2>/dev/null) && [ "${st#Z}" = "$st" ]; }   # zombies count as gone
-alive_of() { local p left=""; for p in $1; do alive "$p" && left="$left $p"; done; echo "$left"; }
 stop_svc() {
-  local name=$1 pf=$STATE/run/$1.pid pid pids i left n how=stopped
+  local pf=$STATE/run/$1.pid
   [ -f "$pf" ] || return 0
-  pid=$(cat "$pf")
-  pids=$(session_pids "$pid")
-  alive "$pid" && pids="$pid $pids"
-  if [ -z "${pids// /}" ]; then rm -f "$pf"; log "$name: not running"; return 0; fi
-  pids=$(echo $pids | tr ' ' '\n' | sort -u)
-  n=$(( ${KILL_AFTER:-30} * 2 ))
-  if [ "$n" -gt 0 ]; then
-    kill -TERM $pids 2>/dev/null || true
-    for ((i = 0; i < n; i++)); do left=$(alive_of "$pids"); [ -z "$left" ] && break; sleep 0.5; done
-  fi
-  left=$(alive_of "$pids")
-  if [ -n "$left" ]; then
-    kill -KILL $left 2>/dev/null || true; how="killed (SIGKILL)$left"
-    for ((i = 0; i < 100; i++)); do left=$(alive_of "$left"); [ -z "$left" ] && break; sleep 0.1; done
-    [ -z "$left" ] || log "$name: still alive after SIGKILL:$left"
-  fi
-  log "$name: $how"
+  log "$1: $(stop_session "$(cat "$pf")" "${KILL_AFTER:-30}")"
   rm -f "$pf"
 }
 
@@ -312,11 +289,10 @@ dhcp_pids() {
 relay_start() {
   local nsport=$1 hostport=$2 name=relay-$1 sock=$STATE/run/relay-$1.sock pid
   pid=$(pid_of "$name" 2>/dev/null) && kill -0 "$pid" 2>/dev/null && { relay_stop "$nsport"; }
-  mkdir -p "$STATE/run" "$STATE/log"
-  setsid bash -c 'socat -lf "$4" UNIX-LISTEN:"$1",fork,unlink-early,mode=600 TCP:127.0.0.1:"$2" &
+  start_detached "$STATE/run/$name.pid" "$STATE/log/$name.log" bash -c 'socat -lf "$4" UNIX-LISTEN:"$1",fork,unlink-early,mode=600 TCP:127.0.0.1:"$2" &
       sleep 0.3
       exec ip netns exec "$5" socat -lf "$4" TCP-LISTEN:"$3",bind="$6",fork,reuseaddr UNIX-CONNECT:"$1"' \
-    relay "$sock" "$hostport" "$nsport" "$STATE/log/$name.log" "$NETNS" "$NS_ADDR" </dev/null >>"$STATE/log/$name.log" 2>&1 &
-  echo $! > "$STATE/run/$name.pid"; echo "$hostport" > "$STATE/run/$name.target"
+    relay "$sock" "$hostport" "$nsport" "$STATE/log/$name.log" "$NETNS" "$NS_ADDR"
+  echo "$hostport" > "$STATE/run/$name.target"
 }
 relay_stop() { KILL_AFTER=2 stop_svc "relay-$1" >/dev/null; rm -f "$STATE/run/relay-$1.sock" "$STATE/run/relay-$1.target"; }

@@ -24,7 +24,7 @@
 # route towards the guests; nothing connects to a non-loopback address outside the namespace.
 set -eEuo pipefail
 source "$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/lib.sh"
-log() { printf '[devcloud-relay] %s\n' "$*"; }
+LAB_TAG=devcloud-relay; unset LAB_T0   # log lines "[devcloud-relay] ..."
 usage() { echo "usage: $0 start NS_PORT HOST_PORT [HOLDER] | stop NS_PORT [HOLDER] | list" >&2; exit 2; }
 port() { [[ "$1" =~ ^[0-9]+$ ]] && [ "$1" -ge 1 ] && [ "$1" -le 65535 ] || { echo "not a TCP port: '$1'" >&2; exit 2; }; }
 holder() { [[ "$1" =~ ^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$ ]] || { echo "not a holder name (letters, digits, . _ -): '$1'" >&2; exit 2; }; }

@@ -14,7 +14,7 @@
 # finding 4). The cloud must have been brought up by up.sh first (configuration, databases).
 set -eEuo pipefail
 source "$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/lib.sh"
-log() { printf '[devcloud-service] %s\n' "$*"; }
+LAB_TAG=devcloud-service; unset LAB_T0   # log lines "[devcloud-service] ..."
 trap 'die "service.sh line $LINENO failed: $BASH_COMMAND (logs: $STATE/log/)"' ERR
 
 usage() { echo "usage: $0 stop|start|restart NAME   |   $0 list      NAME: ${SERVICES[*]}" >&2; exit 2; }
