@@ -4,13 +4,15 @@
 import { basename } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Masker } from '../lib/ansible/mask.ts';
-import { connect } from '../lib/openstack/connect.ts';
+import { isScoped, SNAPSET_SCOPE_FLAGS, scopeOf } from '../lib/ansible/snapset-scope.ts';
+import { HotstackError, messageOf } from '../lib/errors.ts';
+import { type Connection, connect } from '../lib/openstack/connect.ts';
+import { readHeatTemplate } from '../lib/openstack/heat-template.ts';
 import { deleteImages, loadSets } from '../lib/snapset/catalog.ts';
 import { lookupSets } from '../lib/snapset/lookup.ts';
 import { type PrunePolicy, parseDuration, planPrune } from '../lib/snapset/prune.ts';
 import { RestoreError } from '../lib/snapset/restore.ts';
-import { parseTopology, type Scope, type SnapsetSummary } from '../lib/snapset/sets.ts';
-import { readTemplate } from '../lib/snapset/template.ts';
+import type { Scope, SnapsetSummary } from '../lib/snapset/sets.ts';
 
 const COMMANDS = ['list', 'show', 'verify', 'delete', 'prune', 'help'] as const;
 
@@ -29,8 +31,7 @@ commands:
 options:
   --os-cloud NAME           cloud in clouds.yaml (default: OS_CLOUD)
   --json                    machine-readable output
-  --prefix P                scope: sets whose instance names all start with P
-  --instances n=r,n=r       scope: sets of this topology (instance name=role)
+${SNAPSET_SCOPE_FLAGS.map(({ flag, value, doc }) => `  ${`--${flag} ${value}`.padEnd(26)}scope: ${doc}`).join('\n')}
   --all                     prune: every set of the project
   --template FILE           verify: the restore target's Heat template
   --older-than D            prune: complete sets older than D (90s, 45m, 12h, 30d)
@@ -122,7 +123,8 @@ function setDetail(set: SnapsetSummary): string {
   return `${head}\n${table(rows)}`;
 }
 
-class UsageError extends Error {}
+/** A command line that cannot be run as given: the message, then the usage. */
+export class UsageError extends HotstackError {}
 
 const OPTIONS = {
   'os-cloud': { type: 'string' },
@@ -166,6 +168,69 @@ export function snapIdsAsOperands(args: string[]): string[] {
   return moved.length ? [...kept, '--', ...moved] : kept;
 }
 
+type Command = (typeof COMMANDS)[number];
+type Flags = ReturnType<typeof parseFlags>['values'];
+
+function parseFlags(args: string[]) {
+  return parseArgs({ args: snapIdsAsOperands(args), allowPositionals: true, options: OPTIONS });
+}
+
+/** Pure: the command line read — the command, its operands and flags — or what to print instead (help, a usage error) and the exit code. */
+export function readCommandLine(
+  args: string[],
+): { command: Exclude<Command, 'help'>; operands: string[]; flags: Flags } | { exit: number; out?: string; error?: string } {
+  let parsed: ReturnType<typeof parseFlags>;
+  try {
+    parsed = parseFlags(args);
+  } catch (error) {
+    return { exit: 2, error: `${messageOf(error)}\n\n${USAGE}` };
+  }
+  const { values: flags, positionals } = parsed;
+  const [command, ...operands] = positionals;
+  if (flags.help || !command || command === 'help') return { exit: command || flags.help ? 0 : 2, out: USAGE };
+  if (!(COMMANDS as readonly string[]).includes(command)) return { exit: 2, error: `unknown command ${command}\n\n${USAGE}` };
+  return { command: command as Exclude<Command, 'help'>, operands, flags };
+}
+
+/** Pure: the scope the flags name (the modules' name_prefix and instances: lib/ansible/snapset-scope.ts). */
+export function scopeOfFlags(flags: Pick<Flags, 'prefix' | 'instances'>): Scope {
+  return scopeOf({ name_prefix: flags.prefix, instances: flags.instances ? flags.instances.split(',') : undefined }, '--instances');
+}
+
+/** Pure: what delete (the sets named) or prune (a scope, and a rule) is to delete; a UsageError says what is missing. */
+export function cliPrunePolicy(command: 'delete' | 'prune', operands: string[], flags: Flags, scope: Scope): PrunePolicy {
+  if (command === 'delete') {
+    if (!operands.length) throw new UsageError('delete needs at least one SNAP_ID');
+    return { scope: {}, snapIds: operands };
+  }
+  if (!isScoped(scope) && !flags.all) throw new UsageError('prune needs a scope: --prefix, --instances or --all');
+  if (flags['older-than'] === undefined && flags.keep === undefined && !flags.orphans)
+    throw new UsageError('prune needs --older-than, --keep or --orphans');
+  if (flags.keep !== undefined && !/^\d+$/.test(flags.keep)) throw new UsageError(`--keep ${flags.keep}: not a count`);
+  return {
+    scope,
+    ...(flags['older-than'] !== undefined ? { olderThanSeconds: parseDuration(flags['older-than'], '--older-than') } : {}),
+    ...(flags.keep !== undefined ? { keep: Number(flags.keep) } : {}),
+    orphans: flags.orphans ?? false,
+    orphanGraceSeconds: parseDuration(flags['orphan-grace'] ?? '1h', '--orphan-grace'),
+  };
+}
+
+/** Where a command's answer goes: JSON or text on stdout, progress on stderr (with --json only on a terminal). */
+interface Output {
+  print(data: unknown, text: string): void;
+  progress(message: string): void;
+}
+
+function outputFor(io: Io, json: boolean): Output {
+  return {
+    print: (data, text) => io.out(json ? `${JSON.stringify(data, null, 2)}\n` : text),
+    progress: (message) => {
+      if (!json || io.isTTY) io.err(`${message}\n`);
+    },
+  };
+}
+
 /** Runs the CLI; returns the exit code. */
 export async function runCli(args: string[], io: Io = defaultIo()): Promise<number> {
   const masker = new Masker();
@@ -173,130 +238,116 @@ export async function runCli(args: string[], io: Io = defaultIo()): Promise<numb
     io.err(`hotstack-snapset: ${masker.maskString(message)}\n`);
     return code;
   };
-  let parsed;
-  try {
-    parsed = parseArgs({ args: snapIdsAsOperands(args), allowPositionals: true, options: OPTIONS });
-  } catch (error) {
-    return fail(`${error instanceof Error ? error.message : String(error)}\n\n${USAGE}`, 2);
+  const line = readCommandLine(args);
+  if ('exit' in line) {
+    if (line.out) io.out(line.out);
+    return line.error ? fail(line.error, line.exit) : line.exit;
   }
-  const { values, positionals } = parsed;
-  const [command, ...operands] = positionals;
-  if (values.help || !command || command === 'help') {
-    io.out(USAGE);
-    return command || values.help ? 0 : 2;
-  }
-  if (!(COMMANDS as readonly string[]).includes(command)) return fail(`unknown command ${command}\n\n${USAGE}`, 2);
-  const json = values.json ?? false;
-  const print = (data: unknown, text: string) => io.out(json ? `${JSON.stringify(data, null, 2)}\n` : text);
-  const progress = (message: string) => {
-    if (!json || io.isTTY) io.err(`${message}\n`);
-  };
-
+  const { command, operands, flags } = line;
+  const out = outputFor(io, flags.json ?? false);
   try {
-    const scope: Scope = {
-      ...(values.prefix !== undefined ? { namePrefix: values.prefix } : {}),
-      ...(values.instances ? { topology: parseTopology(values.instances.split(','), '--instances') } : {}),
-    };
-    const conn = connect({ cloud: values['os-cloud'] ?? io.env.OS_CLOUD ?? null, env: io.env, onSecret: (secret) => masker.add(secret) });
+    const scope = scopeOfFlags(flags);
+    // Usage mistakes are told before the cloud is read.
+    if (command === 'show' && !operands[0]) throw new UsageError('show needs a SNAP_ID');
+    const policy = command === 'delete' || command === 'prune' ? cliPrunePolicy(command, operands, flags, scope) : undefined;
+    const conn = connect({ cloud: flags['os-cloud'] ?? io.env.OS_CLOUD ?? null, env: io.env, onSecret: (secret) => masker.add(secret) });
     switch (command) {
-      case 'list': {
-        progress("looking up the project's SnapSets…");
-        const { sets } = await lookupSets(conn, { scope, choose: false });
-        print(sets, setsTable(sets));
-        return 0;
-      }
-      case 'show': {
-        const snapId = operands[0];
-        if (!snapId) throw new UsageError('show needs a SNAP_ID');
-        const set = (await loadSets(conn)).find((candidate) => candidate.snap_id === snapId);
-        if (!set) return fail(`no SnapSet ${snapId} among the project's images`);
-        print(set, setDetail(set));
-        return 0;
-      }
-      case 'verify': {
-        const snapId = operands[0];
-        const target = values.template ? { template: readTemplate(values.template), parameters: {} } : undefined;
-        progress("looking up the project's SnapSets…");
-        let result;
-        try {
-          result = await lookupSets(conn, { scope, choose: true, ...(snapId ? { snapId } : {}), ...(target ? { target } : {}) });
-        } catch (error) {
-          if (error instanceof RestoreError) {
-            print({ ok: false, problems: error.problems }, `NOT restorable: ${error.problems.join('\n  ')}\n`);
-            return 1;
-          }
-          throw error;
-        }
-        const choice = result.choice!;
-        const ok = !!choice.chosen;
-        print(
-          {
-            ok,
-            snapset: choice.chosen ?? null,
-            judged_against_target: choice.judged_against_target,
-            needs_csr_approval: choice.chosen?.needs_csr_approval ?? null,
-            passed_over: choice.passed_over,
-            stack_parameters: result.restore?.stack_parameters ?? null,
-            explanation: choice.explanation,
-          },
-          `${ok ? 'OK' : 'NOT usable'}: ${choice.explanation}\n${result.restore ? `stack_parameters: ${JSON.stringify(result.restore.stack_parameters)}\n` : ''}`,
-        );
-        return ok ? 0 : 1;
-      }
-      case 'delete':
-      case 'prune': {
-        let policy: PrunePolicy;
-        if (command === 'delete') {
-          if (!operands.length) throw new UsageError('delete needs at least one SNAP_ID');
-          policy = { scope: {}, snapIds: operands };
-        } else {
-          if (scope.namePrefix === undefined && !scope.topology && !values.all)
-            throw new UsageError('prune needs a scope: --prefix, --instances or --all');
-          if (values['older-than'] === undefined && values.keep === undefined && !values.orphans)
-            throw new UsageError('prune needs --older-than, --keep or --orphans');
-          if (values.keep !== undefined && !/^\d+$/.test(values.keep)) throw new UsageError(`--keep ${values.keep}: not a count`);
-          policy = {
-            scope,
-            ...(values['older-than'] !== undefined ? { olderThanSeconds: parseDuration(values['older-than'], '--older-than') } : {}),
-            ...(values.keep !== undefined ? { keep: Number(values.keep) } : {}),
-            orphans: values.orphans ?? false,
-            orphanGraceSeconds: parseDuration(values['orphan-grace'] ?? '1h', '--orphan-grace'),
-          };
-        }
-        progress("looking up the project's SnapSets…");
-        const now = new Date();
-        const sets = await loadSets(conn, now);
-        const plan = planPrune(sets, policy, now);
-        const missing = plan.missing;
-        const ids = plan.delete.flatMap((decision) => decision.image_ids);
-        const listing = plan.delete.map((d) => `  ${d.snap_id}  ${d.status}  ${d.image_ids.length} image(s)  ${d.reason}`).join('\n');
-        const kept = plan.keep.map((d) => `  ${d.snap_id}  kept: ${d.reason}`).join('\n');
-        // As hotstack_snapset_prune: a snap_id that names no set (a typo) deletes nothing at all.
-        if (missing.length && !values['dry-run']) {
-          print(
-            { deleted: [], kept: [], removed_images: [], failed_images: [], missing },
-            `no such set: ${missing.join(', ')} (a typo, or deleted already); nothing was deleted\n`,
-          );
-          return 1;
-        }
-        if (values['dry-run'] || !ids.length) {
-          print(
-            { dry_run: true, deleted: plan.delete, kept: plan.keep, missing },
-            `${ids.length ? `would delete ${plan.delete.length} set(s):\n${listing}\n` : 'nothing to delete\n'}${kept ? `${kept}\n` : ''}${missing.length ? `no such set: ${missing.join(', ')}\n` : ''}`,
-          );
-          return missing.length ? 1 : 0;
-        }
-        const outcome = await deleteImages(conn, ids, (done, total) => progress(`deleted ${done}/${total} image(s)`));
-        print(
-          { deleted: plan.delete, kept: plan.keep, removed_images: outcome.removed, failed_images: outcome.failed, missing },
-          `deleted ${plan.delete.length} set(s) (${outcome.removed.length} image(s)):\n${listing}\n${kept ? `${kept}\n` : ''}${outcome.failed.length ? `could NOT delete: ${outcome.failed.map((f) => `${f.image_id} (${f.error})`).join(', ')}\n` : ''}${missing.length ? `no such set: ${missing.join(', ')}\n` : ''}`,
-        );
-        return outcome.failed.length || missing.length ? 1 : 0;
-      }
+      case 'list':
+        return await listCommand(conn, scope, out);
+      case 'show':
+        return await showCommand(conn, operands[0] as string, out, fail);
+      case 'verify':
+        return await verifyCommand(conn, scope, operands[0], flags.template, out);
+      default:
+        return await pruneCommand(conn, policy as PrunePolicy, flags['dry-run'] ?? false, out);
     }
   } catch (error) {
     if (error instanceof UsageError) return fail(`${error.message}\n\n${USAGE}`, 2);
-    return fail(error instanceof Error ? error.message : String(error));
+    return fail(messageOf(error));
   }
-  return 2;
+}
+
+async function listCommand(conn: Connection, scope: Scope, out: Output): Promise<number> {
+  out.progress("looking up the project's SnapSets…");
+  const { sets } = await lookupSets(conn, { scope, choose: false });
+  out.print(sets, setsTable(sets));
+  return 0;
+}
+
+async function showCommand(conn: Connection, snapId: string, out: Output, fail: (message: string) => number): Promise<number> {
+  const set = (await loadSets(conn)).find((candidate) => candidate.snap_id === snapId);
+  if (!set) return fail(`no SnapSet ${snapId} among the project's images`);
+  out.print(set, setDetail(set));
+  return 0;
+}
+
+/** verify [SNAP_ID] [--template]: 0 when the set (pinned, else the newest of the scope) counts, 1 when not or when it does not fit the target. */
+async function verifyCommand(
+  conn: Connection,
+  scope: Scope,
+  snapId: string | undefined,
+  templatePath: string | undefined,
+  out: Output,
+): Promise<number> {
+  const target = templatePath ? { template: readHeatTemplate(templatePath).template, parameters: {} } : undefined;
+  out.progress("looking up the project's SnapSets…");
+  let result: Awaited<ReturnType<typeof lookupSets>>;
+  try {
+    result = await lookupSets(conn, { scope, choose: true, ...(snapId ? { snapId } : {}), ...(target ? { target } : {}) });
+  } catch (error) {
+    // Not restorable is verify's answer (exit 1), not a failure of the command.
+    if (error instanceof RestoreError) {
+      out.print({ ok: false, problems: error.problems }, `NOT restorable: ${error.problems.join('\n  ')}\n`);
+      return 1;
+    }
+    throw error;
+  }
+  const choice = result.choice!;
+  const ok = !!choice.chosen;
+  out.print(
+    {
+      ok,
+      snapset: choice.chosen ?? null,
+      judged_against_target: choice.judged_against_target,
+      needs_csr_approval: choice.chosen?.needs_csr_approval ?? null,
+      passed_over: choice.passed_over,
+      stack_parameters: result.restore?.stack_parameters ?? null,
+      explanation: choice.explanation,
+    },
+    `${ok ? 'OK' : 'NOT usable'}: ${choice.explanation}\n${result.restore ? `stack_parameters: ${JSON.stringify(result.restore.stack_parameters)}\n` : ''}`,
+  );
+  return ok ? 0 : 1;
+}
+
+/** delete / prune: plans as hotstack_snapset_prune does, then deletes (or with --dry-run shows) the sets chosen. */
+async function pruneCommand(conn: Connection, policy: PrunePolicy, dryRun: boolean, out: Output): Promise<number> {
+  out.progress("looking up the project's SnapSets…");
+  const now = new Date();
+  const sets = await loadSets(conn, now);
+  const plan = planPrune(sets, policy, now);
+  const missing = plan.missing;
+  const ids = plan.delete.flatMap((decision) => decision.image_ids);
+  const listing = plan.delete.map((d) => `  ${d.snap_id}  ${d.status}  ${d.image_ids.length} image(s)  ${d.reason}`).join('\n');
+  const kept = plan.keep.map((d) => `  ${d.snap_id}  kept: ${d.reason}`).join('\n');
+  // As hotstack_snapset_prune: a snap_id that names no set (a typo) deletes nothing at all.
+  if (missing.length && !dryRun) {
+    out.print(
+      { deleted: [], kept: [], removed_images: [], failed_images: [], missing },
+      `no such set: ${missing.join(', ')} (a typo, or deleted already); nothing was deleted\n`,
+    );
+    return 1;
+  }
+  if (dryRun || !ids.length) {
+    out.print(
+      { dry_run: true, deleted: plan.delete, kept: plan.keep, missing },
+      `${ids.length ? `would delete ${plan.delete.length} set(s):\n${listing}\n` : 'nothing to delete\n'}${kept ? `${kept}\n` : ''}${missing.length ? `no such set: ${missing.join(', ')}\n` : ''}`,
+    );
+    return missing.length ? 1 : 0;
+  }
+  const outcome = await deleteImages(conn, ids, (done, total) => out.progress(`deleted ${done}/${total} image(s)`));
+  out.print(
+    { deleted: plan.delete, kept: plan.keep, removed_images: outcome.removed, failed_images: outcome.failed, missing },
+    `deleted ${plan.delete.length} set(s) (${outcome.removed.length} image(s)):\n${listing}\n${kept ? `${kept}\n` : ''}${outcome.failed.length ? `could NOT delete: ${outcome.failed.map((f) => `${f.image_id} (${f.error})`).join(', ')}\n` : ''}${missing.length ? `no such set: ${missing.join(', ')}\n` : ''}`,
+  );
+  return outcome.failed.length || missing.length ? 1 : 0;
 }

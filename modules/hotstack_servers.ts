@@ -1,9 +1,9 @@
 // hotstack_servers: the states of a deployment's instances (snapset_data), and the wait until all
 // are SHUTOFF before a SnapSet — one server listing per poll, not one request per server.
-import { defineModule, ModuleFailure } from '../lib/ansible/module.ts';
+import { defineModule } from '../lib/ansible/module.ts';
 import { OPENSTACK_NOTES, OPENSTACK_OPTIONS, openstackConnection } from '../lib/ansible/openstack.ts';
 import { parseSnapsetData } from '../lib/snapset/data.ts';
-import { instanceStates, notYet, WaitError, waitForStatus } from '../lib/snapset/servers.ts';
+import { instanceStates, notYet, waitForStatus } from '../lib/snapset/servers.ts';
 
 const hotstackServers = defineModule({
   name: 'hotstack_servers',
@@ -53,38 +53,32 @@ const hotstackServers = defineModule({
     polls: { description: 'Server listings made.', returned: 'with wait_for', type: 'int', sample: 7 },
   },
   async run(args, ctx) {
-    // a SnapsetDataError is a HotstackError: the protocol reports it as the failure, naming the field
+    // a SnapsetDataError (naming the field) and a WaitError (servers, not_ready) are HotstackErrors: the protocol reports them
     const instances = parseSnapsetData(args.snapset_data);
     const conn = openstackConnection(ctx, args);
-    try {
-      if (!args.wait_for || ctx.checkMode) {
-        const servers = await instanceStates(conn, instances);
-        const waiting = args.wait_for ? notYet(servers, args.wait_for) : [];
-        return {
-          msg: args.wait_for
-            ? `${waiting.length ? `not ${args.wait_for} yet: ${waiting.join(', ')}` : `all ${args.wait_for}`}`
-            : `${instances.length} instance(s)`,
-          servers,
-          ...(args.wait_for ? { not_ready: waiting, polls: 1 } : {}),
-        };
-      }
-      const started = Date.now();
-      const { states, polls } = await waitForStatus(conn, instances, args.wait_for, {
-        timeoutSeconds: args.timeout,
-        log: ctx.log,
-        signal: ctx.signal,
-      });
+    if (!args.wait_for || ctx.checkMode) {
+      const servers = await instanceStates(conn, instances);
+      const waiting = args.wait_for ? notYet(servers, args.wait_for) : [];
       return {
-        msg: `all ${instances.length} instance(s) ${args.wait_for} after ${((Date.now() - started) / 1000).toFixed(0)}s`,
-        servers: states,
-        not_ready: [],
-        polls,
+        msg: args.wait_for
+          ? `${waiting.length ? `not ${args.wait_for} yet: ${waiting.join(', ')}` : `all ${args.wait_for}`}`
+          : `${instances.length} instance(s)`,
+        servers,
+        ...(args.wait_for ? { not_ready: waiting, polls: 1 } : {}),
       };
-    } catch (error) {
-      if (error instanceof WaitError)
-        throw new ModuleFailure(error.message, { servers: error.states, not_ready: notYet(error.states, args.wait_for ?? '') });
-      throw error;
     }
+    const started = Date.now();
+    const { states, polls } = await waitForStatus(conn, instances, args.wait_for, {
+      timeoutSeconds: args.timeout,
+      log: ctx.log,
+      signal: ctx.signal,
+    });
+    return {
+      msg: `all ${instances.length} instance(s) ${args.wait_for} after ${((Date.now() - started) / 1000).toFixed(0)}s`,
+      servers: states,
+      not_ready: [],
+      polls,
+    };
   },
 });
 

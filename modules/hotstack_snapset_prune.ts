@@ -3,20 +3,16 @@
 import { defineModule, ModuleFailure } from '../lib/ansible/module.ts';
 import { OPENSTACK_NOTES, OPENSTACK_OPTIONS, openstackConnection } from '../lib/ansible/openstack.ts';
 import type { ArgsOf } from '../lib/ansible/options.ts';
+import { isScoped, SNAPSET_SCOPE_OPTIONS, scopeOf } from '../lib/ansible/snapset-scope.ts';
 import { HotstackError } from '../lib/errors.ts';
 import { deleteImages, loadSets } from '../lib/snapset/catalog.ts';
 import { type PrunePolicy, parseDuration, planPrune } from '../lib/snapset/prune.ts';
-import { parseTopology, type Scope } from '../lib/snapset/sets.ts';
 
 /** The module's options; prunePolicy reads its arguments typed from them. */
 const PRUNE_OPTIONS = {
   ...OPENSTACK_OPTIONS,
   snap_id: { type: 'list', elements: 'str', description: 'Delete exactly these sets (all their images).' },
-  name_prefix: { type: 'str', description: 'Scope: sets all of whose instance names start with this.' },
-  instances: {
-    type: 'raw',
-    description: 'Scope: sets of this topology ({name: role}, snapset_data.instances, or name=role items), and cut sets of it.',
-  },
+  ...SNAPSET_SCOPE_OPTIONS,
   all_sets: { type: 'bool', default: false, description: 'Scope: every set of the project.' },
   older_than: { type: 'str', description: 'Delete complete sets older than this: seconds, or a number with s, m, h, d or w (C(30d)).' },
   keep: {
@@ -64,15 +60,12 @@ function decisions(
 
 /** Pure: the policy from the module's arguments; a PruneOptionsError names the option at fault. */
 export function prunePolicy(args: PruneArgs): PrunePolicy {
-  const scope: Scope = {
-    ...(args.name_prefix !== undefined ? { namePrefix: args.name_prefix } : {}),
-    ...(args.instances !== undefined && args.instances !== null ? { topology: parseTopology(args.instances) } : {}),
-  };
+  const scope = scopeOf(args);
   const snapIds = args.snap_id ?? [];
   if (!snapIds.length && args.older_than === undefined && args.keep === undefined && !args.orphans) {
     throw new HotstackError('nothing to prune: give snap_id, older_than, keep or orphans');
   }
-  if (!snapIds.length && scope.namePrefix === undefined && !scope.topology && !args.all_sets) {
+  if (!snapIds.length && !isScoped(scope) && !args.all_sets) {
     throw new HotstackError(
       'no scope: give name_prefix or instances (the sets of one scenario), or all_sets: true for every set of the project',
     );

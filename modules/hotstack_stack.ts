@@ -3,7 +3,8 @@
 // polling and get_all_stack_outputs) — or delete it.
 import { defineModule, ModuleFailure } from '../lib/ansible/module.ts';
 import { OPENSTACK_NOTES, OPENSTACK_OPTIONS, openstackConnection } from '../lib/ansible/openstack.ts';
-import { applyStack, deleteStack, readStackTemplate, StackError } from '../lib/stack/stack.ts';
+import { readHeatTemplate, templateFiles } from '../lib/openstack/heat-template.ts';
+import { applyStack, deleteStack } from '../lib/stack/stack.ts';
 
 const hotstackStack = defineModule({
   name: 'hotstack_stack',
@@ -161,51 +162,37 @@ const hotstackStack = defineModule({
   },
   async run(args, ctx) {
     const options = { timeoutSeconds: args.timeout, checkMode: ctx.checkMode, log: ctx.log, signal: ctx.signal, wait: args.wait };
-    let template: { text: string; files: Record<string, string> } | undefined;
-    if (args.state === 'present') {
-      if (!args.template) throw new ModuleFailure('template is required with state=present');
-      try {
-        template = readStackTemplate(args.template);
-      } catch (error) {
-        throw new ModuleFailure(error instanceof Error ? error.message : String(error));
-      }
-    }
-    const conn = openstackConnection(ctx, args);
-    try {
-      if (args.state === 'absent') {
-        const deleted = await deleteStack(conn.heat, args.name, options);
-        return {
-          changed: deleted,
-          action: deleted ? 'deleted' : 'absent',
-          msg: deleted ? `stack ${args.name} ${ctx.checkMode ? 'would be ' : ''}deleted` : `no stack ${args.name}`,
-        };
-      }
-      const outcome = await applyStack(
-        conn.heat,
-        args.name,
-        {
-          template: template!.text,
-          parameters: args.parameters,
-          ...(Object.keys(template!.files).length ? { files: template!.files } : {}),
-        },
-        options,
-      );
-      const stack = outcome.stack;
+    if (args.state === 'absent') {
+      const conn = openstackConnection(ctx, args);
+      const deleted = await deleteStack(conn.heat, args.name, options);
       return {
-        changed: outcome.action !== 'unchanged',
-        action: outcome.action,
-        msg: `stack ${args.name} ${outcome.action}${stack ? ` (${stack.stack_status})` : ''}`,
-        ...(stack
-          ? { stack: { id: stack.id, name: stack.stack_name, status: stack.stack_status, status_reason: stack.stack_status_reason ?? '' } }
-          : {}),
-        outputs: outcome.outputs,
-        ...(outcome.changes ? { changes: outcome.changes } : {}),
+        changed: deleted,
+        action: deleted ? 'deleted' : 'absent',
+        msg: deleted ? `stack ${args.name} ${ctx.checkMode ? 'would be ' : ''}deleted` : `no stack ${args.name}`,
       };
-    } catch (error) {
-      if (error instanceof StackError)
-        throw new ModuleFailure(error.message, { stack_status: error.stack_status ?? null, failed_resources: error.failed_resources });
-      throw error;
     }
+    if (!args.template) throw new ModuleFailure('template is required with state=present');
+    // a bad template is a HeatTemplateError, and a failed stack a StackError (stack_status, failed_resources): the protocol reports them
+    const template = readHeatTemplate(args.template);
+    const files = templateFiles(template);
+    const conn = openstackConnection(ctx, args);
+    const outcome = await applyStack(
+      conn.heat,
+      args.name,
+      { template: template.text, parameters: args.parameters, ...(Object.keys(files).length ? { files } : {}) },
+      options,
+    );
+    const stack = outcome.stack;
+    return {
+      changed: outcome.action !== 'unchanged',
+      action: outcome.action,
+      msg: `stack ${args.name} ${outcome.action}${stack ? ` (${stack.stack_status})` : ''}`,
+      ...(stack
+        ? { stack: { id: stack.id, name: stack.stack_name, status: stack.stack_status, status_reason: stack.stack_status_reason ?? '' } }
+        : {}),
+      outputs: outcome.outputs,
+      ...(outcome.changes ? { changes: outcome.changes } : {}),
+    };
   },
 });
 

@@ -5,11 +5,11 @@
 // Errors need no mapping: the cluster library's errors are HotstackErrors, which the protocol reports.
 import { ClusterClient } from '../cluster/client.ts';
 import { inlineKubeconfigSecrets, loadKubeconfig } from '../cluster/kubeconfig.ts';
-import { parseSteps, type Step, StepError } from '../revive/parse.ts';
-import { PeriodError, parsePeriod } from '../revive/period.ts';
-import { RunFailed, type RunOptions, type RunReport, runSteps } from '../revive/run.ts';
+import { parseSteps, type Step } from '../revive/parse.ts';
+import { positivePeriod } from '../revive/period.ts';
+import { type RunOptions, type RunReport, runSteps } from '../revive/run.ts';
 import { stepDocs, stepRecordReturns, withMinStablePeriod } from '../revive/steps/index.ts';
-import { type ModuleContext, ModuleFailure, type ModuleResult } from './module.ts';
+import type { ModuleContext, ModuleResult } from './module.ts';
 import type { ArgsOf } from './options.ts';
 
 /** The options both cluster modules take: spread them first into the module's own options. */
@@ -265,28 +265,15 @@ export function clusterClient(ctx: ModuleContext, args: ClusterRunArgs): Cluster
   return client;
 }
 
+/** The steps to run: the user's, else the module's default sequence; a StepError names the element at fault. */
 function stepsOf(args: ClusterRunArgs, defaults: readonly unknown[]): Step[] {
-  try {
-    return parseSteps(args.steps ?? defaults);
-  } catch (error) {
-    if (error instanceof StepError) throw new ModuleFailure(error.message);
-    throw error;
-  }
+  return parseSteps(args.steps ?? defaults);
 }
 
+/** A period option (timeout, csr_window…): undefined when not given, a PeriodError naming the option when not a period > 0. */
 export function periodOf(value: unknown, field: string): number | undefined {
-  if (value === undefined || value === null || value === '') return undefined;
-  try {
-    const ms = parsePeriod(value, field);
-    if (ms <= 0) throw new PeriodError(`${field}: must be longer than 0s`);
-    return ms;
-  } catch (error) {
-    if (error instanceof PeriodError) throw new ModuleFailure(error.message);
-    throw error;
-  }
+  return positivePeriod(value, field);
 }
-
-/** The signal that aborts on SIGTERM/SIGINT/SIGHUP, once the protocol provides one. */
 
 function summary(report: RunReport, wallMs: number): string {
   const parts = [`${report.steps.filter((s) => s.outcome !== 'not run').length} step(s) in ${Math.round(wallMs / 100) / 10}s`];
@@ -296,16 +283,9 @@ function summary(report: RunReport, wallMs: number): string {
   return parts.join('; ');
 }
 
-/** Runs the steps; the report is the result, and a failed run keeps it (RunFailed's details). */
+/** Runs the steps; the report is the result, and a failed run keeps it (RunFailed's details, its message led by the verb). */
 export async function runForModule(client: ClusterClient, options: RunOptions, verb: string): Promise<ModuleResult> {
   const started = Date.now();
-  try {
-    const report = await runSteps(client, options);
-    return { ...report, msg: `${verb}: ${summary(report, Date.now() - started)}` };
-  } catch (error) {
-    if (error instanceof RunFailed) {
-      throw new ModuleFailure(`${verb}: ${error.message}`, error.details);
-    }
-    throw error;
-  }
+  const report = await runSteps(client, { ...options, verb });
+  return { ...report, msg: `${verb}: ${summary(report, Date.now() - started)}` };
 }

@@ -303,9 +303,8 @@ function apiTimeoutOf(cloudName: string, value: unknown): number | undefined {
   return seconds;
 }
 
-/** get_one for one cloud entry: defaults, the entry, the region's values, the fixes, the validation. */
-function buildCloudConfig(cloudName: string, rawEntry: unknown, context: BuildContext): CloudConfig {
-  const { warnings } = context;
+/** The cloud's own entry, checked and with its old spellings fixed (auth_plugin, *_interface). */
+function normalizeEntry(cloudName: string, rawEntry: unknown): Dict {
   if (rawEntry === null || rawEntry === undefined) rawEntry = {};
   if (!isDict(rawEntry)) throw new CloudConfigError(`Cloud ${cloudName}: its entry is not a mapping`);
   const entry = normalizeKeys(rawEntry);
@@ -323,11 +322,18 @@ function buildCloudConfig(cloudName: string, rawEntry: unknown, context: BuildCo
     delete entry.auth_plugin;
   }
   fixBackwardsInterface(entry);
+  return entry;
+}
 
+/** The settings in get_one's order: defaults, the entry, the region's values, the caller's overrides; `auth` apart. */
+function layeredSettings(
+  cloudName: string,
+  entry: Dict,
+  context: BuildContext,
+): { config: Dict; auth: Dict; regionName: string | undefined; overrides: Dict } {
   const config: Dict = { ...DEFAULTS, auth: {} };
   authUpdate(config, entry);
-
-  const region = selectRegion(cloudName, knownRegions(cloudName, entry, warnings), context.requestedRegion);
+  const region = selectRegion(cloudName, knownRegions(cloudName, entry, context.warnings), context.requestedRegion);
   delete config.regions;
   config.region_name = region.name;
   fixBackwardsInterface(region.values);
@@ -339,25 +345,24 @@ function buildCloudConfig(cloudName: string, rawEntry: unknown, context: BuildCo
   authUpdate(config, overrides, true);
   if (!isDict(config.auth)) config.auth = {};
   fixBackwardsApiTimeout(config);
-
   const auth = config.auth as Dict;
   delete config.auth;
+  return { config, auth, regionName: region.name, overrides };
+}
 
-  // auth_type
-  const rawType = config.auth_type;
-  const typeName = scalarString(rawType) || 'none';
+function authTypeOf(cloudName: string, config: Dict): AuthType {
+  const typeName = scalarString(config.auth_type) || 'none';
   if (!(AUTH_TYPES as readonly string[]).includes(typeName)) {
     throw new CloudConfigError(`Cloud ${cloudName}: auth_type ${quote(typeName)} is not supported (supported: ${AUTH_TYPES.join(', ')})`);
   }
-  const authType = typeName as AuthType;
+  return typeName as AuthType;
+}
 
-  fixBackwardsAuth(config, auth);
-  handleDomainId(auth);
-  validateAuth(config, auth, authType);
-  applyDefaultDomain(authType, auth);
-
-  // `{key}` references in top-level strings (credentials excepted) and in auth_url. openstacksdk
-  // raises on a reference it cannot expand; the value is kept as it is here, with a warning.
+/**
+ * `{key}` references in top-level strings (credentials excepted) and in auth_url. openstacksdk
+ * raises on a reference it cannot expand; the value is kept as it is here, with a warning.
+ */
+function expandReferences(cloudName: string, config: Dict, auth: Dict, warnings: string[]): void {
   const snapshot = { ...config };
   const expand = (key: string, value: string): string => {
     const expanded = pyFormat(value, snapshot);
@@ -369,17 +374,26 @@ function buildCloudConfig(cloudName: string, rawEntry: unknown, context: BuildCo
     if (typeof v === 'string' && !FORMAT_EXCLUSIONS.has(k)) put(config, k, expand(k, v));
   }
   if (typeof auth.auth_url === 'string') put(auth, 'auth_url', expand('auth_url', auth.auth_url));
+}
 
+/** The auth values as strings; anything else is warned about and left out. */
+function plainAuth(cloudName: string, auth: Dict, warnings: string[]): Record<string, string> {
   const authOut: Record<string, string> = {};
   for (const [k, v] of Object.entries(auth)) {
     const value = scalarString(v);
     if (value !== undefined) authOut[k] = value;
     else if (v !== null && v !== undefined) warnings.push(`Cloud ${cloudName}: auth key ${k} is not a plain value and was ignored`);
   }
-  requireAuth(cloudName, authType, authOut);
-  requireV3Domains(cloudName, authType, authOut);
+  return authOut;
+}
 
-  // TLS
+/** TLS: verify (insecure wins, as in openstacksdk; a path in verify is the CA bundle), cacert (dropped when not verifying), cert, key. */
+function tlsSettings(
+  cloudName: string,
+  config: Dict,
+  overrides: Dict,
+  warnings: string[],
+): { verify: boolean; cacert: string | undefined; cert: string | undefined; key: string | undefined } {
   const insecure = has(config, 'insecure') ? sdkBoolean(config.insecure) : false;
   let verify = true;
   let cacertValue = scalarString(config.cacert) || undefined;
@@ -405,10 +419,11 @@ function buildCloudConfig(cloudName: string, rawEntry: unknown, context: BuildCo
     );
     cacertValue = undefined;
   }
-  const certValue = scalarString(config.cert) || undefined;
-  const keyValue = scalarString(config.key) || undefined;
+  return { verify, cacert: cacertValue, cert: scalarString(config.cert) || undefined, key: scalarString(config.key) || undefined };
+}
 
-  // Per-service settings
+/** Per-service endpoint overrides, interfaces and API versions, each filed under every name of its service. */
+function serviceSettings(config: Dict): Pick<CloudConfig, 'endpointOverrides' | 'serviceInterfaces' | 'apiVersions'> {
   const endpointOverrides: Record<string, string> = {};
   const serviceInterfaces: Record<string, string> = {};
   const apiVersions: Record<string, string> = {};
@@ -420,8 +435,11 @@ function buildCloudConfig(cloudName: string, rawEntry: unknown, context: BuildCo
     const version = serviceValue(config, serviceType, 'api_version');
     if (version) fileUnderService(apiVersions, serviceType, version);
   }
+  return { endpointOverrides, serviceInterfaces, apiVersions };
+}
 
-  // Every credential, wherever it ended up.
+/** Every credential, wherever it ended up. */
+function secretsOf(authOut: Record<string, string>, config: Dict): string[] {
   const secrets: string[] = [];
   for (const source of [authOut, config]) {
     for (const key of SECRET_KEYS) {
@@ -429,26 +447,41 @@ function buildCloudConfig(cloudName: string, rawEntry: unknown, context: BuildCo
       if (value && !secrets.includes(value)) secrets.push(value);
     }
   }
+  return secrets;
+}
 
+/** get_one for one cloud entry: defaults, the entry, the region's values, the fixes, the validation. */
+function buildCloudConfig(cloudName: string, rawEntry: unknown, context: BuildContext): CloudConfig {
+  const { warnings } = context;
+  const entry = normalizeEntry(cloudName, rawEntry);
+  const { config, auth, regionName, overrides } = layeredSettings(cloudName, entry, context);
+  const authType = authTypeOf(cloudName, config);
+  fixBackwardsAuth(config, auth);
+  handleDomainId(auth);
+  validateAuth(config, auth, authType);
+  applyDefaultDomain(authType, auth);
+  expandReferences(cloudName, config, auth, warnings);
+  const authOut = plainAuth(cloudName, auth, warnings);
+  requireAuth(cloudName, authType, authOut);
+  requireV3Domains(cloudName, authType, authOut);
+  const tls = tlsSettings(cloudName, config, overrides, warnings);
   const result: CloudConfig = {
     name: cloudName,
     authType,
     auth: authOut,
     interface: scalarString(config.interface) || 'public',
-    verify,
-    endpointOverrides,
-    serviceInterfaces,
-    apiVersions,
-    secrets,
+    verify: tls.verify,
+    ...serviceSettings(config),
+    secrets: secretsOf(authOut, config),
     sourceFiles: context.sourceFiles,
     warnings,
   };
-  if (region.name) result.regionName = region.name;
+  if (regionName) result.regionName = regionName;
   const apiTimeout = apiTimeoutOf(cloudName, config.api_timeout);
   if (apiTimeout !== undefined) result.apiTimeoutSeconds = apiTimeout;
-  if (cacertValue) result.cacert = expandUser(cacertValue, context.home);
-  if (certValue) result.cert = expandUser(certValue, context.home);
-  if (keyValue) result.key = expandUser(keyValue, context.home);
+  if (tls.cacert) result.cacert = expandUser(tls.cacert, context.home);
+  if (tls.cert) result.cert = expandUser(tls.cert, context.home);
+  if (tls.key) result.key = expandUser(tls.key, context.home);
   return result;
 }
 

@@ -72,7 +72,7 @@ export class Heat {
   /** The stack's outputs as a key → value map (values come with the stack itself). */
   async stackOutputs(nameOrId: string): Promise<Record<string, unknown>> {
     const stack = await this.getStack(nameOrId);
-    if (!stack) throw new Error(`stack ${nameOrId} not found`);
+    if (!stack) throw new HotstackError(`stack ${nameOrId} not found`);
     return Object.fromEntries((stack.outputs ?? []).map((output) => [output.output_key, output.output_value]));
   }
 

@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs';
 import { got, type Method, RequestError } from 'got';
 import { HotstackError } from '../errors.ts';
 import { sleep } from '../poll.ts';
+import { CloudConfigError } from './config/errors.ts';
 
 export interface TlsOptions {
   verify: boolean;
@@ -261,7 +262,9 @@ function httpsOptions(tls: TlsOptions): Record<string, unknown> {
     try {
       return readFileSync(path);
     } catch (error) {
-      throw new Error(`cannot read the ${what} file ${path}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
+      throw new CloudConfigError(`cannot read the ${what} file ${path}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`, {
+        cause: error,
+      });
     }
   };
   const https: Record<string, unknown> = { rejectUnauthorized: tls.verify };

@@ -124,7 +124,7 @@ export class Nova {
     if (imageId) return imageId;
     const location = String(response.headers.location ?? '');
     const fromLocation = location.split('/').filter(Boolean).pop();
-    if (!fromLocation) throw new Error(`createImage on server ${serverId} answered without an image id`);
+    if (!fromLocation) throw new HotstackError(`createImage on server ${serverId} answered without an image id`);
     return fromLocation;
   }
 

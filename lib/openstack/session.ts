@@ -198,7 +198,7 @@ export class Session {
       if (endpoint) return endpoint.url.replace(/\/+$/, '');
     }
     const types = [...new Set(token.catalog.map((entry) => entry.type))].sort().join(', ');
-    throw new Error(
+    throw new HotstackError(
       `cloud '${this.cloud.name}' has no ${wanted} endpoint for service '${serviceType}'${region ? ` in region ${region}` : ''} (the catalog has: ${types || 'nothing'})`,
     );
   }

@@ -3,6 +3,7 @@
 // has the first kubelet certificate rotation happened, until when to wait if not, and until when a
 // set taken now can be revived without CSR approval / at all. Pure: the reads are in rotation.ts.
 import { X509Certificate } from 'node:crypto';
+import { ClusterError } from '../cluster/errors.ts';
 
 export const KCM_OPERATOR_NS = 'openshift-kube-controller-manager-operator';
 export const CSR_SIGNER = 'csr-signer';
@@ -139,7 +140,7 @@ export function decidePrepare(facts: CertificateFacts, now: Date, marginMs: numb
   let reason: string;
   if (isBootstrapSigner(csrSigner)) {
     if (!csrSigner.notAfter)
-      throw new Error(
+      throw new ClusterError(
         `${csrSigner.ref} has no ${ANNOTATION_NOT_AFTER} annotation and no readable certificate: cannot tell when it rotates`,
       );
     waitFrom = csrSigner.notAfter;

@@ -8,6 +8,7 @@ import { CertificationRequest } from '@peculiar/asn1-csr';
 import { AsnConvert } from '@peculiar/asn1-schema';
 import { Extensions, id_ce_subjectAltName, type Name, SubjectAlternativeName } from '@peculiar/asn1-x509';
 import type { NodeLike } from '../cluster/nodes.ts';
+import { HotstackError } from '../errors.ts';
 
 export const CLIENT_SIGNER = 'kubernetes.io/kube-apiserver-client-kubelet';
 export const SERVING_SIGNER = 'kubernetes.io/kubelet-serving';
@@ -52,7 +53,7 @@ export function parseCertificateRequest(request: string): ParsedRequest {
   let pem = request;
   if (!pem.includes('-----BEGIN')) pem = Buffer.from(request, 'base64').toString('utf8');
   const match = /-----BEGIN (?:NEW )?CERTIFICATE REQUEST-----([\s\S]+?)-----END (?:NEW )?CERTIFICATE REQUEST-----/.exec(pem);
-  if (!match) throw new Error('not a PEM certificate request');
+  if (!match) throw new HotstackError('not a PEM certificate request');
   const der = Buffer.from((match[1] as string).replace(/\s+/g, ''), 'base64');
   const csr = AsnConvert.parse(der, CertificationRequest);
   const info = csr.certificationRequestInfo;

@@ -2,6 +2,7 @@
 // arguments and default timeouts are in steps/index.ts). Parsing turns what
 // the user wrote (`- uncordon`, `- wait_stable: 60s`, `- {shutdown: {}, timeout: 5m}`) into Steps,
 // or an error naming the list element at fault.
+import { HotstackError } from '../errors.ts';
 import { formatPeriod, PeriodError, parsePeriod } from './period.ts';
 import { DEFAULT_STEP_TIMEOUT_MS, isStepName, STEP_NAMES, type StepName, stepNamed } from './steps/index.ts';
 
@@ -14,12 +15,8 @@ export interface Step {
   label: string;
 }
 
-export class StepError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'StepError';
-  }
-}
+/** An element of `steps` that cannot be read; the message names it (`steps[2].wait_stable`). */
+export class StepError extends HotstackError {}
 
 function unknownStep(where: string, name: string): StepError {
   return new StepError(`${where}: unknown step ${JSON.stringify(name)}; steps are ${STEP_NAMES.join(', ')}`);

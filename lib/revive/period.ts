@@ -1,12 +1,9 @@
 // Periods as Ansible users write them ("60s", "5m", "1h30m", or a bare number of seconds), turned
 // into milliseconds. One parser for every wait_stable period and every timeout of the cluster modules.
+import { HotstackError } from '../errors.ts';
 
-export class PeriodError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'PeriodError';
-  }
-}
+/** A period or timeout that cannot be read or is out of range; the message names the field. */
+export class PeriodError extends HotstackError {}
 
 const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
 const PART = /(\d+(?:\.\d+)?)(ms|s|m|h|d)/y;
@@ -42,6 +39,14 @@ export function parsePeriod(value: unknown, what: string): number {
   }
   if (matched === 0) throw new PeriodError(`${what}: "" is not a period (write it as 60s, 5m, 1h30m)`);
   return Math.round(total);
+}
+
+/** A period that must be longer than 0 (a timeout, a window); undefined when not given. */
+export function positivePeriod(value: unknown, what: string): number | undefined {
+  if (value === undefined || value === null || value === '') return undefined;
+  const ms = parsePeriod(value, what);
+  if (ms <= 0) throw new PeriodError(`${what}: must be longer than 0s`);
+  return ms;
 }
 
 /** A period for humans and logs: "1h30m", "60s", "1.5s", "250ms". */

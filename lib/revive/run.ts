@@ -4,7 +4,7 @@
 // run's); a signal (SIGTERM…) stops the running step and leaves nodes as they were before it: an
 // interrupted cordon is undone, an uncordon is always completed (a few fast patches), the debug pods
 // of a shutdown are deleted. What each step does is its file in steps/; this is the loop around them.
-// Ansible-free: the modules map the report and errors to results.
+// Ansible-free: the report is the modules' result, and a failed run's RunFailed carries it as its result keys.
 
 import type { ClusterClient } from '../cluster/client.ts';
 import { ClusterError } from '../cluster/errors.ts';
@@ -27,6 +27,8 @@ export interface RunOptions {
   /** The whole run's deadline (ms epoch), if any. */
   deadline?: number;
   log: (message: string) => void;
+  /** What the run is called ("revive", "prepare"): leads a failure's message when given. */
+  verb?: string;
   expectedNodes?: string[];
   debugImage?: string;
   /** Pending CSRs older than this before the run started are stale. */
@@ -44,12 +46,16 @@ export interface RunOptions {
   afterShutdown?: (signal: AbortSignal, log: (message: string) => void) => Promise<Record<string, unknown>>;
 }
 
-/** A step failed, timed out or was interrupted: the report says what the run did until then. */
+/**
+ * A step failed, timed out or was interrupted: the report says what the run did until then. Its
+ * result keys are the report's (steps, nodes_touched, CSRs…, `interrupted` when so), and its message
+ * is led by the run's verb when the run has one ("revive: step 2 (uncordon) failed: …").
+ */
 export class RunFailed extends HotstackError {
   readonly report: RunReport;
   readonly interrupted: boolean;
-  constructor(message: string, report: RunReport, interrupted: boolean) {
-    super(message, { details: { ...report, ...(interrupted ? { interrupted: true } : {}) } });
+  constructor(message: string, report: RunReport, interrupted: boolean, verb?: string) {
+    super(verb ? `${verb}: ${message}` : message, { details: { ...report, ...(interrupted ? { interrupted: true } : {}) } });
     this.report = report;
     this.interrupted = interrupted;
   }
@@ -114,7 +120,7 @@ export async function runSteps(client: ClusterClient, options: RunOptions): Prom
       // What the run changed before the failure stays changed: nodes touched, CSRs approved.
       tally.changed ||= !options.checkMode && (tally.touched.size > 0 || tally.approved.size > 0);
       const what = `step ${index + 1} (${step.label}) ${record.outcome}`;
-      throw new RunFailed(`${what}: ${message}`, tally.report(records), interrupted);
+      throw new RunFailed(`${what}: ${message}`, tally.report(records), interrupted, options.verb);
     }
     dispose();
     record.duration_seconds = seconds(Date.now() - started);

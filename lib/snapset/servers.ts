@@ -71,10 +71,11 @@ export async function instanceStates(conn: Pick<Connection, 'nova'>, instances: 
   );
 }
 
+/** A wait for a status that failed; its result keys: `servers` (every state) and `not_ready` (the names not there). */
 export class WaitError extends HotstackError {
   readonly states: Record<string, InstanceState>;
-  constructor(message: string, states: Record<string, InstanceState>) {
-    super(message, { details: { servers: states } });
+  constructor(message: string, states: Record<string, InstanceState>, status: string) {
+    super(message, { details: { servers: states, not_ready: notYet(states, status) } });
     this.states = states;
   }
 }
@@ -100,8 +101,8 @@ export async function waitForStatus(
             `${name} (${states[name]!.uuid}) ${states[name]!.status}${states[name]!.task_state ? `/${states[name]!.task_state}` : ''}`,
         )
         .join(', ');
-    if (broken.length) throw new WaitError(`instance(s) that will never be ${status}: ${describe(broken)}`, states);
-    if (Date.now() >= deadline) throw new WaitError(`not ${status} after ${options.timeoutSeconds}s: ${describe(waiting)}`, states);
+    if (broken.length) throw new WaitError(`instance(s) that will never be ${status}: ${describe(broken)}`, states, status);
+    if (Date.now() >= deadline) throw new WaitError(`not ${status} after ${options.timeoutSeconds}s: ${describe(waiting)}`, states, status);
     options.log?.(`waiting for ${status}: ${describe(waiting)}`);
     await sleep(options.intervalMs ?? 3000, options.signal);
     // One listing per poll for all of them.

@@ -1,13 +1,11 @@
 // Create-or-update of a Heat stack and the wait for its end, as playbook 01 needs it: no update
 // when nothing would change (asked to Heat's preview), no confusing the previous COMPLETE with the
 // end of this update, and on FAILED the reasons of the resources that failed.
-import { readFileSync } from 'node:fs';
-import { dirname, isAbsolute, join } from 'node:path';
-import { load } from 'js-yaml';
 import { HotstackError } from '../errors.ts';
 import type { Heat, ResourceChanges, Stack, StackOptions, StackResource } from '../openstack/heat.ts';
 import { sleep } from '../poll.ts';
 
+/** A stack that failed, timed out or is busy; its result keys: `stack_status` (null when unknown) and `failed_resources`. */
 export class StackError extends HotstackError {
   readonly stack_status: string | undefined;
   readonly failed_resources: { name: string; type: string; status: string; reason: string }[];
@@ -16,48 +14,6 @@ export class StackError extends HotstackError {
     this.stack_status = details.status;
     this.failed_resources = details.failed ?? [];
   }
-}
-
-/** Pure: every get_file name a template uses (Heat needs their contents in `files`). */
-export function getFileNames(node: unknown, found = new Set<string>()): Set<string> {
-  if (Array.isArray(node)) for (const item of node) getFileNames(item, found);
-  else if (node && typeof node === 'object') {
-    for (const [key, value] of Object.entries(node)) {
-      if (key === 'get_file' && typeof value === 'string') found.add(value);
-      else getFileNames(value, found);
-    }
-  }
-  return found;
-}
-
-/** Reads a template file and the files it includes (get_file, relative to the template). */
-export function readStackTemplate(path: string): { text: string; files: Record<string, string> } {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (error) {
-    throw new StackError(`template ${path}: cannot read it (${(error as NodeJS.ErrnoException).code ?? String(error)})`);
-  }
-  let parsed: unknown;
-  try {
-    parsed = load(text);
-  } catch (error) {
-    throw new StackError(`template ${path}: not valid YAML (${error instanceof Error ? error.message.split('\n')[0] : String(error)})`);
-  }
-  if (!parsed || typeof parsed !== 'object' || !('heat_template_version' in parsed))
-    throw new StackError(`template ${path}: not a Heat template (no heat_template_version)`);
-  const files: Record<string, string> = {};
-  for (const name of getFileNames(parsed)) {
-    const file = isAbsolute(name.replace(/^file:\/\//, '')) ? name.replace(/^file:\/\//, '') : join(dirname(path), name);
-    try {
-      files[name] = readFileSync(file, 'utf8');
-    } catch (error) {
-      throw new StackError(
-        `template ${path}: get_file ${name}: cannot read ${file} (${(error as NodeJS.ErrnoException).code ?? String(error)})`,
-      );
-    }
-  }
-  return { text, files };
 }
 
 /** Pure: whether a preview says the update would change anything. */

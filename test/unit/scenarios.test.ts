@@ -9,12 +9,12 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { load } from 'js-yaml';
 import type { Image } from '../../lib/openstack/glance.ts';
+import { readHeatTemplate } from '../../lib/openstack/heat-template.ts';
 import { planRestore, targetTopology } from '../../lib/snapset/restore.ts';
 import { summarizeSet } from '../../lib/snapset/sets.ts';
-import { readTemplate } from '../../lib/snapset/template.ts';
 import { ROOT } from '../helpers/ansible.ts';
 
-const template = (scenario: string) => readTemplate(join(ROOT, 'scenarios', scenario, 'heat_template.yaml'));
+const template = (scenario: string) => readHeatTemplate(join(ROOT, 'scenarios', scenario, 'heat_template.yaml')).template;
 const vars = (scenario: string) =>
   load(readFileSync(join(ROOT, 'scenarios', scenario, 'bootstrap_vars.yml'), 'utf8')) as Record<string, unknown>;
 

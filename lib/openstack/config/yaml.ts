@@ -15,6 +15,7 @@ import {
   Schema,
   YAML11_SCHEMA,
 } from 'js-yaml';
+import { HotstackError } from '../../errors.ts';
 
 // PyYAML's safe_load (YAML 1.1), with numbers kept as exact text and dates kept as strings.
 const pyBoolTag = defineScalarTag<boolean>('tag:yaml.org,2002:bool', {
@@ -62,12 +63,7 @@ const PY_YAML_SCHEMA = new Schema([
 ]);
 
 /** A file that cannot be read as configuration; the message names the line, never the content. */
-class ConfigSyntaxError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'ConfigSyntaxError';
-  }
-}
+class ConfigSyntaxError extends HotstackError {}
 
 export interface ParsedConfig {
   data: unknown;

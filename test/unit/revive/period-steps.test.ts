@@ -2,8 +2,9 @@
 
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { HotstackError } from '../../../lib/errors.ts';
 import { parseSteps, StepError } from '../../../lib/revive/parse.ts';
-import { formatPeriod, parsePeriod } from '../../../lib/revive/period.ts';
+import { formatPeriod, PeriodError, parsePeriod, positivePeriod } from '../../../lib/revive/period.ts';
 import { DEFAULT_STEP_TIMEOUT_MS, PREPARE_STEPS, REVIVE_STEPS, withMinStablePeriod } from '../../../lib/revive/steps/index.ts';
 
 test('periods: seconds, minutes, hours, combinations, bare numbers', () => {
@@ -105,8 +106,23 @@ test('bad steps are rejected with the element at fault', () => {
   for (const [input, expected] of cases) {
     assert.throws(
       () => parseSteps(input),
-      (e: Error) => e instanceof StepError && expected.test(e.message),
+      (e: Error) => e instanceof StepError && e instanceof HotstackError && expected.test(e.message),
       JSON.stringify(input),
+    );
+  }
+});
+
+test('a period option (timeout, csr_window): absent is undefined, 0 or not a period is a PeriodError (a HotstackError) naming it', () => {
+  assert.equal(positivePeriod(undefined, 'timeout'), undefined);
+  assert.equal(positivePeriod('', 'timeout'), undefined);
+  assert.equal(positivePeriod('5m', 'timeout'), 300_000);
+  for (const [value, expected] of [
+    ['0s', /^csr_window: must be longer than 0s$/],
+    ['soon', /^csr_window: "soon" is not a period/],
+  ] as const) {
+    assert.throws(
+      () => positivePeriod(value, 'csr_window'),
+      (e: Error) => e instanceof PeriodError && e instanceof HotstackError && expected.test(e.message),
     );
   }
 });

@@ -74,6 +74,17 @@ test('a step that fails ends the run: RunFailed names it, later steps are "not r
   assert.equal(error.details.changed, false);
 });
 
+test("a run with a verb (the module's) leads the failure's message with it; the report stays its details", async () => {
+  const { client } = fakeCluster({ 'GET /api/v1/nodes': httpError(403, 'list nodes: permission denied (403)') });
+  const error = await runSteps(client, { ...options(['uncordon']), verb: 'revive' }).catch((e: unknown) => e);
+  assert.ok(error instanceof RunFailed);
+  assert.equal(error.message, 'revive: step 1 (uncordon) failed: list nodes: permission denied (403)');
+  assert.deepEqual(
+    (error.details.steps as { outcome: string }[]).map((s) => s.outcome),
+    ['failed'],
+  );
+});
+
 test('a step past its own timeout is "timed out"; past the run deadline, the message says so', async () => {
   const { client } = fakeCluster({ 'GET /readyz': httpError(503) });
   const own = await runSteps(client, options([{ wait_api: null, timeout: 1 }])).catch((e: unknown) => e);

@@ -58,6 +58,8 @@ test('an instance in ERROR ends the wait at once, naming it', async () => {
   await assert.rejects(waitForStatus(conn, instances, 'SHUTOFF', { timeoutSeconds: 10, intervalMs: 5 }), (error: unknown) => {
     assert.ok(error instanceof WaitError);
     assert.match(error.message, /will never be SHUTOFF: master0 \(u2\) ERROR/);
+    assert.deepEqual(error.details.not_ready, ['master0'], 'its result keys: servers and not_ready');
+    assert.equal((error.details.servers as Record<string, { status: string }>).master0?.status, 'ERROR');
     return true;
   });
 });

@@ -3,7 +3,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { Heat } from '../../../lib/openstack/heat.ts';
-import { applyStack, failedResources, getFileNames, wouldChange } from '../../../lib/stack/stack.ts';
+import { getFileNames } from '../../../lib/openstack/heat-template.ts';
+import { applyStack, failedResources, wouldChange } from '../../../lib/stack/stack.ts';
 
 test('get_file names are found anywhere in the template, once each', () => {
   const template = {
