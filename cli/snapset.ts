@@ -8,7 +8,7 @@ import { isScoped, SNAPSET_SCOPE_FLAGS, scopeOf } from '../lib/ansible/snapset-s
 import { HotstackError, messageOf } from '../lib/errors.ts';
 import { type Connection, connect } from '../lib/openstack/connect.ts';
 import { readHeatTemplate } from '../lib/openstack/heat-template.ts';
-import { deleteImages, loadSets } from '../lib/snapset/catalog.ts';
+import { deleteImages, loadSet, loadSets } from '../lib/snapset/catalog.ts';
 import { lookupSets } from '../lib/snapset/lookup.ts';
 import { type PrunePolicy, parseDuration, planPrune } from '../lib/snapset/prune.ts';
 import { RestoreError } from '../lib/snapset/restore.ts';
@@ -245,12 +245,14 @@ export async function runCli(args: string[], io: Io = defaultIo()): Promise<numb
   }
   const { command, operands, flags } = line;
   const out = outputFor(io, flags.json ?? false);
+  // HOTSTACK_SNAPSET_STATS=1: one line on stderr with the HTTP requests sent, per service (the scale benchmark reads it).
+  let conn: Connection | undefined;
   try {
     const scope = scopeOfFlags(flags);
     // Usage mistakes are told before the cloud is read.
     if (command === 'show' && !operands[0]) throw new UsageError('show needs a SNAP_ID');
     const policy = command === 'delete' || command === 'prune' ? cliPrunePolicy(command, operands, flags, scope) : undefined;
-    const conn = connect({ cloud: flags['os-cloud'] ?? io.env.OS_CLOUD ?? null, env: io.env, onSecret: (secret) => masker.add(secret) });
+    conn = connect({ cloud: flags['os-cloud'] ?? io.env.OS_CLOUD ?? null, env: io.env, onSecret: (secret) => masker.add(secret) });
     switch (command) {
       case 'list':
         return await listCommand(conn, scope, out);
@@ -264,6 +266,11 @@ export async function runCli(args: string[], io: Io = defaultIo()): Promise<numb
   } catch (error) {
     if (error instanceof UsageError) return fail(`${error.message}\n\n${USAGE}`, 2);
     return fail(messageOf(error));
+  } finally {
+    if (conn && io.env.HOTSTACK_SNAPSET_STATS === '1')
+      io.err(
+        `stats: ${JSON.stringify({ http_requests: conn.http.requestCount, http_requests_by_service: conn.http.requestsByService })}\n`,
+      );
   }
 }
 
@@ -275,7 +282,8 @@ async function listCommand(conn: Connection, scope: Scope, out: Output): Promise
 }
 
 async function showCommand(conn: Connection, snapId: string, out: Output, fail: (message: string) => number): Promise<number> {
-  const set = (await loadSets(conn)).find((candidate) => candidate.snap_id === snapId);
+  // The set's own images only (tag and property of its snap_id): two requests, however many sets there are.
+  const set = await loadSet(conn, snapId);
   if (!set) return fail(`no SnapSet ${snapId} among the project's images`);
   out.print(set, setDetail(set));
   return 0;

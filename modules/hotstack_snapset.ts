@@ -1,6 +1,6 @@
 // hotstack_snapset: snapshot every instance of a stopped Hotstack deployment into one SnapSet.
 import { defineModule, main } from '../lib/ansible/module.ts';
-import { OPENSTACK_NOTES, OPENSTACK_OPTIONS, openstackConnection } from '../lib/ansible/openstack.ts';
+import { OPENSTACK_NOTES, OPENSTACK_OPTIONS, OPENSTACK_STATS_RETURN, openstackConnection } from '../lib/ansible/openstack.ts';
 import { checkServersStopped, createSnapset, planSnapset } from '../lib/snapset/create.ts';
 import { newSnapId, parseExtraProperties, parseSnapsetData } from '../lib/snapset/data.ts';
 
@@ -209,15 +209,7 @@ const hotstackSnapset = defineModule({
       type: 'str',
       sample: 'SIGTERM',
     },
-    stats: {
-      description: 'C(wall_seconds) of the run and, once connected, C(http_requests) it sent to the cloud.',
-      returned: 'always',
-      type: 'dict',
-      contains: {
-        wall_seconds: { description: 'Seconds the run took.', type: 'float', sample: 6.06 },
-        http_requests: { description: 'HTTP requests sent to the cloud, retries included.', type: 'int', sample: 27 },
-      },
-    },
+    stats: OPENSTACK_STATS_RETURN,
   },
   async run(args, ctx) {
     const instances = parseSnapsetData(args.snapset_data);

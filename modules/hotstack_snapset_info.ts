@@ -1,7 +1,7 @@
 // hotstack_snapset_info: find SnapSets and judge them; pick the one to restore and the stack
 // parameters that boot it, checked against the target before anything is created.
 import { defineModule, ModuleFailure } from '../lib/ansible/module.ts';
-import { OPENSTACK_NOTES, OPENSTACK_OPTIONS, openstackConnection } from '../lib/ansible/openstack.ts';
+import { OPENSTACK_NOTES, OPENSTACK_OPTIONS, OPENSTACK_STATS_RETURN, openstackConnection } from '../lib/ansible/openstack.ts';
 import { SNAPSET_SCOPE_OPTIONS, scopeOf } from '../lib/ansible/snapset-scope.ts';
 import { readHeatTemplate } from '../lib/openstack/heat-template.ts';
 import { lookupSets } from '../lib/snapset/lookup.ts';
@@ -208,7 +208,10 @@ const hotstackSnapsetInfo = defineModule({
 `,
   returns: {
     snapsets: {
-      description: 'Sets in scope (and a pinned I(snap_id)), newest first, each judged.',
+      description: [
+        'Sets in scope, newest first, each judged.',
+        'When a set is chosen (I(latest), I(snap_id) or I(template)), the sets looked at: the pinned one, or the chosen one and the newer sets of the scope passed over (every set of the scope when none counts). A lookup reads no more of Glance than its answer needs.',
+      ],
       returned: 'always',
       type: 'list',
       elements: 'dict',
@@ -349,6 +352,7 @@ const hotstackSnapsetInfo = defineModule({
         },
       },
     },
+    stats: OPENSTACK_STATS_RETURN,
   },
   async run(args, ctx) {
     // bad scope options and a bad template are HotstackErrors, and a set that does not fit the target a

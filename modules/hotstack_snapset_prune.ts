@@ -1,7 +1,7 @@
 // hotstack_snapset_prune: delete SnapSets — one named set, or by age or count within a scope, and
 // orphans of runs that never completed — never the newest usable set of the scope unless named.
 import { defineModule, ModuleFailure } from '../lib/ansible/module.ts';
-import { OPENSTACK_NOTES, OPENSTACK_OPTIONS, openstackConnection } from '../lib/ansible/openstack.ts';
+import { OPENSTACK_NOTES, OPENSTACK_OPTIONS, OPENSTACK_STATS_RETURN, openstackConnection } from '../lib/ansible/openstack.ts';
 import type { ArgsOf } from '../lib/ansible/options.ts';
 import { isScoped, SNAPSET_SCOPE_OPTIONS, scopeOf } from '../lib/ansible/snapset-scope.ts';
 import { HotstackError } from '../lib/errors.ts';
@@ -168,6 +168,7 @@ const hotstackSnapsetPrune = defineModule({
         },
       },
     },
+    stats: OPENSTACK_STATS_RETURN,
   },
   async run(args, ctx) {
     const policy = prunePolicy(args);

@@ -89,11 +89,27 @@ export type OpenStackArgs = ArgsOf<typeof OPENSTACK_OPTIONS>;
  * The connection of one module run: credentials read from clouds.yaml go to the module's masker
  * before any request (those given in `cloud` or `auth` are registered by the protocol, from the
  * option spec), the loader's warnings become the module's warnings, and `stats.http_requests`
- * counts what the run sent.
+ * (and `http_requests_by_service`) counts what the run sent.
  */
 export function openstackConnection(ctx: ModuleContext, args: OpenStackArgs): Connection {
   const conn = connect({ ...cloudSelection(args), onSecret: (secret) => ctx.masker.add(secret) });
   for (const warning of conn.cloud.warnings) ctx.warn(warning);
-  ctx.addStats(() => ({ http_requests: conn.http.requestCount }));
+  ctx.addStats(() => ({ http_requests: conn.http.requestCount, http_requests_by_service: { ...conn.http.requestsByService } }));
   return conn;
 }
+
+/** The `stats` return of a module on an OpenStack connection (the protocol adds it when documented). */
+export const OPENSTACK_STATS_RETURN = {
+  description: 'C(wall_seconds) of the run and, once connected, the HTTP requests it sent to the cloud.',
+  returned: 'always',
+  type: 'dict',
+  contains: {
+    wall_seconds: { description: 'Seconds the run took.', type: 'float', sample: 6.06 },
+    http_requests: { description: 'HTTP requests sent to the cloud, retries included.', type: 'int', sample: 27 },
+    http_requests_by_service: {
+      description: 'The same per service type of the catalog (C(identity) is the authentication).',
+      type: 'dict',
+      sample: { identity: 1, compute: 2, image: 24 },
+    },
+  },
+} as const;

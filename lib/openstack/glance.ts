@@ -28,6 +28,29 @@ export interface ImageFilters {
   pageSize?: number;
 }
 
+/** Pure: the query string of an image listing's filters (no paging); undefined when it can match nothing (`ids: []`). */
+export function imageQuery(filters: ImageFilters): string | undefined {
+  const query = new URLSearchParams();
+  for (const tag of filters.tags ?? []) query.append('tag', tag);
+  if (filters.name !== undefined) query.set('name', filters.name);
+  if (filters.status !== undefined) query.set('status', filters.status);
+  if (filters.owner !== undefined) query.set('owner', filters.owner);
+  for (const [key, value] of Object.entries(filters.properties ?? {})) query.set(key, value);
+  if (filters.ids !== undefined) {
+    if (filters.ids.length === 0) return undefined;
+    query.set('id', `in:${filters.ids.join(',')}`);
+  }
+  return query.toString();
+}
+
+/** Pure: one page of a listing: the filters, the page size and the marker (the last image of the page before). */
+export function pageQuery(query: string, limit: number, marker?: string): string {
+  const page = new URLSearchParams(query);
+  page.set('limit', String(limit));
+  if (marker !== undefined) page.set('marker', marker);
+  return page.toString();
+}
+
 /** Glance statuses from which an image never becomes active (Glance has no `error` status). */
 export const DEAD_IMAGE_STATUSES = new Set(['killed', 'deleted', 'pending_delete', 'deactivated']);
 
@@ -54,28 +77,29 @@ export class Glance {
 
   /** Every image matching the filters, all pages. */
   async listImages(filters: ImageFilters = {}): Promise<Image[]> {
-    const base = await this.#base();
-    const query = new URLSearchParams();
-    for (const tag of filters.tags ?? []) query.append('tag', tag);
-    if (filters.name !== undefined) query.set('name', filters.name);
-    if (filters.status !== undefined) query.set('status', filters.status);
-    if (filters.owner !== undefined) query.set('owner', filters.owner);
-    for (const [key, value] of Object.entries(filters.properties ?? {})) query.set(key, value);
-    if (filters.ids !== undefined) {
-      if (filters.ids.length === 0) return [];
-      query.set('id', `in:${filters.ids.join(',')}`);
-    }
-    query.set('limit', String(filters.pageSize ?? 1000));
     const images: Image[] = [];
-    let url: string | undefined = `${base}/images?${query}`;
-    while (url) {
-      const response = await this.session.request('image', { method: 'GET', path: url });
-      const body = response.body as { images: Image[]; next?: string };
-      images.push(...body.images);
-      // `next` is relative to the server root and starts with /v2 (facts §3.3).
-      url = body.next ? `${base}${body.next.replace(/^\/v2(\.\d+)?/, '')}` : undefined;
-    }
+    for await (const page of this.imagePages(filters)) images.push(...page);
     return images;
+  }
+
+  /**
+   * The images matching the filters, page by page in Glance's order (newest first): the caller
+   * may stop early. Page sizes follow `pageSizes` (the last one repeats), else `pageSize`.
+   */
+  async *imagePages(filters: ImageFilters = {}, pageSizes: readonly number[] = [filters.pageSize ?? 1000]): AsyncGenerator<Image[]> {
+    const base = await this.#base();
+    const query = imageQuery(filters);
+    if (!query) return;
+    for (let page = 0, marker: string | undefined; ; page++) {
+      const limit = pageSizes[Math.min(page, pageSizes.length - 1)]!;
+      const response = await this.session.request('image', { method: 'GET', path: `${base}/images?${pageQuery(query, limit, marker)}` });
+      const body = response.body as { images: Image[]; next?: string };
+      yield body.images;
+      // Glance's own `next` link keeps only the last of repeated parameters (two `tag=` filters
+      // become one: seen on devcloud), so the next page is asked with the same query and a marker.
+      if (!body.next || body.images.length === 0) return;
+      marker = body.images[body.images.length - 1]!.id;
+    }
   }
 
   /** Replaces all tags of an image in one request (JSON patch). */
@@ -130,17 +154,26 @@ export class Glance {
     return response.status !== 404;
   }
 
-  /** Creates an image record and uploads its data (for test fixtures and the demo). */
-  async uploadImage(fields: Record<string, unknown>, data: Buffer): Promise<Image> {
-    const base = await this.#base();
-    const created = await this.session.request('image', { method: 'POST', path: `${base}/images`, json: fields });
-    const image = created.body as Image;
+  /** Creates an image record (queued, no data: for test fixtures and the benchmark). */
+  async createImageRecord(fields: Record<string, unknown>): Promise<Image> {
+    const created = await this.session.request('image', { method: 'POST', path: `${await this.#base()}/images`, json: fields });
+    return created.body as Image;
+  }
+
+  /** Uploads the data of a queued image (it turns active). */
+  async uploadData(id: string, data: Buffer): Promise<void> {
     await this.session.request('image', {
       method: 'PUT',
-      path: `${base}/images/${image.id}/file`,
+      path: `${await this.#base()}/images/${encodeURIComponent(id)}/file`,
       body: data,
       headers: { 'Content-Type': 'application/octet-stream' },
     });
+  }
+
+  /** Creates an image record and uploads its data (for test fixtures and the demo). */
+  async uploadImage(fields: Record<string, unknown>, data: Buffer): Promise<Image> {
+    const image = await this.createImageRecord(fields);
+    await this.uploadData(image.id, data);
     return image;
   }
 }

@@ -196,6 +196,8 @@ export class HttpClient {
   #https: Record<string, unknown>;
   /** Requests sent, retries included (the benchmark reports it). */
   requestCount = 0;
+  /** The same, per service type of the catalog (`identity`, `image`, `compute`, …). */
+  requestsByService: Record<string, number> = {};
 
   constructor(options: HttpClientOptions = {}) {
     this.timeoutMs = options.timeoutMs ?? 60_000;
@@ -231,6 +233,8 @@ export class HttpClient {
 
   async #send(request: HttpRequest): Promise<HttpResponse> {
     this.requestCount++;
+    const service = request.service ?? 'other';
+    this.requestsByService[service] = (this.requestsByService[service] ?? 0) + 1;
     const response = await got(request.url, {
       method: request.method,
       headers: { Accept: 'application/json', 'User-Agent': 'hotstack-snapset', ...request.headers },

@@ -1,9 +1,9 @@
 // One lookup for the module and the CLI: the project's sets in a scope, optionally the set to use
 // (newest usable, or pinned) and the restore plan for a target template — all decided before
 // anything is created. With a target, sets of another tool (tags only) are judged against it.
-import { loadSets } from './catalog.ts';
+import { loadSet, loadSets, loadSetsUntil } from './catalog.ts';
 import { planRestore, type RestorePlan, restoreTarget, type Template, targetTopology } from './restore.ts';
-import { type Choice, chooseSet, inScope, type Scope, type SnapsetSummary, type Topology } from './sets.ts';
+import { type Choice, chooseSet, inScope, newestFirst, type Scope, type SnapsetSummary, type Topology } from './sets.ts';
 
 export interface LookupRequest {
   scope: Scope;
@@ -22,7 +22,15 @@ export interface LookupResult {
   topology: Topology | undefined;
 }
 
-/** Throws RestoreError (from planRestore) when the chosen set cannot boot in the target. */
+/**
+ * Throws RestoreError (from planRestore) when the chosen set cannot boot in the target.
+ *
+ * Without a set to choose, every set of the scope is read (one listing of the project's images).
+ * Choosing reads no more than the choice needs: a pinned set is fetched by its snap_id alone (two
+ * requests), and the newest set that counts is found reading newest first, stopping once the sets
+ * read settle it; `sets` are then the sets looked at — the pinned one, or the chosen one and the
+ * newer sets of the scope passed over (all sets of the scope when none counts).
+ */
 export async function lookupSets(conn: Parameters<typeof loadSets>[0], request: LookupRequest): Promise<LookupResult> {
   const now = request.now ?? new Date();
   // The target says which instances it restores: that is the scenario's topology.
@@ -30,19 +38,44 @@ export async function lookupSets(conn: Parameters<typeof loadSets>[0], request: 
     ? targetTopology(request.target.template, request.scope.topology, request.target.parameters)
     : request.scope.topology;
   const scope: Scope = { ...request.scope, ...(topology ? { topology } : {}) };
-  const all = await loadSets(conn, now);
-  // A pinned set is looked for among all the project's sets: pinning says which one.
-  const sets = all.filter((set) => inScope(set, scope) || set.snap_id === request.snapId);
-  let choice: Choice | undefined;
-  let restore: RestorePlan | undefined;
-  if (request.choose || request.snapId || request.target) {
-    choice = chooseSet(request.snapId ? all : sets, {
-      ...(topology ? { topology } : {}),
-      ...(request.snapId ? { snapId: request.snapId } : {}),
-      ...(request.target ? { target: restoreTarget(request.target.template, request.target.parameters, request.scope.topology) } : {}),
-    });
-    if (choice.chosen && request.target)
-      restore = planRestore(choice.chosen, request.target.template, request.target.parameters, request.scope.topology);
+  if (!(request.choose || request.snapId || request.target)) {
+    const sets = (await loadSets(conn, now)).filter((set) => inScope(set, scope));
+    return { sets, choice: undefined, restore: undefined, topology };
   }
+  const options = {
+    ...(topology ? { topology } : {}),
+    ...(request.snapId ? { snapId: request.snapId } : {}),
+    ...(request.target ? { target: restoreTarget(request.target.template, request.target.parameters, request.scope.topology) } : {}),
+  };
+  let sets: SnapsetSummary[];
+  let choice: Choice;
+  if (request.snapId) {
+    // A pinned set is looked for among all the project's sets: pinning says which one.
+    const pinned = await loadSet(conn, request.snapId, now);
+    sets = pinned ? [pinned] : [];
+    choice = chooseSet(sets, options);
+  } else {
+    let settled: Choice | undefined;
+    const read = await loadSetsUntil(
+      conn,
+      (known) => {
+        const candidate = chooseSet(
+          known.filter((set) => inScope(set, scope)),
+          options,
+        );
+        if (candidate.chosen) settled = candidate;
+        return !!candidate.chosen;
+      },
+      now,
+    );
+    const scoped = read.sets.filter((set) => inScope(set, scope));
+    choice = settled ?? chooseSet(scoped, options);
+    const chosen = choice.chosen;
+    sets = chosen ? scoped.filter((set) => newestFirst(set, chosen) <= 0) : scoped;
+  }
+  const restore =
+    choice.chosen && request.target
+      ? planRestore(choice.chosen, request.target.template, request.target.parameters, request.scope.topology)
+      : undefined;
   return { sets, choice, restore, topology };
 }
