@@ -356,16 +356,15 @@ async function measurePhase(kind: 'tasks' | '03', wan: boolean): Promise<void> {
   });
   const conn = devcloudConnection();
   const cluster = new DeploymentCluster(uniqueName('xfer'), [], conn.nova);
-  const relays = await execa('bash', [join(ROOT, 'labs/devcloud/relay.sh'), 'list']);
-  const ownRelay = !relays.stdout.split('\n').some((line) => line.includes(`:${RELAY_PORT} `));
-  if (ownRelay) await execa('bash', [join(ROOT, 'labs/devcloud/relay.sh'), 'start', String(RELAY_PORT), new URL(apiUrl()).port]);
+  // the relay is shared: held under this run's name, it stops only with its last holder
+  await execa('bash', [join(ROOT, 'labs/devcloud/relay.sh'), 'start', String(RELAY_PORT), new URL(apiUrl()).port, cluster.run]);
   const shaping = wan ? WAN : undefined;
   const name = shaping ? `${kind}-wan-${shaping.rateMbit}mbit-${shaping.delayMs}ms` : kind;
   const undo = () => {
     // Synchronous, for a signal: the shaping must not outlive the bench.
     const shown = execaSyncTc(['-j', 'qdisc', 'show', 'dev', DEV]);
     if (shown && hasBenchRoot(shown)) execaSyncTc(['qdisc', 'del', 'dev', DEV, 'root']);
-    if (ownRelay) execaSync('bash', [join(ROOT, 'labs/devcloud/relay.sh'), 'stop', String(RELAY_PORT)], { reject: false });
+    execaSync('bash', [join(ROOT, 'labs/devcloud/relay.sh'), 'stop', String(RELAY_PORT), cluster.run], { reject: false });
   };
   const onSignal = (signal: NodeJS.Signals) => {
     undo();
@@ -392,7 +391,7 @@ async function measurePhase(kind: 'tasks' | '03', wan: boolean): Promise<void> {
     await unshape();
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
-    if (ownRelay) await execa('bash', [join(ROOT, 'labs/devcloud/relay.sh'), 'stop', String(RELAY_PORT)], { reject: false });
+    await execa('bash', [join(ROOT, 'labs/devcloud/relay.sh'), 'stop', String(RELAY_PORT), cluster.run], { reject: false });
   }
 }
 

@@ -5,6 +5,12 @@
 // `tls-server-name: localhost` (TLS stays verified). Operators are stable, the signer chain is that of
 // a cluster whose first rotation happened (prepare does not wait), and one kubelet per OpenShift node
 // plays the node: its shutdown pod stops the devcloud server behind it through Nova.
+// K restores of one set at once: restore(stackName) gives each restore the cluster as the set left it
+// (the source's nodes, cordoned, and its operators) under names derived from its stack name
+// (names.ts), with its own kubelets and its own label: one lab API plays K clusters, and each
+// restore's hotstack_revive, given that label as its node selector, sees and approves only its own
+// nodes' CSRs. The relay is shared (every restored controller's kubeconfig, from the set, names
+// 10.99.0.1:6443): each cluster holds it under its run name, it stops with its last holder.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as k8s from '@kubernetes/client-node';
@@ -14,6 +20,7 @@ import type { Nova } from '../../lib/openstack/nova.ts';
 import { Certificates } from './certificates.ts';
 import { Kubelet } from './kubelets.ts';
 import { adminConfig, apiUrl, ensureUp, paths, ROOT } from './lab.ts';
+import { labNodeName, labRunName } from './names.ts';
 import { Operators, STABLE } from './operators.ts';
 
 /** Where the controller finds the API: an address devcloud exposes inside its namespace. */
@@ -35,6 +42,9 @@ export class DeploymentCluster {
   #core = adminConfig().makeApiClient(k8s.CoreV1Api);
   #nova: Pick<Nova, 'stopServer' | 'startServer' | 'waitForServer'>;
   #nodes: LabNode[];
+  /** What start() set up and stop() undoes: the relay hold, the signer chain (not for a restore). */
+  #holdsRelay = false;
+  #installedCerts = false;
 
   constructor(run: string, nodes: LabNode[], nova: Pick<Nova, 'stopServer' | 'startServer' | 'waitForServer'>) {
     this.run = run;
@@ -45,14 +55,67 @@ export class DeploymentCluster {
   }
 
   nodeName(instance: string): string {
-    return `${this.run}-${instance}`;
+    return labNodeName(this.run, instance);
   }
 
   /** Lab up, the relay, stable operators, a rotated signer chain, one running kubelet per node. */
   async start(): Promise<void> {
     await ensureUp();
     const port = new URL(apiUrl()).port;
-    await execa('bash', [join(ROOT, 'labs/devcloud/relay.sh'), 'start', String(NS_API.port), port]);
+    await execa('bash', [join(ROOT, 'labs/devcloud/relay.sh'), 'start', String(NS_API.port), port, this.run]);
+    this.#holdsRelay = true;
+    await this.#installOperators();
+    this.#installedCerts = true;
+    await this.#certs.installScenario('rotated');
+    for (const node of this.#nodes) {
+      const kubelet = new Kubelet({ name: this.nodeName(node.instance), role: 'master', ip: node.ip }, { nova: this.#nova });
+      await kubelet.start();
+      await this.#label(kubelet.name);
+      this.kubelets.set(node.instance, kubelet);
+    }
+  }
+
+  /**
+   * The cluster of a restore of a set made of this deployment, as the restored etcd has it: this
+   * cluster's nodes as they are now (cordoned and NotReady after prepare), under the restore's own
+   * names (`<labRunName(stackName)>-<instance>`), with its own stable operators and label. No kubelet
+   * runs until bootRestored(); stop() removes what this made. The relay and the signer chain stay
+   * this deployment's (the restore's controller reaches the API through the kubeconfig of the set).
+   */
+  async restore(stackName: string): Promise<DeploymentCluster> {
+    const restored = new DeploymentCluster(labRunName(stackName), this.#nodes, this.#nova);
+    await restored.#installOperators();
+    for (const node of this.#nodes) {
+      const source = await this.#core.readNode({ name: this.nodeName(node.instance) });
+      const name = restored.nodeName(node.instance);
+      const labels = { ...source.metadata?.labels, 'kubernetes.io/hostname': name, [LABEL]: restored.run };
+      await this.#core.createNode({
+        body: {
+          apiVersion: 'v1',
+          kind: 'Node',
+          metadata: { name, labels, annotations: { 'clusterlab/actor': 'kubelet', 'clusterlab/restore-of': this.nodeName(node.instance) } },
+          spec: { unschedulable: source.spec?.unschedulable ?? false, taints: source.spec?.taints ?? [] },
+        },
+      });
+      // The addresses the source's kubelet posted, with the restore's host name: the serving CSR's SANs are judged against them.
+      const created = await this.#core.readNodeStatus({ name });
+      created.status = {
+        ...created.status,
+        addresses: [
+          { type: 'InternalIP', address: node.ip },
+          { type: 'Hostname', address: name },
+        ],
+      };
+      await this.#core.replaceNodeStatus({ name, body: created });
+      restored.#cloned.add(name);
+    }
+    return restored;
+  }
+
+  /** Nodes restore() made that have no kubelet yet (removed by stop()). */
+  #cloned = new Set<string>();
+
+  async #installOperators(): Promise<void> {
     await this.#operators.install(STABLE);
     const custom = adminConfig().makeApiClient(k8s.CustomObjectsApi);
     for (const name of this.#operators.names)
@@ -66,13 +129,6 @@ export class DeploymentCluster {
         },
         k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch),
       );
-    await this.#certs.installScenario('rotated');
-    for (const node of this.#nodes) {
-      const kubelet = new Kubelet({ name: this.nodeName(node.instance), role: 'master', ip: node.ip }, { nova: this.#nova });
-      await kubelet.start();
-      await this.#label(kubelet.name);
-      this.kubelets.set(node.instance, kubelet);
-    }
   }
 
   /** From now on the node's machine is this devcloud server (its shutdown stops it through Nova). */
@@ -132,9 +188,12 @@ export class DeploymentCluster {
       await kubelet.remove().catch(() => undefined);
       for (const name of kubelet.csrNames) await certificates.deleteCertificateSigningRequest({ name }).catch(() => undefined);
     }
+    // nodes restore() made (their kubelets' remove() already deleted those that booted)
+    for (const name of this.#cloned) await this.#core.deleteNode({ name }).catch(() => undefined);
     await this.#operators.remove().catch(() => undefined);
-    await this.#certs.remove().catch(() => undefined);
-    await execa('bash', [join(ROOT, 'labs/devcloud/relay.sh'), 'stop', String(NS_API.port)], { reject: false });
+    if (this.#installedCerts) await this.#certs.remove().catch(() => undefined);
+    if (this.#holdsRelay)
+      await execa('bash', [join(ROOT, 'labs/devcloud/relay.sh'), 'stop', String(NS_API.port), this.run], { reject: false });
   }
 
   async #label(name: string): Promise<void> {

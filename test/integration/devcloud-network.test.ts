@@ -3,6 +3,7 @@
 // vif-plugging timeout), the namespace devcloud-net as the only way to the guests, and the relay
 // through which a guest reaches a loopback service of the host.
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -180,4 +181,46 @@ test('a relay lets the namespace reach a loopback-only host service, and goes aw
     reject: false,
   });
   assert.notEqual(after.exitCode, 0, 'nothing answers once the relay is stopped');
+});
+
+test('a relay held by several users (K restores reaching one cluster API): a second start keeps it, it stops with its last live holder', {
+  timeout: 60_000,
+}, async (t) => {
+  const server = createServer((_req, res) => res.end('held'));
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  t.after(() => server.close());
+  const hostPort = (server.address() as AddressInfo).port;
+  const nsPort = 30000 + (hostPort % 10000);
+  const relay = join(ROOT, 'labs/devcloud/relay.sh');
+  t.after(() => execa('bash', [relay, 'stop', String(nsPort)], { reject: false }));
+  const get = () =>
+    execa('ip', ['netns', 'exec', NETNS, 'curl', '-s', '--max-time', '5', `http://${NS_ADDR}:${nsPort}/`], { reject: false });
+  const pidOf = () => readFileSync(join(process.env.DEVCLOUD_STATE ?? '/tmp/devcloud', `run/relay-${nsPort}.pid`), 'utf8');
+  const holderA = `a-${uniqueSuffix()}`;
+  const holderB = `b-${uniqueSuffix()}`;
+  assert.equal((await execa('bash', [relay, 'start', String(nsPort), String(hostPort), holderA], { reject: false })).exitCode, 0);
+  const first = pidOf();
+  const second = await execa('bash', [relay, 'start', String(nsPort), String(hostPort), holderB], { reject: false });
+  assert.equal(second.exitCode, 0, second.stderr);
+  assert.match(second.stdout, new RegExp(`already runs; held by: .*${holderB}`));
+  assert.equal(pidOf(), first, 'the running relay was not restarted');
+  // another target while both hold it: refused, naming them
+  const moved = await execa('bash', [relay, 'start', String(nsPort), String(hostPort + 1), 'c'], { reject: false });
+  assert.notEqual(moved.exitCode, 0);
+  assert.match(moved.stderr, new RegExp(`held by .*${holderA}`));
+  assert.match((await execa('bash', [relay, 'list'])).stdout, new RegExp(`:${nsPort} → 127.0.0.1:${hostPort} \\(held by .*${holderB}`));
+  const keptFor = await execa('bash', [relay, 'stop', String(nsPort), holderA]);
+  assert.match(keptFor.stdout, new RegExp(`kept: still held by ${holderB}`));
+  assert.equal((await get()).stdout, 'held', 'B still reaches the service');
+  // a holder whose process is gone does not pin the relay
+  await execa('bash', [relay, 'start', String(nsPort), String(hostPort), 'ghost'], { env: { RELAY_HOLDER_PID: '999999999' } });
+  await execa('bash', [relay, 'stop', String(nsPort), holderB]);
+  assert.notEqual((await get()).exitCode, 0, 'stopped with its last live holder');
+  // started without a holder (up.sh's DEVCLOUD_RELAYS, an old caller), then held: kept until a stop without one
+  await execa('bash', [relay, 'start', String(nsPort), String(hostPort)]);
+  await execa('bash', [relay, 'start', String(nsPort), String(hostPort), holderA]);
+  assert.match((await execa('bash', [relay, 'stop', String(nsPort), holderA])).stdout, /kept: still held by started-without-holder/);
+  assert.equal((await get()).stdout, 'held');
+  await execa('bash', [relay, 'stop', String(nsPort)]);
+  assert.notEqual((await get()).exitCode, 0, 'a stop without a holder stops it');
 });
