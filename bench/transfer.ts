@@ -37,6 +37,7 @@ import {
   PROVIDER_NETWORK,
   PROXY_COMMAND,
   SSH_KEY,
+  SSH_OPTIONS,
   ssh,
   waitForSsh,
   waitServerGone,
@@ -113,24 +114,10 @@ async function boot(): Promise<void> {
   );
   // The cluster's kubeconfig where 03 expects it (~/.kube/config): the lab through the relay. It holds a token: never printed.
   const kubeconfig = new DeploymentCluster(state.run, [], conn.nova).writeControllerKubeconfig(join(dir, 'kubeconfig'));
-  const put = await execa(
-    'ssh',
-    [
-      '-i',
-      SSH_KEY,
-      '-o',
-      'StrictHostKeyChecking=no',
-      '-o',
-      'UserKnownHostsFile=/dev/null',
-      '-o',
-      'LogLevel=ERROR',
-      '-o',
-      `ProxyCommand=${PROXY_COMMAND}`,
-      `${USER}@${state.ip}`,
-      'umask 077 && mkdir -p ~/.kube && cat > ~/.kube/config',
-    ],
-    { inputFile: kubeconfig, reject: false },
-  );
+  const put = await execa('ssh', [...SSH_OPTIONS, `${USER}@${state.ip}`, 'umask 077 && mkdir -p ~/.kube && cat > ~/.kube/config'], {
+    inputFile: kubeconfig,
+    reject: false,
+  });
   rmSync(kubeconfig, { force: true });
   if (put.exitCode !== 0) throw new Error(`could not put the kubeconfig on the guest: ${put.stderr}`);
 }

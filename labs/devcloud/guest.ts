@@ -111,7 +111,8 @@ export async function waitServerGone(conn: Connection, id: string, timeoutMs = 1
   }
 }
 
-const SSH_OPTIONS = [
+/** ssh's options for a devcloud guest: the devcloud key, no host key kept, through devcloud-net. */
+export const SSH_OPTIONS = [
   '-i',
   SSH_KEY,
   '-o',
