@@ -5,15 +5,16 @@
 // the servers left busy.
 import fastq from 'fastq';
 import { messageOf } from '../errors.ts';
-import type { Glance, Image } from '../openstack/glance.ts';
+import type { Glance } from '../openstack/glance.ts';
 import { mayHaveLanded } from '../openstack/http.ts';
 import { isSnapshotRace, type Nova, taskState } from '../openstack/nova.ts';
 import { abortReason } from '../poll.ts';
-import { imageName, imageProperties, imageTags, inheritedKeys, newSnapId, SNAPSET_TAG, type SnapsetInstance } from './data.ts';
+import { imageName, imageProperties, imageTags, newSnapId, SNAPSET_TAG, type SnapsetInstance } from './data.ts';
 import { SnapsetError } from './errors.ts';
 import { ImageWatcher } from './image-watcher.ts';
 import { type RunState, rollback } from './rollback.ts';
 import { serversByUuid } from './servers.ts';
+import { tagImage } from './tag-image.ts';
 import { DEFAULT_WATCH_LIMITS } from './watch.ts';
 
 export { SnapsetError, type StuckServer } from './errors.ts';
@@ -114,29 +115,6 @@ export function planSnapset(instances: SnapsetInstance[], snapId: string, extra:
       properties: imageProperties(instance, snapId, instances.length, extra),
     })),
   };
-}
-
-/**
- * Tags an active image of the set. Nova copied the properties of the image the server booted from: a
- * restored deployment's snapshot would carry the old set's leases, deletion mark and dates; those
- * this run did not write go, in the same request.
- */
-async function tagImage(
-  glance: Glance,
-  imageId: string,
-  active: Image,
-  instance: SnapsetInstance,
-  snapId: string,
-  written: Record<string, string>,
-  log: (message: string) => void,
-): Promise<void> {
-  const inherited = inheritedKeys(active, written);
-  if (!inherited.length) {
-    await glance.replaceTags(imageId, imageTags(instance, snapId));
-    return;
-  }
-  await glance.patchImage(imageId, { tags: imageTags(instance, snapId), remove: inherited });
-  log(`instance ${instance.name}: removed ${inherited.length} hotstack_* propert(ies) copied from its boot image: ${inherited.join(', ')}`);
 }
 
 /** Validated instances in, a complete tagged SnapSet out — or an error and no partial set. */
