@@ -89,7 +89,7 @@ export class Glance {
   async *imagePages(filters: ImageFilters = {}, pageSizes: readonly number[] = [filters.pageSize ?? 1000]): AsyncGenerator<Image[]> {
     const base = await this.#base();
     const query = imageQuery(filters);
-    if (!query) return;
+    if (query === undefined) return;
     for (let page = 0, marker: string | undefined; ; page++) {
       const limit = pageSizes[Math.min(page, pageSizes.length - 1)]!;
       const response = await this.session.request('image', { method: 'GET', path: `${base}/images?${pageQuery(query, limit, marker)}` });
