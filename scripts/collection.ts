@@ -99,12 +99,7 @@ for (const dir of [
   mkdirSync(join(tree, dir), { recursive: true });
 
 writeFileSync(join(tree, 'galaxy.yml'), galaxyYml(version, description));
-for (const file of [
-  'README.md',
-  'meta/runtime.yml',
-  'plugins/plugin_utils/launch.py',
-  'changelogs/README.md',
-])
+for (const file of ['README.md', 'meta/runtime.yml', 'plugins/plugin_utils/launch.py', 'changelogs/README.md'])
   writeFileSync(join(tree, file), readFileSync(join(source, file)));
 for (const file of readdirSync(join(source, 'changelogs/fragments')))
   writeFileSync(join(tree, 'changelogs/fragments', file), readFileSync(join(source, 'changelogs/fragments', file)));
