@@ -323,6 +323,10 @@ test('cordon / uncordon: parallel, idempotent, changed only on a real change; ch
 
 test('shutdown of 3 nodes in parallel: debug pods as oc makes them, all NotReady, nothing left behind', async () => {
   const k = await kubelets('down', { masters: 3, workers: 0 }, { minuteMs: 1000 });
+  // The lab is shared (another run's debug namespace may be there): only those made by this run count.
+  const debugNamespaces = async () =>
+    (await core.listNamespace()).items.filter((n) => n.metadata?.name?.startsWith('openshift-debug-') && !n.metadata.deletionTimestamp);
+  const before = new Set((await debugNamespaces()).map((n) => n.metadata?.name));
   const r = await module('down', 'hotstack_prepare', {
     steps: [{ shutdown: null, timeout: '2m' }],
     debug_image: 'quay.io/example/tools:latest',
@@ -343,8 +347,7 @@ test('shutdown of 3 nodes in parallel: debug pods as oc makes them, all NotReady
     [],
     'debug pods left',
   );
-  const namespaces = await core.listNamespace();
-  const leftNs = namespaces.items.filter((n) => n.metadata?.name?.startsWith('openshift-debug-') && !n.metadata.deletionTimestamp);
+  const leftNs = (await debugNamespaces()).filter((n) => !before.has(n.metadata?.name));
   assert.deepEqual(
     leftNs.map((n) => n.metadata?.name),
     [],
