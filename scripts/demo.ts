@@ -50,6 +50,7 @@ const PLAYS: Record<string, string> = {
   'Put on the controller what the later steps need': '02-bootstrap_controller',
   'OpenShift on the controller': '03-install_ocp',
   'Install, revive or prepare the cluster': '03-install_ocp',
+  'No install playbook': '03-install_ocp', // playbooks/install-none.yml, which 03 imports without hotstack_install_playbook
   'Create a SnapSet': '04-create-snapset',
 };
 
