@@ -12,8 +12,8 @@ import { after, before, describe, test } from 'node:test';
 import { load } from 'js-yaml';
 import { devcloudConnection, devcloudEnv } from '../../labs/devcloud/devcloud.ts';
 import type { Connection } from '../../lib/openstack/connect.ts';
-import { newSnapId } from '../../lib/snapset/data.ts';
 import { ROOT, requireBuilt, runPlaybook } from '../helpers/ansible.ts';
+import { makeTinySet } from '../helpers/tiny-set.ts';
 
 type Json = Record<string, unknown>;
 const SNO = { controller: ['controller', 'fa:16:9e:81:f6:05'], master0: ['ocp_master', 'fa:16:9e:81:f6:10'] } as const;
@@ -28,24 +28,10 @@ describe("Hotstack's scenario shapes and vars files: 01 plans the restore (check
 
   /** A set as hotstack_snapset leaves it (tags, marker, size), `instances` of it uploaded (tiny data). */
   async function uploadSet(instances: Record<string, readonly [string, string]>, size = Object.keys(instances).length): Promise<string> {
-    const snapId = newSnapId();
-    for (const [name, [role, mac]] of Object.entries(instances)) {
-      const image = await conn.glance.uploadImage(
-        {
-          name: `hotstack-${name}-snapshot-${snapId}`,
-          disk_format: 'raw',
-          container_format: 'bare',
-          visibility: 'private',
-          tags: ['hotstack', 'hotstack-snapset', `name=${name}`, `role=${role}`, `snap_id=${snapId}`, `mac_address=${mac}`],
-          hotstack_snap_id: snapId,
-          hotstack_name: name,
-          hotstack_snapset_size: String(size),
-        },
-        Buffer.alloc(512),
-      );
-      made.push(image.id);
-    }
-    return snapId;
+    const wanted = Object.fromEntries(Object.entries(instances).map(([name, [role, mac]]) => [name, { role, mac }]));
+    const set = await makeTinySet(conn, wanted, { hotstack_snapset_size: String(size) });
+    made.push(...set.ids);
+    return set.snap_id;
   }
   const scenarioVars = (scenario: string) => load(readFileSync(join(ROOT, 'scenarios', scenario, 'bootstrap_vars.yml'), 'utf8')) as Json;
   /** 01 in check mode with the scenario's vars file as is, on devcloud. */
