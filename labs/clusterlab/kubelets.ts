@@ -365,30 +365,24 @@ export class Kubelet {
           if (type === 'ADDED' || type === 'MODIFIED')
             this.#onPod(pod).catch((e: unknown) => this.#log('pod-error', { pod: pod.metadata?.name, error: String(e) }));
         },
-        () => {
-          // the watch ended (apiserver restart, timeout): watch again while the machine runs
-          if (this.#watch === ac && this.power === 'running') {
-            const t = setTimeout(() => {
-              this.#timers.delete(t);
-              if (this.#watch === ac) this.#watchPods();
-            }, 500);
-            this.#timers.add(t);
-          }
-        },
+        // the watch ended (apiserver restart, timeout): watch again while the machine runs
+        () => this.#watchPodsAgain(ac),
       )
       .then((req) => {
         if (ac.signal.aborted) req.abort();
         else ac.signal.addEventListener('abort', () => req.abort());
       })
-      .catch(() => {
-        if (this.#watch === ac && this.power === 'running') {
-          const t = setTimeout(() => {
-            this.#timers.delete(t);
-            if (this.#watch === ac) this.#watchPods();
-          }, 500);
-          this.#timers.add(t);
-        }
-      });
+      .catch(() => this.#watchPodsAgain(ac));
+  }
+
+  /** Half a second after the watch `ac` ended or failed, a new one, unless the machine stopped or another watch started. */
+  #watchPodsAgain(ac: AbortController): void {
+    if (this.#watch !== ac || this.power !== 'running') return;
+    const t = setTimeout(() => {
+      this.#timers.delete(t);
+      if (this.#watch === ac) this.#watchPods();
+    }, 500);
+    this.#timers.add(t);
   }
 
   async #onPod(pod: k8s.V1Pod): Promise<void> {
