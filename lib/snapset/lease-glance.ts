@@ -115,7 +115,8 @@ export async function takeLease(
   if (!images.length) throw new LeaseError(`snap_id: no SnapSet ${request.snapId} among the project's images; no lease taken`);
   const ids = images.map((image) => image.id);
   const key = leaseKey(request.holder);
-  const expires = new Date(Date.now() + request.ttlSeconds * 1000);
+  // Whole seconds, rounded up: the lease never ends before the ttl asked for.
+  const expires = new Date(Math.ceil((Date.now() + request.ttlSeconds * 1000) / 1000) * 1000);
   const value = leaseValue(expires, request.snapId);
   let cleaned = 0;
   let writes = 0;
@@ -135,7 +136,7 @@ export async function takeLease(
     for (let round = 0; ; round++) {
       await sleep(settleMs);
       current = await reread(conn, ids);
-      const verdict = leaseVerdict(ids, current, request.snapId, request.holder, new Date());
+      const verdict = leaseVerdict(ids, current, request.snapId, request.holder, value, new Date());
       if (verdict.kind === 'held')
         return {
           snap_id: request.snapId,

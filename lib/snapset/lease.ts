@@ -177,13 +177,16 @@ export type LeaseVerdict =
 /**
  * Pure: the restore's side of the handshake. Refused when an image is gone or not active, or a
  * fresh deletion mark is past its decide_by (+ grace): the deleter decided without seeing this lease.
- * A fresh mark before that: wait, the deleter will see the lease. Then the lease must be on every image.
+ * A fresh mark before that: wait, the deleter will see the lease. Then the lease must be on every image:
+ * the very value written (`written`), so a lease already past its expiry (a ttl shorter than the
+ * check) still counts as landed — its expiry is the holder's choice, not a lost write.
  */
 export function leaseVerdict(
   imageIds: readonly string[],
   reread: readonly Image[],
   snapId: string,
   holder: string,
+  written: string,
   now: Date,
 ): LeaseVerdict {
   const byId = new Map(reread.map((image) => [image.id, image]));
@@ -201,7 +204,8 @@ export function leaseVerdict(
     const decideBy = mark.decide_by ? Date.parse(mark.decide_by) : Date.parse(mark.since);
     if (now.getTime() > decideBy + VERDICT_GRACE_MS) return { kind: 'refused', reason: describeMark(snapId, mark) };
   }
-  const lost = images.filter((image) => !imageLeases(image, snapId, now).some((lease) => lease.holder === holder && !lease.expired));
+  const key = leaseKey(holder);
+  const lost = images.filter((image) => image[key] !== written);
   if (lost.length) return { kind: 'rewrite', imageIds: lost.map((image) => image.id) };
   if (mark && !mark.stale) {
     const decideBy = mark.decide_by ? Date.parse(mark.decide_by) : Date.parse(mark.since);

@@ -102,16 +102,23 @@ const ids = ['img-S1-controller', 'img-S1-master0'];
 const mine = { hotstack_lease_me: `${LATER} snap_id=S1` };
 
 test('restore verdict: held when its lease is on every image and nobody marked the set', () => {
-  assert.deepEqual(leaseVerdict(ids, set('S1', mine), 'S1', 'me', NOW), { kind: 'held' });
+  assert.deepEqual(leaseVerdict(ids, set('S1', mine), 'S1', 'me', mine.hotstack_lease_me, NOW), { kind: 'held' });
 });
 
 test('restore verdict: its lease lost on one image (a write at the same moment) → write it again there', () => {
   const images = [image('S1', 'controller', mine), image('S1', 'master0')];
-  assert.deepEqual(leaseVerdict(ids, images, 'S1', 'me', NOW), { kind: 'rewrite', imageIds: ['img-S1-master0'] });
+  assert.deepEqual(leaseVerdict(ids, images, 'S1', 'me', mine.hotstack_lease_me, NOW), { kind: 'rewrite', imageIds: ['img-S1-master0'] });
+});
+
+test('restore verdict: a lease already past its expiry at the re-read is still the lease written (held, not a lost write); another value of the holder is a lost write', () => {
+  const short = { hotstack_lease_me: `2026-12-06T11:59:59Z snap_id=S1` };
+  assert.deepEqual(leaseVerdict(ids, set('S1', short), 'S1', 'me', short.hotstack_lease_me, NOW), { kind: 'held' });
+  const older = leaseVerdict(ids, set('S1', short), 'S1', 'me', mine.hotstack_lease_me, NOW);
+  assert.deepEqual(older, { kind: 'rewrite', imageIds: ids });
 });
 
 test('restore verdict: an image gone or not active → refused, naming it', () => {
-  const gone = leaseVerdict(ids, [image('S1', 'controller', mine)], 'S1', 'me', NOW);
+  const gone = leaseVerdict(ids, [image('S1', 'controller', mine)], 'S1', 'me', mine.hotstack_lease_me, NOW);
   assert.equal(gone.kind, 'refused');
   assert.match((gone as { reason: string }).reason, /image img-S1-master0 gone/);
   const queued = leaseVerdict(
@@ -119,6 +126,7 @@ test('restore verdict: an image gone or not active → refused, naming it', () =
     [image('S1', 'controller', mine), { ...image('S1', 'master0', mine), status: 'pending_delete' }],
     'S1',
     'me',
+    mine.hotstack_lease_me,
     NOW,
   );
   assert.equal(queued.kind, 'refused');
@@ -126,15 +134,17 @@ test('restore verdict: an image gone or not active → refused, naming it', () =
 
 test('restore verdict: a deleter that has not decided yet → wait (it will see the lease); one that decided before → refused, naming it', () => {
   const undecided = markValue(new Date('2026-12-06T11:59:59Z'), new Date('2026-12-06T12:00:02Z'), 'S1', 'prune-A');
-  const verdict = leaseVerdict(ids, set('S1', { ...mine, [DELETING_PROPERTY]: undecided }), 'S1', 'me', NOW);
+  const verdict = leaseVerdict(ids, set('S1', { ...mine, [DELETING_PROPERTY]: undecided }), 'S1', 'me', mine.hotstack_lease_me, NOW);
   assert.equal(verdict.kind, 'wait');
   const decided = markValue(new Date('2026-12-06T11:59:50Z'), new Date('2026-12-06T11:59:53Z'), 'S1', 'prune-B');
-  const refused = leaseVerdict(ids, set('S1', { ...mine, [DELETING_PROPERTY]: decided }), 'S1', 'me', NOW);
+  const refused = leaseVerdict(ids, set('S1', { ...mine, [DELETING_PROPERTY]: decided }), 'S1', 'me', mine.hotstack_lease_me, NOW);
   assert.equal(refused.kind, 'refused');
   assert.match((refused as { reason: string }).reason, /set S1 is being deleted by prune-B \(marked 2026-12-06T11:59:50Z\)/);
   // A stale mark (its deleter died) is ignored.
   const stale = `2026-12-06T11:40:00Z snap_id=S1 decide_by=2026-12-06T11:40:03Z by dead`;
-  assert.deepEqual(leaseVerdict(ids, set('S1', { ...mine, [DELETING_PROPERTY]: stale }), 'S1', 'me', NOW), { kind: 'held' });
+  assert.deepEqual(leaseVerdict(ids, set('S1', { ...mine, [DELETING_PROPERTY]: stale }), 'S1', 'me', mine.hotstack_lease_me, NOW), {
+    kind: 'held',
+  });
 });
 
 test('deleter verdict: an unexpired lease keeps the set; an expired one does not; a lost mark is written again', () => {
