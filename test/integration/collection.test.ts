@@ -6,7 +6,18 @@
 // cache on a noexec mount; a real SnapSet through the shipped 04 playbook by FQCN; an aarch64 host (QEMU user emulation); a host of another architecture, one without xz or Python 3; the shipped
 // playbooks by FQCN.
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -167,11 +178,17 @@ describe('hotstack.snapset installed from its tarball', { timeout: 900_000 }, ()
     assert.equal(statSync(join(cacheDir, payload.sha256, 'hotstack-modules')).size, payload.executable_size);
   });
 
-  test('concurrent first runs on a fresh cache each succeed and leave one executable; an older version is pruned', async () => {
+  test('concurrent first runs on a fresh cache each succeed and leave one executable; another version unused for 7 days is pruned, a recent one kept', async () => {
     const cacheDir = join(dir, 'cache-concurrent');
     const stale = join(cacheDir, 'f'.repeat(64));
     mkdirSync(stale, { recursive: true });
     writeFileSync(join(stale, 'hotstack-modules'), 'an older version');
+    const nineDaysAgo = new Date(Date.now() - 9 * 86_400_000);
+    utimesSync(stale, nineDaysAgo, nineDaysAgo);
+    const recent = join(cacheDir, 'e'.repeat(64));
+    mkdirSync(recent);
+    writeFileSync(join(recent, 'hotstack-modules'), 'another version, used yesterday');
+    utimesSync(recent, new Date(Date.now() - 86_400_000), new Date(Date.now() - 86_400_000));
     mkdirSync(join(cacheDir, 'not-a-version'));
     const runs = await Promise.all(
       [1, 2, 3].map((n) => play([{ name: 'first', ...info(), register: 'first' }], { cacheDir, name: `race${n}` })),
@@ -181,7 +198,11 @@ describe('hotstack.snapset installed from its tarball', { timeout: 900_000 }, ()
       assert.equal(run.results.first!.failed, false, JSON.stringify(run.results.first));
     }
     const { sha256 } = payloadsOf(tree).x86_64!;
-    assert.deepEqual(readdirSync(cacheDir).sort(), [sha256, 'not-a-version'].sort(), 'the older version pruned, other entries left alone');
+    assert.deepEqual(
+      readdirSync(cacheDir).sort(),
+      [sha256, 'e'.repeat(64), 'not-a-version'].sort(),
+      'the version unused for 9 days pruned; one used yesterday (another collection version on this host) and other entries left alone',
+    );
     assert.deepEqual(readdirSync(join(cacheDir, sha256)), ['hotstack-modules'], 'no temporary file left');
   });
 

