@@ -53,6 +53,12 @@ const hotstackStack = defineModule({
         ttl: { type: 'int', minimum: 1, description: 'Seconds the lease lasts (default: I(timeout) + 600).' },
       },
     },
+    unsupported_variables: {
+      type: 'dict',
+      default: {},
+      description:
+        'Variables of the run this project does not act on, name → what Hotstack did with it: named together in one Ansible warning (01 gives the Hotstack variables set for the run that its 01-04 act on and this project does not). Nothing else is done with them.',
+    },
     wait: {
       type: 'bool',
       default: true,
@@ -190,6 +196,8 @@ const hotstackStack = defineModule({
     },
   },
   async run(args, ctx) {
+    const ignored = ignoredWarning(args.unsupported_variables as Record<string, unknown>);
+    if (ignored) ctx.warn(ignored);
     const options = { timeoutSeconds: args.timeout, checkMode: ctx.checkMode, log: ctx.log, signal: ctx.signal, wait: args.wait };
     if (args.state === 'absent') {
       const conn = openstackConnection(ctx, args);
@@ -276,6 +284,12 @@ async function applyHolding<T>(
       ...(others.length ? { also_held_by: describeLeases(others) } : {}),
     },
   };
+}
+
+/** Pure: the one warning naming the variables set that are not acted on, with why (none: undefined). */
+export function ignoredWarning(variables: Record<string, unknown> = {}): string | undefined {
+  const named = Object.entries(variables).map(([name, why]) => `${name} (${String(why).trim()})`);
+  return named.length ? `not supported here, ignored: ${named.join('; ')}` : undefined;
 }
 
 export default hotstackStack;
