@@ -35,6 +35,7 @@ const EXTRA_VARS: Record<string, ((context: CheckContext) => Record<string, unkn
   'bootstrap.yml': WITH_SCENARIO,
   'create-snapset.yml': WITH_SCENARIO,
   'rotate-snapsets.yml': WITH_SCENARIO,
+  'delete-deployment.yml': WITH_SCENARIO,
 };
 
 const PLAYBOOKS = readdirSync(join(ROOT, 'playbooks'))

@@ -289,7 +289,7 @@ describe('SnapSet leases on devcloud', { timeout: 900_000 }, () => {
     };
   };
 
-  test("race, the restore first: 01 leased the set; the prune refuses it; the stack boots from it, the lease is released. Then rotation of that deployment: a new set (without the old set's hotstack_* properties Nova copied), the scope pruned to the newest 1 not leased", async () => {
+  test("race, the restore first: 01 leased the set; the prune refuses it; the stack boots from it, the lease is released. Then rotation of that deployment: a new set (without the old set's hotstack_* properties Nova copied), the scope pruned to the newest 1 not leased, the deployment deleted", async () => {
     const one = { [CONTROLLER]: { role: 'controller', mac: MAC } };
     const older = await tiny(one);
     const leasedOlder = await tiny(one);
@@ -313,7 +313,8 @@ describe('SnapSet leases on devcloud', { timeout: 900_000 }, () => {
     for (const image of await images(set)) assert.equal(image[holderKey(stackName)], undefined, 'released once the stack was complete');
 
     // Rotation (rotate-snapsets.yml without its deployment half, which is create-snapset.yml's 01-03):
-    // 04 makes a set of the restored server, prune-snapsets.yml keeps the newest 1 and what a restore holds.
+    // 04 makes a set of the restored server, prune-snapsets.yml keeps the newest 1 and what a restore
+    // holds, delete-deployment.yml deletes the restored stack.
     const other = `${PREFIX}other-job`;
     await lease({ snap_id: leasedOlder.snap_id, holder: other });
     const outputs = load(readFileSync(join(dir, `${stackName}-outputs.yaml`), 'utf8')) as {
@@ -328,6 +329,11 @@ describe('SnapSet leases on devcloud', { timeout: 900_000 }, () => {
       JSON.stringify([
         { name: 'SnapSet', 'ansible.builtin.import_playbook': join(ROOT, 'playbooks/04-create-snapset.yml') },
         { name: 'Prune', 'ansible.builtin.import_playbook': join(ROOT, 'playbooks/prune-snapsets.yml') },
+        {
+          name: 'Delete',
+          'ansible.builtin.import_playbook': join(ROOT, 'playbooks/delete-deployment.yml'),
+          when: 'hotstack_rotate_delete_stack | default(true) | bool',
+        },
       ]),
     );
     const started = Date.now();
@@ -335,14 +341,16 @@ describe('SnapSet leases on devcloud', { timeout: 900_000 }, () => {
       env: env(),
       extraVars: {
         hotstack_work_dir: dir,
-        stack_name: `${PREFIX}rotate`,
+        stack_name: stackName,
         snapset_data: { instances: { [CONTROLLER]: { uuid, role: 'controller', mac_address: MAC } } },
         hotstack_snapset_keep: 1,
       },
     });
     assert.equal(rotated.exitCode, 0, rotated.output);
-    console.log(`rotation (04 + prune-snapsets.yml) of a one-server deployment: ${Date.now() - started} ms`);
-    const saved = load(readFileSync(join(dir, `${PREFIX}rotate-snapset.yaml`), 'utf8')) as { snap_id: string };
+    console.log(`rotation (04 + prune-snapsets.yml + delete-deployment.yml) of a one-server deployment: ${Date.now() - started} ms`);
+    assert.match(rotated.output, new RegExp(`stack ${stackName} deleted`));
+    assert.equal(await conn.heat.getStack(stackName), undefined, 'the deployment the set was made of is gone');
+    const saved = load(readFileSync(join(dir, `${stackName}-snapset.yaml`), 'utf8')) as { snap_id: string };
     const [copy] = await conn.glance.listImages({ tags: [`snap_id=${saved.snap_id}`] });
     made.push({ snap_id: saved.snap_id, images: {}, ids: [copy!.id] });
     const hotstackKeys = Object.keys(copy!)
