@@ -107,6 +107,7 @@ export function scaleOperations(options: {
   });
   return [
     cliRun('CLI list (every set of the project)', ['list', '--json']),
+    cliRun('CLI list --limit 20 (the newest 20 sets)', ['list', '--limit', '20', '--json']),
     cliRun('CLI verify (newest usable of a scenario)', ['verify', '--instances', instances, '--json']),
     moduleRun('info latest (scenario)', 'hotstack_snapset_info', { instances: options.topology, latest: true }),
     moduleRun('info pinned snap_id', 'hotstack_snapset_info', { instances: options.topology, snap_id: options.pinned }),

@@ -11,7 +11,7 @@ import { readHeatTemplate } from '../lib/openstack/heat-template.ts';
 import { loadSet, loadSets } from '../lib/snapset/catalog.ts';
 import { describeLeases, describeMark } from '../lib/snapset/lease.ts';
 import { cleanStale, deleterName, guardedDelete, settleFromEnv } from '../lib/snapset/lease-glance.ts';
-import { lookupSets } from '../lib/snapset/lookup.ts';
+import { lookupSets, newestSets } from '../lib/snapset/lookup.ts';
 import { type PrunePolicy, parseDuration, planPrune, setsToClean } from '../lib/snapset/prune.ts';
 import { RestoreError } from '../lib/snapset/restore.ts';
 import type { Scope, SnapsetSummary } from '../lib/snapset/sets.ts';
@@ -34,6 +34,8 @@ options:
   --os-cloud NAME           cloud in clouds.yaml (default: OS_CLOUD)
   --json                    machine-readable output
 ${SNAPSET_SCOPE_FLAGS.map(({ flag, value, doc }) => `  ${`--${flag} ${value}`.padEnd(26)}scope: ${doc}`).join('\n')}
+  --limit N                 list: the newest N sets of the scope only (read newest first, so
+                            fast however many sets the project holds)
   --all                     prune: every set of the project
   --template FILE           verify: the restore target's Heat template
   --older-than D            prune: complete sets older than D (90s, 45m, 12h, 30d)
@@ -151,6 +153,7 @@ const OPTIONS = {
   template: { type: 'string' },
   'older-than': { type: 'string' },
   keep: { type: 'string' },
+  limit: { type: 'string' },
   orphans: { type: 'boolean' },
   'orphan-grace': { type: 'string' },
   'dry-run': { type: 'boolean' },
@@ -214,6 +217,13 @@ export function scopeOfFlags(flags: Pick<Flags, 'prefix' | 'instances'>): Scope 
   return scopeOf({ name_prefix: flags.prefix, instances: flags.instances ? flags.instances.split(',') : undefined }, '--instances');
 }
 
+/** Pure: list's --limit — undefined (every set) or a count of at least 1; a UsageError otherwise. */
+export function listLimit(flags: Pick<Flags, 'limit'>): number | undefined {
+  if (flags.limit === undefined) return undefined;
+  if (!/^\d+$/.test(flags.limit) || Number(flags.limit) < 1) throw new UsageError(`--limit ${flags.limit}: not a count of 1 or more`);
+  return Number(flags.limit);
+}
+
 /** Pure: what delete (the sets named) or prune (a scope, and a rule) is to delete; a UsageError says what is missing. */
 export function cliPrunePolicy(command: 'delete' | 'prune', operands: string[], flags: Flags, scope: Scope): PrunePolicy {
   if (command === 'delete') {
@@ -269,10 +279,11 @@ export async function runCli(args: string[], io: Io = defaultIo()): Promise<numb
     // Usage mistakes are told before the cloud is read.
     if (command === 'show' && !operands[0]) throw new UsageError('show needs a SNAP_ID');
     const policy = command === 'delete' || command === 'prune' ? cliPrunePolicy(command, operands, flags, scope) : undefined;
+    const limit = command === 'list' ? listLimit(flags) : undefined;
     conn = connect({ cloud: flags['os-cloud'] ?? io.env.OS_CLOUD ?? null, env: io.env, onSecret: (secret) => masker.add(secret) });
     switch (command) {
       case 'list':
-        return await listCommand(conn, scope, out);
+        return await listCommand(conn, scope, limit, out);
       case 'show':
         return await showCommand(conn, operands[0] as string, out, fail);
       case 'verify':
@@ -291,10 +302,18 @@ export async function runCli(args: string[], io: Io = defaultIo()): Promise<numb
   }
 }
 
-async function listCommand(conn: Connection, scope: Scope, out: Output): Promise<number> {
+async function listCommand(conn: Connection, scope: Scope, limit: number | undefined, out: Output): Promise<number> {
   out.progress("looking up the project's SnapSets…");
-  const { sets } = await lookupSets(conn, { scope, choose: false });
-  out.print(sets, setsTable(sets));
+  if (limit === undefined) {
+    const { sets } = await lookupSets(conn, { scope, choose: false });
+    out.print(sets, setsTable(sets));
+    return 0;
+  }
+  const { sets, more } = await newestSets(conn, scope, limit);
+  out.print(
+    sets,
+    `${setsTable(sets)}${more ? `(the newest ${sets.length} shown: older sets were not read; without --limit, every set)\n` : ''}`,
+  );
   return 0;
 }
 

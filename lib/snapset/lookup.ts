@@ -5,6 +5,22 @@ import { loadSet, loadSets, loadSetsUntil } from './catalog.ts';
 import { planRestore, type RestorePlan, restoreTarget, type Template, targetTopology } from './restore.ts';
 import { type Choice, chooseSet, inScope, newestFirst, type Scope, type SnapsetSummary, type Topology } from './sets.ts';
 
+/**
+ * The newest `limit` sets of the scope, read newest first and stopping once they are known (whole):
+ * with hundreds of sets, a page or two instead of every image. `more` says whether older sets of the
+ * scope may exist that were not returned (not read, or beyond the limit).
+ */
+export async function newestSets(
+  conn: Parameters<typeof loadSets>[0],
+  scope: Scope,
+  limit: number,
+  now = new Date(),
+): Promise<{ sets: SnapsetSummary[]; more: boolean }> {
+  const read = await loadSetsUntil(conn, (known) => known.filter((set) => inScope(set, scope)).length >= limit, now);
+  const scoped = read.sets.filter((set) => inScope(set, scope));
+  return { sets: scoped.slice(0, limit), more: !read.complete || scoped.length > limit };
+}
+
 export interface LookupRequest {
   scope: Scope;
   /** Choose a set: the pinned one, else the newest usable one. */

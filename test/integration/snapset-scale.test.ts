@@ -78,6 +78,7 @@ describe('SnapSet lookups at scale on devcloud: Glance requests do not grow with
     const newest = chooseSet(all, { topology }).chosen!;
     assert.match(samples['info latest (scenario)']!.summary, new RegExp(`snap_id ${newest.snap_id}`));
     assert.match(samples['prune plan (check mode, keep 3 + orphans)']!.summary, /would delete \d+ set/);
+    assert.equal(samples['CLI list --limit 20 (the newest 20 sets)']!.summary, '20 set(s)');
     for (const [label, sample] of Object.entries(samples)) {
       assert.ok(sample.glance <= 10, `${label}: ${sample.glance} Glance requests`);
       assert.equal(sample.glance, counts[5]![label]!.glance, `${label}: as many Glance requests at 30 sets as at 5`);

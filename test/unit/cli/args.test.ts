@@ -3,7 +3,7 @@
 
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { cliPrunePolicy, readCommandLine, runCli, scopeOfFlags, snapIdsAsOperands, UsageError } from '../../../cli/snapset.ts';
+import { cliPrunePolicy, listLimit, readCommandLine, runCli, scopeOfFlags, snapIdsAsOperands, UsageError } from '../../../cli/snapset.ts';
 import { SNAPSET_SCOPE_FLAGS, SNAPSET_SCOPE_OPTIONS, scopeOf } from '../../../lib/ansible/snapset-scope.ts';
 import { HotstackError } from '../../../lib/errors.ts';
 
@@ -87,4 +87,16 @@ test('runCli: a usage mistake exits 2 with the usage on stderr, before any cloud
   const io = { out: () => {}, err: (text: string) => err.push(text), isTTY: false, env: {} };
   assert.equal(await runCli(['prune', '--orphans'], io), 2);
   assert.match(err.join(''), /^hotstack-snapset: prune needs a scope: --prefix, --instances or --all\n\nusage:/);
+});
+
+test('list --limit: a count of 1 or more, else a usage error naming it; absent: every set', () => {
+  assert.equal(listLimit({}), undefined);
+  assert.equal(listLimit({ limit: '20' }), 20);
+  for (const bad of ['0', '-3', 'ten', '2.5', ''])
+    assert.throws(
+      () => listLimit({ limit: bad }),
+      (error: unknown) => error instanceof UsageError && error.message.includes(`--limit ${bad}:`),
+    );
+  const line = readCommandLine(['list', '--limit', '20', '--prefix', 'ci-']);
+  assert.ok('flags' in line && line.flags.limit === '20' && line.flags.prefix === 'ci-');
 });

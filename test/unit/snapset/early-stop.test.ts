@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import { planScaleSets, scenarioTopology } from '../../../bench/scale-sets.ts';
 import { type Image, type ImageFilters, imageQuery, pageQuery } from '../../../lib/openstack/glance.ts';
 import { knownSets, loadSetsUntil } from '../../../lib/snapset/catalog.ts';
-import { lookupSets } from '../../../lib/snapset/lookup.ts';
+import { lookupSets, newestSets } from '../../../lib/snapset/lookup.ts';
 import { chooseSet, groupSets, inScope } from '../../../lib/snapset/sets.ts';
 
 const NOW = new Date('2026-12-06T12:00:00Z');
@@ -160,4 +160,22 @@ test('when no set counts everything is read and every set of the scope returned;
   assert.equal(untagged.sets[0]?.image_count, 3, 'images with the property only are part of the set');
   const missing = await lookupSets(conn, { scope: {}, choose: true, snapId: 'NOSUCHID', now: NOW });
   assert.match(missing.choice!.explanation, /no SnapSet NOSUCHID among the project's images/);
+});
+
+test('the newest N sets of a scope (list --limit): the first N of a read of everything, from the first page; more says what was left', async () => {
+  const images = listed('l-', 200);
+  const { conn, calls } = fakeConnection(images);
+  const topology = scenarioTopology('l-', 'sno');
+  const everything = groupSets(images, NOW).filter((set) => inScope(set, { topology }));
+  const newest = await newestSets(conn, { topology }, 5, NOW);
+  assert.deepEqual(
+    newest.sets.map((set) => set.snap_id),
+    everything.slice(0, 5).map((set) => set.snap_id),
+  );
+  assert.deepEqual(newest.sets, everything.slice(0, 5), 'each set whole, judged as a full read judges it');
+  assert.equal(newest.more, true);
+  assert.equal(calls.pages, 1, 'one page of 100 images holds the 5 newest');
+  const all = await newestSets(fakeConnection(images).conn, { topology }, 10_000, NOW);
+  assert.deepEqual(all.sets, everything, 'a limit above the count: every set, all pages read');
+  assert.equal(all.more, false);
 });
