@@ -8,23 +8,11 @@ import { benchSnapId, kindOf, planNoise, planScaleSets, type ScaleKind, scenario
 import type { Image } from '../../../lib/openstack/glance.ts';
 import { planRestore, type Template } from '../../../lib/snapset/restore.ts';
 import { groupSets } from '../../../lib/snapset/sets.ts';
+import { listedScaleSets } from '../../helpers/scale-listed.ts';
 
 const NOW = new Date('2026-12-06T12:00:00Z');
 
-/** The planned images as Glance would list them: set i created i seconds after the first. */
-function asListed(prefix: string, count: number): Image[] {
-  return planScaleSets(count, prefix, NOW).flatMap((set, index) =>
-    set.images.map((planned, position) => ({
-      id: `${set.snapId}-${position}`,
-      name: planned.name,
-      status: planned.upload ? 'active' : 'queued',
-      tags: planned.tags,
-      created_at: new Date(NOW.getTime() - 86_400_000 + index * 1000).toISOString().replace(/\.\d+Z$/, 'Z'),
-      size: planned.upload ? 1 : null,
-      ...planned.properties,
-    })),
-  );
-}
+const asListed = (prefix: string, count: number): Image[] => listedScaleSets(prefix, count, NOW);
 
 test('the fabricated sets are judged as the kinds they stand for; other images are no set', () => {
   const expected: Record<ScaleKind, string> = {

@@ -9,23 +9,15 @@ import { type Image, type ImageFilters, imageQuery, pageQuery } from '../../../l
 import { knownSets, loadSetsUntil } from '../../../lib/snapset/catalog.ts';
 import { lookupSets, newestSets } from '../../../lib/snapset/lookup.ts';
 import { chooseSet, groupSets, inScope } from '../../../lib/snapset/sets.ts';
+import { listedScaleSets } from '../../helpers/scale-listed.ts';
 
 const NOW = new Date('2026-12-06T12:00:00Z');
 
 /** Planned sets as Glance lists them, newest first: set i created i seconds after the first. */
 function listed(prefix: string, count: number): Image[] {
-  const images = planScaleSets(count, prefix, NOW).flatMap((set, index) =>
-    set.images.map((planned, position) => ({
-      id: `${set.snapId}-${position}`,
-      name: planned.name,
-      status: planned.upload ? 'active' : 'queued',
-      tags: planned.tags,
-      created_at: new Date(NOW.getTime() - 86_400_000 + index * 1000).toISOString().replace(/\.\d+Z$/, 'Z'),
-      size: planned.upload ? 1 : null,
-      ...planned.properties,
-    })),
+  return listedScaleSets(prefix, count, NOW).sort(
+    (a, b) => Date.parse(b.created_at) - Date.parse(a.created_at) || b.id.localeCompare(a.id),
   );
-  return images.sort((a, b) => Date.parse(b.created_at) - Date.parse(a.created_at) || b.id.localeCompare(a.id));
 }
 
 /** The shape of a connection the catalog uses, over a fixed list of images; counts the pages asked. */
